@@ -1,0 +1,29 @@
+// The only module that reads `process`: it builds the outside world and hands it to main().
+import { homedir } from 'node:os';
+import { ExitCode } from './lib/errors.js';
+import { main } from './main.js';
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSignal = (sig: NodeJS.Signals) => {
+  interrupts++;
+  // A second Ctrl-C means "out now": cleanup already had its chance.
+  if (interrupts > 1) process.exit(ExitCode.interrupted);
+  controller.abort(new Error(sig));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const code = await main({
+  argv: process.argv.slice(2),
+  cwd: process.cwd(),
+  env: process.env,
+  home: process.env.HOME || homedir(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdinIsTTY: process.stdin.isTTY === true,
+  signal: controller.signal,
+});
+process.off('SIGINT', onSignal);
+process.off('SIGTERM', onSignal);
+process.exitCode = code;

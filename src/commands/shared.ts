@@ -1,0 +1,56 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Context, GlobalOptions } from '../lib/context.js';
+import type { Output } from '../lib/output.js';
+
+/** What every command adapter receives from the CLI layer. */
+export interface CommandEnv {
+  ctx: Context;
+  out: Output;
+  globals: GlobalOptions;
+}
+
+/** Built once per invocation by the CLI layer (reads `process`). */
+export type EnvFactory = (cmd: Command) => Promise<CommandEnv>;
+
+/**
+ * Wraps an adapter as a commander action: commander passes positional args, then the
+ * command's options, then the command itself.
+ */
+export function action<O>(
+  makeEnv: EnvFactory,
+  fn: (env: CommandEnv, opts: O, args: string[], cmd: Command) => Promise<void>,
+): (...a: unknown[]) => Promise<void> {
+  return async (...a: unknown[]) => {
+    const cmd = a[a.length - 1] as Command;
+    const opts = a[a.length - 2] as O;
+    const args = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? (x as string[]) : x === undefined ? [] : [x as string]));
+    const env = await makeEnv(cmd);
+    await fn(env, opts, args, cmd);
+  };
+}
+
+/** Parses a positive integer option value, with a message that names the option. */
+export function intOption(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} takes a whole number, not ${JSON.stringify(value)}`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** Collects a repeatable option into an array. */
+export function collect(value: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), value];
+}
+
+/**
+ * Loads and validates the configuration for a command, printing its warnings
+ * (unknown keys and the like) to stderr. Throws ConfigError (exit 2) on invalid values.
+ */
+export async function loadCommandConfig(env: CommandEnv, flags?: import('../lib/config/load.js').LoadOptions['flags'], flagNames?: import('../lib/config/load.js').LoadOptions['flagNames']) {
+  const { loadConfig, formatIssue } = await import('../lib/config/load.js');
+  const loaded = await loadConfig({ cwd: env.ctx.cwd, env: env.ctx.env, flags, flagNames });
+  for (const w of loaded.warnings) env.out.warn(formatIssue(w));
+  return loaded;
+}

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { ExitCode, ExitError } from '../lib/errors.js';
+import { action, collect, intOption, type EnvFactory } from './shared.js';
+
+interface Opts {
+  strict?: boolean;
+  explain?: boolean;
+  pythonPackage?: string[];
+  timeout?: number;
+}
+
+export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
+  program
+    .command('verify-env')
+    .description('check the machine and the project: tools, virtual environment, configuration, env files, git hygiene')
+    .option('--strict', 'warnings fail too')
+    .option('--explain', 'list every configuration key with its masked value, the source that won and those it overrode')
+    .option('--python-package <name>', 'a Python package that must be importable (repeatable; default fastmcp)', collect)
+    .option('--timeout <ms>', 'time allowed for each tool and the server probe', intOption('--timeout'), 10000)
+    .addHelpText('after', '\nExamples:\n  $ mcpctl verify-env\n  $ mcpctl verify-env --explain\n  $ mcpctl verify-env --strict --json')
+    .action(
+      action<Opts>(makeEnv, async ({ ctx, out }, opts) => {
+        const { runVerifyEnv } = await import('../core/verify-env.js');
+        const { renderReport } = await import('../lib/output.js');
+        const result = await runVerifyEnv(
+          { ctx, log: out.debug },
+          { strict: opts.strict, explain: opts.explain, pythonPackages: opts.pythonPackage, timeoutMs: opts.timeout },
+        );
+        if (out.json) out.result(result);
+        else {
+          renderReport(out, result, 'mcpctl verify-env');
+          if (result.explain) {
+            out.info('');
+            out.info(out.paint('strong', 'Configuration (highest source first: flags, environment, .env.local, .env, defaults)'));
+            const w = Math.max(...result.explain.map((r) => r.key.length));
+            for (const r of result.explain) {
+              out.info(`  ${r.key.padEnd(w)}  ${r.value}  ${out.paint('muted', `← ${r.source}`)}`);
+              for (const o of r.overridden) out.info(`  ${''.padEnd(w)}  ${out.paint('muted', `overrides ${o.source}: ${o.value}`)}`);
+            }
+          }
+        }
+        if (!result.ok) throw new ExitError(ExitCode.failed);
+      }),
+    );
+}

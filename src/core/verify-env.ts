@@ -1,0 +1,291 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { loadConfig, maskValue, formatIssue, ConfigError, type LoadedConfig } from '../lib/config/load.js';
+import { CONFIG_KEYS } from '../lib/config/keys.js';
+import type { Context } from '../lib/context.js';
+import { resolveAppPassword } from '../lib/credentials.js';
+import { run } from '../lib/exec.js';
+import { filesContaining, gitPath, ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
+import { appTarget, withClient } from '../lib/pg.js';
+import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
+import { compareVersions, parseVersion, pgMajorFromNum, type Version } from '../lib/versions.js';
+
+/** Options of `mcpctl verify-env`. */
+export interface VerifyEnvOptions {
+  strict?: boolean;
+  explain?: boolean;
+  /** Python packages that must be importable (default: fastmcp). */
+  pythonPackages?: string[];
+  /** Milliseconds allowed for each external tool and the server probe. */
+  timeoutMs?: number;
+}
+
+/** One line of `--explain`. */
+export interface ExplainRow {
+  key: string;
+  value: string;
+  source: string;
+  overridden: { source: string; value: string }[];
+}
+
+export interface VerifyEnvResult extends Report {
+  explain?: ExplainRow[];
+}
+
+export interface VerifyEnvDeps {
+  ctx: Pick<Context, 'cwd' | 'env' | 'home'>;
+  log?: (line: string) => void;
+}
+
+const DEFAULT_PYTHON = '3.11';
+const MIN_PG_CLIENT = 14;
+
+/** The checks of verify-env, in report order. */
+export const VERIFY_ENV_CHECKS = [
+  'python',
+  'node',
+  'git',
+  'psql',
+  'pg_dump',
+  'pg_dump-server',
+  'venv',
+  'python-packages',
+  'env-file',
+  'config',
+  'env-local',
+  'gitignore',
+  'secrets-in-git',
+  'pre-commit',
+] as const;
+
+export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOptions = {}): Promise<VerifyEnvResult> {
+  const { cwd, env } = deps.ctx;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const tool = (file: string, args: string[]) => run(file, args, { cwd, env, timeoutMs, log: deps.log });
+  const gdeps: GitDeps = { cwd, env, log: deps.log };
+
+  // Configuration first: several checks depend on it.
+  let loaded: LoadedConfig | undefined;
+  let configError: unknown;
+  try {
+    loaded = await loadConfig({ cwd, env });
+  } catch (e) {
+    configError = e;
+  }
+
+  const gitRootP = workTreeRoot(gdeps);
+  const venvP = findVenv(cwd, env);
+
+  const versionCheck = async (name: string, file: string, args: string[], min: Version | undefined, installHint: string): Promise<CheckOutcome & { version?: Version }> => {
+    const r = await tool(file, args);
+    if (r.notFound || (r.exitCode !== 0 && !r.stdout && !r.stderr)) return fail(`${file} not found on PATH`, installHint);
+    if (r.exitCode !== 0) return fail(`${file} ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`, installHint);
+    const v = parseVersion(r.stdout || r.stderr);
+    if (!v) return warn(`${name}: could not read a version from "${(r.stdout || r.stderr).trim()}"`);
+    if (min && compareVersions(v, min) < 0) return { ...fail(`${name} ${v.raw} is older than ${min.raw}`, installHint), version: v };
+    return { ...pass(`${name} ${v.raw}`), version: v };
+  };
+
+  const pythonCheck = async (): Promise<CheckOutcome> => {
+    const wanted = await readPythonVersion(cwd);
+    const min = parseVersion(wanted.version)!;
+    const out = await versionCheck('python', 'python3', ['--version'], min, `install Python ≥ ${wanted.version} (${wanted.source}), e.g. with pyenv or uv`);
+    return out.status === 'pass' ? pass(`${out.message} (≥ ${wanted.version} from ${wanted.source})`) : out;
+  };
+
+  let pgDumpVersion: Version | undefined;
+  const pgDumpCheck = async (): Promise<CheckOutcome> => {
+    const r = await versionCheck('pg_dump', 'pg_dump', ['--version'], { major: MIN_PG_CLIENT, minor: 0, patch: 0, raw: String(MIN_PG_CLIENT) }, 'install the PostgreSQL client ≥ 14 (apt install postgresql-client, brew install libpq)');
+    pgDumpVersion = r.version;
+    return r;
+  };
+
+  const [python, node, gitC, psql, pgDump] = await Promise.all([
+    runCheck('python', pythonCheck),
+    runCheck('node', async () => {
+      const out = await versionCheck('node', 'node', ['--version'], { major: 20, minor: 0, patch: 0, raw: '20' }, 'install Node.js 20 or newer');
+      return out;
+    }),
+    runCheck('git', () => versionCheck('git', 'git', ['--version'], { major: 2, minor: 0, patch: 0, raw: '2.0' }, 'install git')),
+    runCheck('psql', () =>
+      versionCheck('psql', 'psql', ['--version'], { major: MIN_PG_CLIENT, minor: 0, patch: 0, raw: String(MIN_PG_CLIENT) }, 'install the PostgreSQL client ≥ 14 (apt install postgresql-client, brew install libpq)'),
+    ),
+    runCheck('pg_dump', pgDumpCheck),
+  ]);
+
+  const serverCheck = runCheck('pg_dump-server', async () => {
+    if (!pgDumpVersion) return skip('pg_dump not available');
+    if (!loaded) return skip('configuration invalid');
+    const cfg = loaded.values;
+    const pw = await resolveAppPassword(cfg, deps.ctx, loaded.resolved.POSTGRES_PASSWORD.source?.label);
+    let num: number;
+    try {
+      num = await withClient({ ...appTarget(cfg, pw.password), timeoutMs: Math.min(timeoutMs, 3000) }, async (c) => {
+        const r = await c.query<{ v: string }>('SHOW server_version_num');
+        return Number(r.rows[0]!.v);
+      });
+    } catch (e) {
+      return skip(`server did not answer (${(e as Error).message})`);
+    }
+    const major = pgMajorFromNum(num);
+    if (pgDumpVersion.major < major) {
+      return fail(`pg_dump ${pgDumpVersion.major} is older than the server (${major})`, `install the PostgreSQL ${major} client tools so backups can be taken`);
+    }
+    return pass(`pg_dump ${pgDumpVersion.major} ≥ server ${major}`);
+  });
+
+  const venvCheck = runCheck('venv', async () => {
+    const v = await venvP;
+    if (v) return pass(`virtual environment ${v.label}`);
+    return warn('no Python virtual environment (.venv, venv, or VIRTUAL_ENV)', 'create one: python3 -m venv .venv && . .venv/bin/activate');
+  });
+
+  const packagesCheck = runCheck('python-packages', async () => {
+    const pkgs = options.pythonPackages?.length ? options.pythonPackages : ['fastmcp'];
+    const v = await venvP;
+    const py = v?.python ?? 'python3';
+    const script = 'import importlib.util,sys\nmissing=[m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]\nprint(",".join(missing))';
+    const r = await tool(py, ['-c', script, ...pkgs]);
+    if (r.notFound) return skip(`${py} not found`);
+    if (r.exitCode !== 0) return warn(`could not check packages with ${py}: ${r.stderr.trim().split('\n').pop()}`);
+    const missing = r.stdout.trim().split(',').filter(Boolean);
+    if (missing.length) return warn(`not importable with ${py}: ${missing.join(', ')}`, `install them: ${py} -m pip install ${missing.join(' ')}`);
+    return pass(`importable: ${pkgs.join(', ')}`);
+  });
+
+  const envFileCheck = runCheck('env-file', async () => {
+    if (loaded?.files.envExists ?? (await exists(path.join(cwd, '.env')))) return pass('.env present');
+    return fail(`.env not found in ${cwd}`, (await exists(path.join(cwd, '.env.template'))) ? 'cp .env.template .env, then fill it in' : 'create .env (see .env.template in the mcpctl package)');
+  });
+
+  const configCheck = runCheck('config', async () => {
+    if (configError instanceof ConfigError) {
+      const all = [...configError.issues.map(formatIssue), ...configError.warnings.map((w) => `warning ${formatIssue(w)}`)];
+      return fail(all.join('; '), 'fix the values; `mcpctl verify-env --explain` shows where each comes from');
+    }
+    if (configError) throw configError;
+    const w = loaded!.warnings;
+    if (w.length) return warn(w.map(formatIssue).join('; '), 'remove or rename the keys above');
+    return pass('all values valid');
+  });
+
+  const gitRoot = await gitRootP;
+  const envLocalCheck = runCheck('env-local', async () => {
+    const file = path.join(cwd, '.env.local');
+    let st;
+    try {
+      st = await fs.stat(file);
+    } catch {
+      return skip('.env.local not present (setup-db creates it)');
+    }
+    const problems: string[] = [];
+    const hints: string[] = [];
+    const mode = st.mode & 0o777;
+    if (mode & 0o077) {
+      problems.push(`mode ${mode.toString(8).padStart(4, '0')} lets others read it`);
+      hints.push(`chmod 600 ${file}`);
+    }
+    if (gitRoot && (await trackedAmong(gdeps, ['.env.local'])).length) {
+      problems.push('tracked by git');
+      hints.push('git rm --cached .env.local, and rotate the password: mcpctl setup-db --rotate-password');
+    }
+    if (problems.length) return fail(`.env.local ${problems.join(' and ')}`, hints.join('; '));
+    return pass(`.env.local mode 0600${gitRoot ? ', not tracked' : ''}`);
+  });
+
+  const gitignoreCheck = runCheck('gitignore', async () => {
+    if (!gitRoot) return skip('not a git work tree');
+    const want = ['.env', '.env.local', '.env.development.local'];
+    const ignored = new Set(await ignoredAmong(gdeps, want));
+    const missing = want.filter((f) => !ignored.has(f));
+    if (missing.length) {
+      return fail(`.gitignore does not cover ${missing.join(', ')}`, 'add these lines to .gitignore: .env  .env.local  .env.*.local (or run `mcpctl setup-db`)');
+    }
+    return pass('.env, .env.local and .env.*.local are ignored');
+  });
+
+  const secretsCheck = runCheck('secrets-in-git', async () => {
+    if (!gitRoot) return skip('not a git work tree');
+    if (!loaded) return skip('configuration invalid');
+    const pw = await resolveAppPassword(loaded.values, deps.ctx);
+    if (!pw.password) return skip('no password configured');
+    const found = await filesContaining(gdeps, pw.password);
+    const files = [...new Set([...found.worktree, ...found.head.map((f) => `${f} (HEAD)`)])];
+    if (files.length) {
+      return fail(`the configured password appears in tracked files: ${files.join(', ')}`, 'remove it from those files, commit, and rotate it: mcpctl setup-db --rotate-password');
+    }
+    return pass('the password is in no tracked file');
+  });
+
+  const preCommitCheck = runCheck('pre-commit', async () => {
+    if (!gitRoot) return skip('not a git work tree');
+    const hooksPathR = await run('git', ['config', '--get', 'core.hooksPath'], { cwd, env: { ...env, LC_ALL: 'C' }, log: deps.log });
+    const hook = hooksPathR.exitCode === 0 && hooksPathR.stdout.trim() ? path.resolve(gitRoot, hooksPathR.stdout.trim(), 'pre-commit') : await gitPath(gdeps, 'hooks/pre-commit');
+    const hasConfig = await exists(path.join(gitRoot, '.pre-commit-config.yaml'));
+    if (hook && (await isExecutable(hook))) return pass(`hook installed (${path.relative(gitRoot, hook) || hook})`);
+    return warn('no pre-commit hook installed', hasConfig ? 'run: pre-commit install' : 'add a .pre-commit-config.yaml (for example with detect-secrets), then: pre-commit install');
+  });
+
+  const rest = await Promise.all([serverCheck, venvCheck, packagesCheck, envFileCheck, configCheck, envLocalCheck, gitignoreCheck, secretsCheck, preCommitCheck]);
+  const checks: Check[] = [python, node, gitC, psql, pgDump, ...rest];
+  const report = makeReport(checks, options.strict);
+  const result: VerifyEnvResult = { ...report };
+  if (options.explain) {
+    const resolved = loaded?.resolved ?? (configError instanceof ConfigError ? configError.resolved : undefined);
+    if (resolved) result.explain = explainRows(resolved);
+  }
+  return result;
+}
+
+/** `--explain` rows: masked value, the source that won, and the sources it overrode. */
+export function explainRows(resolved: LoadedConfig['resolved']): ExplainRow[] {
+  return CONFIG_KEYS.map((key) => {
+    const r = resolved[key];
+    return {
+      key,
+      value: maskValue(key, r.value),
+      source: r.source?.label ?? 'unset',
+      overridden: r.overridden.map((o) => ({ source: o.source.label, value: maskValue(key, o.value) })),
+    };
+  });
+}
+
+async function readPythonVersion(cwd: string): Promise<{ version: string; source: string }> {
+  try {
+    const text = await fs.readFile(path.join(cwd, '.python-version'), 'utf8');
+    const first = text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('#'));
+    const v = first && /(\d+\.\d+(?:\.\d+)?)/.exec(first);
+    if (v?.[1]) return { version: v[1], source: '.python-version' };
+  } catch {
+    // No file: the default applies.
+  }
+  return { version: DEFAULT_PYTHON, source: 'default' };
+}
+
+async function findVenv(cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<{ label: string; python: string } | undefined> {
+  const candidates: [string, string][] = [];
+  if (env.VIRTUAL_ENV) candidates.push([env.VIRTUAL_ENV, `VIRTUAL_ENV=${env.VIRTUAL_ENV}`]);
+  candidates.push([path.join(cwd, '.venv'), '.venv'], [path.join(cwd, 'venv'), 'venv']);
+  for (const [dir, label] of candidates) {
+    if (await exists(path.join(dir, 'pyvenv.cfg'))) return { label, python: path.join(dir, 'bin', 'python') };
+  }
+  return undefined;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isExecutable(p: string): Promise<boolean> {
+  try {
+    const st = await fs.stat(p);
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,197 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { registerSecret } from '../redact.js';
+import { parseDotenv } from './dotenv.js';
+import { CONFIG_KEYS, KEYS, type Config, type ConfigKey, type KeyDef } from './keys.js';
+
+/** Where a value came from. */
+export type Source =
+  | { kind: 'flag'; label: string }
+  | { kind: 'environment'; label: 'environment' }
+  | { kind: 'file'; label: string; file: string; line: number }
+  | { kind: 'default'; label: 'default' };
+
+/** A key's winning value and the values it overrode, highest source first. */
+export interface Resolved {
+  key: ConfigKey;
+  value: string | undefined;
+  source: Source | undefined;
+  overridden: { value: string; source: Source }[];
+}
+
+export interface ConfigIssue {
+  key?: string;
+  source: string;
+  message: string;
+}
+
+/** Result of loading: validated values, provenance, and warnings. */
+export interface LoadedConfig {
+  values: Config;
+  resolved: Record<ConfigKey, Resolved>;
+  warnings: ConfigIssue[];
+  files: { env: string; envLocal: string; envExists: boolean; envLocalExists: boolean };
+}
+
+/** Every invalid value, reported together (exit 2). */
+export class ConfigError extends UsageError {
+  readonly issues: ConfigIssue[];
+  /** What each key resolved to, for `--explain` even when values are invalid. */
+  readonly resolved: Record<ConfigKey, Resolved> | undefined;
+  readonly warnings: ConfigIssue[];
+  constructor(issues: ConfigIssue[], resolved?: Record<ConfigKey, Resolved>, warnings: ConfigIssue[] = []) {
+    super(
+      `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  ${formatIssue(i)}`).join('\n') +
+        (warnings.length ? '\nwarnings:\n' + warnings.map((i) => `  ${formatIssue(i)}`).join('\n') : ''),
+      {
+        code: 'config',
+        hint: 'fix the values above; `mcpctl verify-env --explain` shows where each value comes from',
+        details: { issues, warnings },
+      },
+    );
+    this.warnings = warnings;
+    this.name = 'ConfigError';
+    this.issues = issues;
+    this.resolved = resolved;
+  }
+}
+
+export interface LoadOptions {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Values from command-line flags (highest precedence). */
+  flags?: Partial<Record<ConfigKey, string>>;
+  /** Labels for flags in messages, e.g. { POSTGRES_DB: '--db' }. */
+  flagNames?: Partial<Record<ConfigKey, string>>;
+}
+
+interface FileLayer {
+  path: string;
+  exists: boolean;
+  values: Map<string, { value: string; line: number }>;
+}
+
+async function readLayer(file: string, issues: ConfigIssue[], rel: string): Promise<FileLayer> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') issues.push({ source: rel, message: `cannot be read (${code ?? (e as Error).message})` });
+    return { path: file, exists: false, values: new Map() };
+  }
+  const parsed = parseDotenv(text);
+  for (const err of parsed.errors) issues.push({ source: `${rel}:${err.line}`, message: err.message });
+  const values = new Map<string, { value: string; line: number }>();
+  for (const e of parsed.entries) values.set(e.key, { value: e.value, line: e.line });
+  return { path: file, exists: true, values };
+}
+
+/**
+ * Reads flags, the environment, `.env.local`, `.env` and defaults (highest first),
+ * validates every key with zod, and throws one ConfigError listing all problems.
+ */
+export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
+  const issues: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const envPath = path.join(opts.cwd, '.env');
+  const localPath = path.join(opts.cwd, '.env.local');
+  const [envFile, localFile] = [await readLayer(envPath, issues, '.env'), await readLayer(localPath, issues, '.env.local')];
+
+  for (const [layer, rel] of [
+    [envFile, '.env'],
+    [localFile, '.env.local'],
+  ] as const) {
+    for (const [key, { line }] of layer.values) {
+      if (!(key in KEYS)) {
+        const near = closestKey(key);
+        warnings.push({
+          key,
+          source: `${rel}:${line}`,
+          message: `unknown key${near ? ` (did you mean ${near}?)` : ''}`,
+        });
+      } else if ((KEYS[key as ConfigKey] as KeyDef).envOnly) {
+        warnings.push({ key, source: `${rel}:${line}`, message: 'is read from the environment only; this line is ignored and should be removed' });
+      }
+    }
+  }
+
+  const resolved = {} as Record<ConfigKey, Resolved>;
+  const values: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const def: KeyDef = KEYS[key];
+    const candidates: { value: string; source: Source }[] = [];
+    const flag = opts.flags?.[key];
+    if (flag !== undefined) candidates.push({ value: flag, source: { kind: 'flag', label: opts.flagNames?.[key] ?? 'command line' } });
+    const envValue = opts.env[key];
+    if (envValue !== undefined && envValue !== '') candidates.push({ value: envValue, source: { kind: 'environment', label: 'environment' } });
+    if (!def.envOnly) {
+      for (const [layer, rel] of [
+        [localFile, '.env.local'],
+        [envFile, '.env'],
+      ] as const) {
+        const v = layer.values.get(key);
+        // An empty value in a file means "not set here", as in templates.
+        if (v && v.value !== '') candidates.push({ value: v.value, source: { kind: 'file', label: `${rel}:${v.line}`, file: layer.path, line: v.line } });
+      }
+    }
+    if (def.default !== undefined) candidates.push({ value: def.default, source: { kind: 'default', label: 'default' } });
+    if (def.secret) for (const c of candidates) registerSecret(c.value);
+    const [win, ...rest] = candidates;
+    resolved[key] = { key, value: win?.value, source: win?.source, overridden: rest };
+    if (!win) continue;
+    const r = def.schema.safeParse(win.value);
+    if (r.success) values[key] = r.data;
+    else for (const zi of r.error.issues) issues.push({ key, source: win.source.label, message: zi.message });
+  }
+
+  if (issues.length) throw new ConfigError(issues, resolved, warnings);
+  return {
+    values: values as unknown as Config,
+    resolved,
+    warnings,
+    files: { env: envPath, envLocal: localPath, envExists: envFile.exists, envLocalExists: localFile.exists },
+  };
+}
+
+/** `source: KEY message`, as every config problem is printed. */
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.source}: ${i.key ? i.key + ' ' : ''}${i.message}`;
+}
+
+/** Masks a value for display: secrets show only their length. */
+export function maskValue(key: ConfigKey, value: string | undefined): string {
+  if (value === undefined) return '(unset)';
+  if ((KEYS[key] as KeyDef).secret) return `******** (${value.length} chars)`;
+  return value;
+}
+
+function closestKey(key: string): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of CONFIG_KEYS) {
+    const d = editDistance(key.toUpperCase(), k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (small strings only). */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,108 @@
+import { redact } from './redact.js';
+
+/** Options for running an external command. */
+export interface RunOptions {
+  cwd: string;
+  /** The complete environment of the child (nothing is inherited implicitly). */
+  env: Readonly<Record<string, string | undefined>>;
+  timeoutMs?: number;
+  input?: string;
+  /** Resolve with the result even when the exit code is non-zero. */
+  reject?: boolean;
+  signal?: AbortSignal;
+  /** Called with a redacted description of each command run (for --debug). */
+  log?: (line: string) => void;
+  uid?: number;
+  gid?: number;
+  stripFinalNewline?: boolean;
+}
+
+/** Outcome of an external command. */
+export interface RunResult {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+  failed: boolean;
+  timedOut: boolean;
+  /** The program was not found or could not start. */
+  notFound: boolean;
+}
+
+/** Quotes an argument for display only (never executed). */
+export function displayArg(a: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The one wrapper around execa: argv arrays, explicit cwd and env, timeouts, never a shell.
+ * Loads execa on first use so that start-up stays fast.
+ */
+export async function run(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const { execa } = await import('execa');
+  opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
+  const r = await execa(file, args, {
+    cwd: opts.cwd,
+    env: opts.env as Record<string, string>,
+    extendEnv: false,
+    timeout: opts.timeoutMs,
+    input: opts.input,
+    reject: false,
+    cancelSignal: opts.signal,
+    uid: opts.uid,
+    gid: opts.gid,
+    stripFinalNewline: opts.stripFinalNewline ?? true,
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
+  });
+  const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String((r as { originalMessage?: string }).originalMessage ?? ''));
+  const result: RunResult = {
+    exitCode: r.exitCode,
+    signal: r.signal,
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+    failed: r.failed,
+    timedOut: r.timedOut,
+    notFound,
+  };
+  if (result.failed && opts.reject) {
+    const why = result.notFound ? 'not found' : result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`;
+    throw new Error(redact(`${file} ${why}: ${result.stderr.trim() || result.stdout.trim()}`));
+  }
+  return result;
+}
+
+/** Options for a long-running child (streams, signals) started through the same wrapper. */
+export interface StartOptions extends Omit<RunOptions, 'input' | 'reject' | 'stripFinalNewline'> {
+  stdin?: 'inherit' | 'pipe' | 'ignore';
+  stdout?: 'inherit' | 'pipe' | 'ignore';
+  stderr?: 'inherit' | 'pipe' | 'ignore';
+  /** Start in a new process group (so the group can be signalled). */
+  detached?: boolean;
+  /** Kill signal for timeouts and cancellation (default SIGTERM). */
+  killSignal?: NodeJS.Signals;
+}
+
+/**
+ * Starts a child without buffering its output (for pg_dump streams and `serve`).
+ * Returns execa's subprocess: a promise of the result that is also the ChildProcess.
+ */
+export async function start(file: string, args: readonly string[], opts: StartOptions) {
+  const { execa } = await import('execa');
+  opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
+  return execa(file, args, {
+    cwd: opts.cwd,
+    env: opts.env as Record<string, string>,
+    extendEnv: false,
+    timeout: opts.timeoutMs,
+    cancelSignal: opts.signal,
+    uid: opts.uid,
+    gid: opts.gid,
+    stdin: opts.stdin ?? 'ignore',
+    stdout: opts.stdout ?? 'pipe',
+    stderr: opts.stderr ?? 'pipe',
+    detached: opts.detached,
+    killSignal: opts.killSignal,
+    buffer: false,
+    reject: false,
+  });
+}

@@ -1,0 +1,122 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { registerCommands } from './commands/index.js';
+import type { CommandEnv } from './commands/shared.js';
+import { isCi, type Context, type GlobalOptions } from './lib/context.js';
+import { ExitCode, ExitError, UsageError, UserError } from './lib/errors.js';
+import type { Stream } from './lib/output.js';
+
+// Only commander is loaded up front: `--help` and `--version` stay close to bare Node.
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Everything the CLI takes from the outside world; `cli.ts` fills it from `process`. */
+export interface CliIO {
+  argv: string[];
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  home: string;
+  stdout: Stream;
+  stderr: Stream;
+  stdinIsTTY: boolean;
+  signal: AbortSignal;
+  now?: () => Date;
+}
+
+/** Parses `io.argv` (without node and script), runs the command, returns the exit code. */
+export async function main(io: CliIO): Promise<number> {
+  // Flags after `--` belong to a child command (serve, baseline collect), not to mcpctl.
+  const ownArgs = io.argv.includes('--') ? io.argv.slice(0, io.argv.indexOf('--')) : io.argv;
+  const jsonRequested = ownArgs.includes('--json');
+  const debugRequested = ownArgs.includes('--debug');
+  let outputForErrors: CommandEnv['out'] | undefined;
+
+  const program = new Command();
+  program
+    .name('mcpctl')
+    .description('Environment and database lifecycle for MCP server projects.')
+    .version(pkg.version, '-V, --version', 'print the version')
+    .option('-C, --cwd <dir>', 'project directory (.env, .env.local, backups/ and migrations/ resolve against it)')
+    .option('--json', 'print exactly one JSON document on stdout; human text goes to stderr')
+    .option('--no-color', 'no ANSI colour (also NO_COLOR, or when not a TTY; FORCE_COLOR forces)')
+    .option('-y, --yes', 'answer yes/no questions with yes (never a typed confirmation)')
+    .option('--debug', 'stack traces, and each external command run (secrets redacted)')
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      // In --json mode stdout carries one document; commander's text goes to stderr only.
+      writeErr: (s) => void io.stderr.write(s),
+    });
+
+  const makeEnv = async (cmd: Command): Promise<CommandEnv> => {
+    const g = cmd.optsWithGlobals() as { cwd?: string; json?: boolean; color?: boolean; yes?: boolean; debug?: boolean };
+    const cwd = path.resolve(io.cwd, g.cwd ?? '.');
+    let st;
+    try {
+      st = statSync(cwd);
+    } catch {
+      throw new UsageError(`project directory ${cwd} does not exist`, { hint: 'check the -C/--cwd value' });
+    }
+    if (!st.isDirectory()) throw new UsageError(`${cwd} is not a directory`, { hint: 'check the -C/--cwd value' });
+    const { createOutput } = await import('./lib/output.js');
+    const ctx: Context = {
+      cwd,
+      env: io.env,
+      home: io.home,
+      now: io.now ?? (() => new Date()),
+      stdinIsTTY: io.stdinIsTTY,
+      stdoutIsTTY: io.stdout.isTTY === true,
+      stderrIsTTY: io.stderr.isTTY === true,
+      ci: isCi(io.env),
+      signal: io.signal,
+    };
+    const globals: GlobalOptions = { cwd, json: g.json === true, color: g.color !== false, yes: g.yes === true, debug: g.debug === true };
+    const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci });
+    outputForErrors = out;
+    return { ctx, out, globals };
+  };
+
+  registerCommands(program, makeEnv);
+
+  try {
+    await program.parseAsync(io.argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (err) {
+    return reportError(err);
+  }
+
+  async function reportError(err: unknown): Promise<number> {
+    if (err instanceof ExitError) return err.exitCode;
+    if (err instanceof CommanderError || err instanceof InvalidArgumentError) {
+      const code = (err as CommanderError).code;
+      if (code === 'commander.helpDisplayed' || code === 'commander.version') return ExitCode.ok;
+      // Help shown because no command was given is a usage error; `mcpctl help` is not.
+      if (code === 'commander.help') return (err as CommanderError).exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (jsonRequested) {
+        const doc = { ok: false, error: { code: 'usage', message: err.message.replace(/^error: /, ''), hint: 'run `mcpctl --help`' } };
+        io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+      }
+      return ExitCode.usage;
+    }
+    const { redact } = await import('./lib/redact.js');
+    const user = err instanceof UserError ? err : undefined;
+    const aborted = io.signal.aborted && !user;
+    const exitCode = user?.exitCode ?? (aborted ? ExitCode.interrupted : ExitCode.failed);
+    const message = user?.message ?? (aborted ? 'interrupted' : `internal error: ${(err as Error)?.message ?? String(err)}`);
+    const hint = user?.hint ?? (aborted ? undefined : 'run again with --debug for details, and report it if it persists');
+    const code = user?.code ?? (aborted ? 'interrupted' : 'internal');
+    if (jsonRequested) {
+      const doc = { ok: false, error: { code, message, hint, ...(user?.details ? { details: user.details } : {}) } };
+      io.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
+    }
+    if (outputForErrors) outputForErrors.error(message, hint);
+    else {
+      io.stderr.write(redact(`error: ${message}\n`));
+      if (hint) io.stderr.write(redact(`hint: ${hint}\n`));
+    }
+    if (debugRequested && err instanceof Error && err.stack) io.stderr.write(redact(err.stack) + '\n');
+    return exitCode;
+  }
+}
