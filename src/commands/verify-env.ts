@@ -39,6 +39,7 @@ export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
             }
           }
         }
+        if (result.configInvalid) throw new ExitError(ExitCode.usage);
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),
     );

@@ -29,6 +29,8 @@ export interface ExplainRow {
 }
 
 export interface VerifyEnvResult extends Report {
+  /** The configuration is invalid: a configuration error (exit 2), not only a failed check. */
+  configInvalid: boolean;
   explain?: ExplainRow[];
 }
 
@@ -121,7 +123,7 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     let num: number;
     try {
       num = await withClient({ ...appTarget(cfg, pw.password), timeoutMs: Math.min(timeoutMs, 3000) }, async (c) => {
-        const r = await c.query<{ v: string }>('SHOW server_version_num');
+        const r = await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
         return Number(r.rows[0]!.v);
       });
     } catch (e) {
@@ -229,7 +231,7 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
   const rest = await Promise.all([serverCheck, venvCheck, packagesCheck, envFileCheck, configCheck, envLocalCheck, gitignoreCheck, secretsCheck, preCommitCheck]);
   const checks: Check[] = [python, node, gitC, psql, pgDump, ...rest];
   const report = makeReport(checks, options.strict);
-  const result: VerifyEnvResult = { ...report };
+  const result: VerifyEnvResult = { ...report, configInvalid: configError instanceof ConfigError };
   if (options.explain) {
     const resolved = loaded?.resolved ?? (configError instanceof ConfigError ? configError.resolved : undefined);
     if (resolved) result.explain = explainRows(resolved);

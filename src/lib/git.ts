@@ -50,7 +50,8 @@ export async function ignoredAmong(deps: GitDeps, paths: readonly string[]): Pro
  * and files of HEAD's tree. The needle is passed on stdin, never in argv.
  */
 export async function filesContaining(deps: GitDeps, needle: string): Promise<{ worktree: string[]; head: string[] }> {
-  const base = ['grep', '-z', '-l', '-I', '-F', '--no-color', '-f', '/dev/stdin'];
+  // `-f -` reads the pattern from stdin (not /dev/stdin, which a socket pipe cannot reopen).
+  const base = ['grep', '-z', '-l', '-I', '-F', '--no-color', '-f', '-'];
   const [wt, head] = await Promise.all([
     git(deps, [...base, '--'], { input: needle + '\n' }),
     git(deps, [...base, 'HEAD', '--'], { input: needle + '\n' }),
