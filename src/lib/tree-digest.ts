@@ -11,9 +11,15 @@ import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-/** Byte-wise comparison of UTF-8 paths (JS string order differs only outside the BMP). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Byte-wise comparison of UTF-8 paths. UTF-16 code-unit order equals UTF-8 byte order except for
+ * characters outside the BMP (surrogates), so only those pay for an encoding.
+ */
 export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  if (SURROGATE.test(a) || SURROGATE.test(b)) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** An incremental digest: feed files in path order. */

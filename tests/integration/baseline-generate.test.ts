@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,16 +105,22 @@ describe('baseline generate-repo', () => {
   });
 
   it('10,000 files: the same digest twice, another seed another digest', async () => {
-    const progress: number[] = [];
-    const a = await runGenerateRepo({ ctx: p.ctx(), onProgress: (d) => progress.push(d) }, { files: 10_000, out: 'big-a', seed: 'bench' });
-    expect(progress.at(-1)).toBe(10_000);
-    await fs.rm(path.join(p.dir, 'big-a'), { recursive: true });
-    const b = await runGenerateRepo({ ctx: p.ctx() }, { files: 10_000, out: 'big-b', seed: 'bench' });
-    expect(b.digest).toBe(a.digest);
-    expect((await treeDigest(path.join(p.dir, 'big-b'), new Set([MARKER]))).files).toBe(10_000);
-    await fs.rm(path.join(p.dir, 'big-b'), { recursive: true });
-    const c = await runGenerateRepo({ ctx: p.ctx() }, { files: 10_000, out: 'big-c', seed: 'other' });
-    expect(c.digest).not.toBe(a.digest);
-    await fs.rm(path.join(p.dir, 'big-c'), { recursive: true });
+    // On tmpfs when there is one: this test is about bytes, not about the disk.
+    const tmp = await fs.mkdtemp(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'mcpctl-genrepo-'));
+    try {
+      const ctx = p.ctx({ cwd: tmp });
+      const progress: number[] = [];
+      const a = await runGenerateRepo({ ctx, onProgress: (d) => progress.push(d) }, { files: 10_000, out: 'a', seed: 'bench' });
+      expect(progress.at(-1)).toBe(10_000);
+      expect((await treeDigest(path.join(tmp, 'a'), new Set([MARKER])))).toMatchObject({ digest: a.digest, files: 10_000 });
+      await fs.rm(path.join(tmp, 'a'), { recursive: true });
+      const b = await runGenerateRepo({ ctx }, { files: 10_000, out: 'b', seed: 'bench' });
+      expect(b.digest).toBe(a.digest);
+      await fs.rm(path.join(tmp, 'b'), { recursive: true });
+      const c = await runGenerateRepo({ ctx }, { files: 10_000, out: 'c', seed: 'other' });
+      expect(c.digest).not.toBe(a.digest);
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
   }, 120_000);
 });

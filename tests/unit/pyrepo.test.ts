@@ -65,3 +65,14 @@ describe('TreeHasher', () => {
     expect(comparePaths('a/b', 'a_b')).toBeLessThan(0); // '/' (0x2f) sorts before '_' (0x5f)
   });
 });
+
+describe('comparePaths', () => {
+  it('orders by UTF-8 bytes, also outside the BMP', async () => {
+    const { comparePaths } = await import('../../src/lib/tree-digest.js');
+    // U+FF5E (EF BD 9E) sorts before U+1F600 (F0 9F 98 80) in UTF-8, after it in UTF-16 code units.
+    expect(comparePaths('\uFF5E', '\u{1F600}')).toBeLessThan(0);
+    expect(comparePaths('\u{1F600}', '\uFF5E')).toBeGreaterThan(0);
+    expect(comparePaths('b', 'a')).toBeGreaterThan(0);
+    expect(comparePaths('a', 'a')).toBe(0);
+  });
+});
