@@ -1,0 +1,17 @@
+import os from 'node:os';
+import type { MachineInfo } from './benchmark-formats.js';
+
+/** The machine a benchmark runs on, as recorded in baseline files. */
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    os: os.platform(),
+    arch: os.arch(),
+    os_release: os.release(),
+    os_version: typeof os.version === 'function' ? os.version() : '',
+    cpu_model: cpus[0]?.model.trim() ?? 'unknown',
+    cpu_count: cpus.length,
+    memory_bytes: os.totalmem(),
+    node: process.version,
+  };
+}
