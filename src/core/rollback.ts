@@ -269,26 +269,22 @@ async function execute(deps: RollbackDeps, plan: RollbackPlan): Promise<Rollback
     await step('stash', 'stash uncommitted and untracked files', async () => {
       const before = await stashTip(g);
       const problem = await mustRun(['stash', 'push', '--include-untracked', '-m', plan.stashMessage]);
-      if (problem) return problem;
-      // `stash push` with nothing to stash exits 0 and creates no entry.
+      // `stash push` with nothing to stash exits 0 and creates no entry; and it can exit non-zero
+      // after it created one (a ref it could not lock): only refs/stash tells what happened.
       const after = await stashTip(g);
-      if (!after || after === before) return 'git created no stash entry';
-      stash = { ref: 'stash@{0}', commit: after, message: plan.stashMessage };
+      if (after && after !== before) stash = { ref: 'stash@{0}', commit: after, message: plan.stashMessage };
+      if (problem) return stash ? `${problem} (the stash entry ${stash.commit} was created)` : problem;
+      if (!stash) return 'git created no stash entry';
       const left = await workingChanges(g);
       return left.length ? `changes remain after the stash: ${left.map((c) => c.path).join(', ')}` : undefined;
     });
   }
   if (plan.current.branch !== plan.branch.name) {
-    await step('checkout', `check out ${plan.branch.name}`, async () => {
-      const problem = await mustRun(['checkout', '-q', '--no-guess', plan.branch.name, '--']);
-      if (problem) return problem;
-      const head = (await git(g, ['rev-parse', '--verify', '--quiet', 'HEAD'])).stdout.trim();
-      return head === plan.branch.tip ? undefined : `${plan.branch.name} moved since the plan (now ${head.slice(0, 12)})`;
-    });
-  } else {
-    const head = (await git(g, ['rev-parse', '--verify', '--quiet', 'HEAD'])).stdout.trim();
-    if (head !== plan.branch.tip) throw stopped(plan, done, stash, `${plan.branch.name} moved since the plan (now ${head.slice(0, 12)})`, false);
+    await step('checkout', `check out ${plan.branch.name}`, () => mustRun(['checkout', '-q', '--no-guess', plan.branch.name, '--']));
   }
+  // The person may have taken a while to confirm: reset only the tip that the plan showed.
+  const head = (await git(g, ['rev-parse', '--verify', '--quiet', 'HEAD'])).stdout.trim();
+  if (head !== plan.branch.tip) throw stopped(plan, done, stash, `${plan.branch.name} moved since the plan (now ${head.slice(0, 12)}, was ${plan.branch.tip.slice(0, 12)})`, false);
   await step('reset', `reset ${plan.branch.name} to ${plan.tag.name} (${plan.tag.commit.slice(0, 12)})`, () =>
     mustRun(['reset', '-q', '--hard', plan.tag.commit, '--']),
   );
