@@ -247,7 +247,8 @@ describe('rollback', () => {
     const { repo, tip } = await scene();
     const before = await snapshot(repo);
     const ctx = { cwd: repo.dir, env: repo.env, now: () => new Date(), stdinIsTTY: false, ci: true, signal: new AbortController().signal };
-    const err = await runRollback(
+    type Stopped = Error & { exitCode: number; hint: string; details: { done: string[]; undo: string[] } };
+    const err = (await runRollback(
       {
         ctx,
         yes: true,
@@ -257,7 +258,7 @@ describe('rollback', () => {
         },
       },
       { confirm: 'ROLLBACK' },
-    ).catch((e: unknown) => e as Error & { exitCode: number; hint: string; details: { done: string[]; undo: string[] } });
+    ).catch((e: unknown) => e)) as Stopped;
     expect(err).toBeInstanceOf(Error);
     expect(err.exitCode).toBe(1);
     expect(err.message).toMatch(/main moved since the plan.*done: save-tip, stash, checkout/);
