@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runRollback } from '../../src/core/rollback.js';
 import { makeRepo, rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
-import { runMain } from '../helpers/project.js';
+import { runMain, type CliResult } from '../helpers/project.js';
 
 const repos: Repo[] = [];
 afterEach(async () => {
@@ -18,7 +18,7 @@ async function scene(opts: Parameters<typeof rollbackScene>[0] = {}) {
 const rollback = (repo: Repo, args: string[], cwd = repo.dir) => runMain(['rollback', ...args], { cwd, env: repo.env });
 
 /** Runs `cmd` and checks that the repository is byte for byte as before. */
-async function expectUnchanged(repo: Repo, cmd: () => Promise<{ code: number }>, code: number) {
+async function expectUnchanged(repo: Repo, cmd: () => Promise<CliResult>, code: number): Promise<CliResult> {
   const before = await snapshot(repo);
   const r = await cmd();
   expect(r.code).toBe(code);
