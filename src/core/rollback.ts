@@ -6,9 +6,10 @@ import { displayArg } from '../lib/exec.js';
 import { git, type GitDeps } from '../lib/git.js';
 import {
   abortCommand,
-  branchUsedElsewhere,
+  branchUsers,
   commitLine,
   commitsIn,
+  countApart,
   hasCommitterIdent,
   inspectRepo,
   isAncestor,
@@ -16,6 +17,7 @@ import {
   operationsInProgress,
   pathsAddedBy,
   resolveTag,
+  samePath,
   stashTip,
   workingChanges,
   type CommitLine,
@@ -130,17 +132,32 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
     if (!v || v.startsWith('-') || /[\0-\x20\x7f~^:?*[\\]/.test(v)) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid ref name`);
   }
 
-  const repo = await inspectRepo(g);
-  if ('reason' in repo) {
-    throw preflightError([{ check: 'work-tree', message: repo.message, hint: repo.reason === 'no-git' ? 'install git' : 'run it inside the project (or pass -C <dir>)' }]);
-  }
-  const [tag, branches, ops, changes, elsewhere] = await Promise.all([
+  // One round of concurrent, read-only git calls; revisions by name so that none waits for another.
+  const tagRev = `refs/tags/${tagName}^{commit}`;
+  const branchRef = `refs/heads/${branchName}`;
+  const limit = options.listLimit ?? 20;
+  const [repo, tag, branches, ops, changes, users, ident, addedByTag, addedByBranch, removedList, apart, tagIsAncestor, tagLine] = await Promise.all([
+    inspectRepo(g),
     resolveTag(g, tagName),
     listBranches(g),
     operationsInProgress(g),
-    workingChanges(g),
-    branchUsedElsewhere(g, repo.root, branchName),
+    workingChanges(g).catch((e: unknown) => e as Error),
+    branchUsers(g, branchName),
+    hasCommitterIdent(g),
+    pathsAddedBy(g, 'HEAD', tagRev),
+    pathsAddedBy(g, 'HEAD', branchRef),
+    commitsIn(g, `${tagRev}..${branchRef}`, limit),
+    countApart(g, tagRev, branchRef),
+    isAncestor(g, tagRev, branchRef),
+    commitLine(g, tagRev),
   ]);
+  if ('reason' in repo) {
+    throw preflightError([{ check: 'work-tree', message: repo.message, hint: repo.reason === 'no-git' ? 'install git' : 'run it inside the project (or pass -C <dir>)' }]);
+  }
+  // Without a trustworthy list of changes, nothing may be reset.
+  if (changes instanceof Error) throw preflightError([{ check: 'status', message: changes.message }]);
+  const elsewhere: typeof users = [];
+  for (const u of users) if (!(await samePath(u.path, repo.root))) elsewhere.push(u);
 
   if (tag === 'missing') {
     failures.push({ check: 'tag', message: `tag ${tagName} does not exist`, hint: `list tags with \`git tag -l\`; pass --tag <name>, or create it beforehand with \`mcpctl rollback prepare\`` });
@@ -167,11 +184,15 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
     failures.push({ check: 'save-branch', message: 'a branch named mcpctl exists, so mcpctl/rollback-… branches cannot be created', hint: 'rename it: git branch -m mcpctl <new-name>' });
   }
   const willStash = options.stash !== false && changes.length > 0;
-  if (willStash && !(await hasCommitterIdent(g))) {
+  if (willStash && !ident) {
     failures.push({ check: 'identity', message: 'git has no committer identity, which `git stash` needs', hint: 'set one: git config user.name "…" && git config user.email "…"' });
   }
   if (tip !== undefined && typeof tag === 'object') {
-    const atRisk = await overwrittenIgnored(g, repo.root, repo.head, [tip, tag.commit], changes);
+    // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
+    const added = repo.head
+      ? [...(addedByTag ?? []), ...(repo.head === tip ? [] : (addedByBranch ?? []))]
+      : [...((await pathsAddedBy(g, undefined, tag.commit)) ?? []), ...((await pathsAddedBy(g, undefined, tip)) ?? [])];
+    const atRisk = await overwrittenIgnored(repo.root, added, changes);
     if (atRisk.length) {
       failures.push({
         check: 'ignored-files',
@@ -182,12 +203,8 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
   }
   if (failures.length || tip === undefined || typeof tag !== 'object') throw preflightError(failures);
 
-  const [removed, added, tagIsAncestor, subject] = await Promise.all([
-    commitsIn(g, `${tag.commit}..${tip}`, options.listLimit ?? 20),
-    commitsIn(g, `${tip}..${tag.commit}`, 0),
-    isAncestor(g, tag.commit, tip),
-    commitLine(g, tag.commit),
-  ]);
+  const removed = { total: apart?.onlyB ?? 0, commits: removedList };
+  const added = { total: apart?.onlyA ?? 0 };
   const stamp = timestamp(deps.ctx.now());
   const warnings: string[] = [];
   if (repo.branch !== expectBranch) {
@@ -197,7 +214,7 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
   if (options.stash === false && changes.length) warnings.push(`--no-stash was given but there are ${changes.length} changed file(s): the rollback would be refused`);
   return {
     root: repo.root,
-    tag: { name: tag.name, commit: tag.commit, subject: subject.subject, annotated: tag.annotated },
+    tag: { name: tag.name, commit: tag.commit, subject: tagLine.subject, annotated: tag.annotated },
     branch: { name: branchName, tip },
     current: { branch: repo.branch, head: repo.head },
     expectBranch,
@@ -216,13 +233,9 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
  * Ignored files that checking out `targets` would overwrite: paths a target tracks and HEAD
  * does not, present on disk, and not among the untracked files that the stash takes.
  */
-async function overwrittenIgnored(g: GitDeps, root: string, head: string | undefined, targets: string[], changes: StatusEntry[]): Promise<string[]> {
+async function overwrittenIgnored(root: string, tracked: string[], changes: StatusEntry[]): Promise<string[]> {
   const stashed = new Set(changes.map((c) => c.path));
-  const paths = new Set<string>();
-  for (const t of new Set(targets)) {
-    if (t === head) continue;
-    for (const p of await pathsAddedBy(g, head, t)) paths.add(p);
-  }
+  const paths = new Set(tracked);
   const found: string[] = [];
   await Promise.all(
     [...paths].map(async (p) => {
@@ -261,21 +274,21 @@ async function execute(deps: RollbackDeps, plan: RollbackPlan): Promise<Rollback
     return r.exitCode === 0 ? undefined : (r.stderr || r.stdout).trim() || `git ${args[0]} exited ${r.exitCode}`;
   };
 
+  const stashBefore = plan.willStash ? stashTip(g) : undefined;
   await step('save-tip', `keep the old tip of ${plan.branch.name} as ${plan.saveBranch}`, () =>
     // An empty old value makes update-ref refuse an existing ref: never overwrite.
     mustRun(['update-ref', '-m', `mcpctl rollback: old tip of ${plan.branch.name}`, `refs/heads/${plan.saveBranch}`, plan.branch.tip, '']),
   );
   if (plan.willStash) {
     await step('stash', 'stash uncommitted and untracked files', async () => {
-      const before = await stashTip(g);
+      const before = await stashBefore;
       const problem = await mustRun(['stash', 'push', '--include-untracked', '-m', plan.stashMessage]);
       // `stash push` with nothing to stash exits 0 and creates no entry; and it can exit non-zero
       // after it created one (a ref it could not lock): only refs/stash tells what happened.
-      const after = await stashTip(g);
+      const [after, left] = await Promise.all([stashTip(g), workingChanges(g)]);
       if (after && after !== before) stash = { ref: 'stash@{0}', commit: after, message: plan.stashMessage };
       if (problem) return stash ? `${problem} (the stash entry ${stash.commit} was created)` : problem;
       if (!stash) return 'git created no stash entry';
-      const left = await workingChanges(g);
       return left.length ? `changes remain after the stash: ${left.map((c) => c.path).join(', ')}` : undefined;
     });
   }

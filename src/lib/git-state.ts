@@ -24,17 +24,18 @@ export type NotWorkTree = { reason: 'not-a-repo' | 'bare' | 'inside-git-dir' | '
 
 /** Finds the work tree containing `deps.cwd` (a subfolder works too). */
 export async function inspectRepo(deps: GitDeps): Promise<RepoInfo | NotWorkTree> {
-  const r = await git(deps, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--absolute-git-dir', '--git-common-dir']);
+  // All at once: on a loaded machine the number of sequential git starts is what costs.
+  const [r, top, head, sym] = await Promise.all([
+    git(deps, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--absolute-git-dir', '--git-common-dir']),
+    git(deps, ['rev-parse', '--show-toplevel']),
+    git(deps, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']),
+    git(deps, ['symbolic-ref', '--quiet', 'HEAD']),
+  ]);
   if (r.notFound) return { reason: 'no-git', message: 'git is not installed (not found on PATH)' };
   if (r.exitCode !== 0) return { reason: 'not-a-repo', message: `${deps.cwd} is not inside a git work tree` };
   const [bare, inside, gitDir = '', common = ''] = r.stdout.split('\n');
   if (bare === 'true') return { reason: 'bare', message: `${deps.cwd} is a bare repository (no work tree to roll back)` };
   if (inside !== 'true') return { reason: 'inside-git-dir', message: `${deps.cwd} is inside a git dir, not a work tree` };
-  const [top, head, sym] = await Promise.all([
-    git(deps, ['rev-parse', '--show-toplevel']),
-    git(deps, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']),
-    git(deps, ['symbolic-ref', '--quiet', 'HEAD']),
-  ]);
   const ref = sym.exitCode === 0 ? sym.stdout.trim() : '';
   return {
     root: top.stdout.replace(/\n$/, ''),
@@ -60,13 +61,13 @@ export async function resolveTag(deps: GitDeps, name: string): Promise<ResolvedT
   const ref = `refs/tags/${name}`;
   const [commit, type] = await Promise.all([
     git(deps, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]),
-    git(deps, ['for-each-ref', '--format=%(objecttype)', ref]),
+    git(deps, ['for-each-ref', '--format=%(refname)%00%(objecttype)', ref]),
   ]);
-  // for-each-ref matches path prefixes (refs/tags/a also lists refs/tags/a/b): only an exact ref counts.
-  const exists = (await git(deps, ['show-ref', '--verify', '--quiet', ref])).exitCode === 0;
-  if (!exists) return 'missing';
+  // for-each-ref matches path prefixes (refs/tags/a also lists refs/tags/a/b): only the exact ref counts.
+  const line = type.stdout.split('\n').find((l) => l.startsWith(`${ref}\0`));
+  if (!line) return 'missing';
   if (commit.exitCode !== 0) return 'not-commit';
-  return { name, commit: commit.stdout.trim(), annotated: type.stdout.split('\n')[0] === 'tag' };
+  return { name, commit: commit.stdout.trim(), annotated: line.slice(ref.length + 1) === 'tag' };
 }
 
 /** Local branches: name → tip commit. */
@@ -204,25 +205,20 @@ export function parseWorktreesZ(text: string): WorktreeEntry[] {
 }
 
 /**
- * Other work trees that hold `branch`: checked out there, or being rebased or bisected
- * there (git itself refuses to check such a branch out twice).
+ * Work trees (this one included) that hold `branch`: checked out there, or being rebased or
+ * bisected there (git itself refuses to check such a branch out twice).
  */
-export async function branchUsedElsewhere(deps: GitDeps, root: string, branch: string): Promise<{ path: string; how: string }[]> {
+export async function branchUsers(deps: GitDeps, branch: string): Promise<{ path: string; how: string }[]> {
   const r = await git(deps, ['worktree', 'list', '--porcelain', '-z']);
   if (r.exitCode !== 0) return [];
-  const self = await fs.realpath(root).catch(() => root);
-  const others = [];
-  for (const w of parseWorktreesZ(r.stdout)) {
-    if (w.bare || w.prunable) continue;
-    if ((await fs.realpath(w.path).catch(() => w.path)) === self) continue;
-    others.push(w);
-  }
   const found: { path: string; how: string }[] = [];
   await Promise.all(
-    others.map(async (w) => {
+    parseWorktreesZ(r.stdout).map(async (w) => {
+      if (w.bare || w.prunable) return;
       if (w.branch === branch) return void found.push({ path: w.path, how: 'checked out' });
-      const wdeps = { ...deps, cwd: w.path };
-      const p = await git(wdeps, ['rev-parse', '--git-path', 'rebase-merge/head-name', '--git-path', 'rebase-apply/head-name', '--git-path', 'BISECT_START']);
+      // A rebase or bisect leaves HEAD detached; its state files name the branch.
+      if (!w.detached) return;
+      const p = await git({ ...deps, cwd: w.path }, ['rev-parse', '--git-path', 'rebase-merge/head-name', '--git-path', 'rebase-apply/head-name', '--git-path', 'BISECT_START']);
       if (p.exitCode !== 0) return;
       const [merge, apply, bisect] = p.stdout.split('\n').map((x) => path.resolve(w.path, x));
       for (const [file, how] of [
@@ -231,12 +227,17 @@ export async function branchUsedElsewhere(deps: GitDeps, root: string, branch: s
         [bisect!, 'being bisected'],
       ] as const) {
         const text = await fs.readFile(file, 'utf8').catch(() => '');
-        const name = text.trim().replace(/^refs\/heads\//, '');
-        if (name === branch) return void found.push({ path: w.path, how });
+        if (text.trim().replace(/^refs\/heads\//, '') === branch) return void found.push({ path: w.path, how });
       }
     }),
   );
   return found;
+}
+
+/** True when two paths name the same folder (symlinks resolved). */
+export async function samePath(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([fs.realpath(a).catch(() => a), fs.realpath(b).catch(() => b)]);
+  return x === y;
 }
 
 /** A commit's hash and subject line. */
@@ -245,13 +246,18 @@ export interface CommitLine {
   subject: string;
 }
 
-/** Commits in `range` (e.g. `a..b`), newest first, at most `limit`, and how many there are in all. */
-export async function commitsIn(deps: GitDeps, range: string, limit: number): Promise<{ total: number; commits: CommitLine[] }> {
-  const [count, log] = await Promise.all([
-    git(deps, ['rev-list', '--count', range, '--']),
-    git(deps, ['log', '-z', '--no-color', `--max-count=${limit}`, '--format=%H%x1f%s', range, '--']),
-  ]);
-  return { total: Number(count.stdout.trim()) || 0, commits: log.stdout.split('\0').filter(Boolean).map(toCommitLine) };
+/** Commits in `range` (e.g. `a..b`), newest first, at most `limit`. */
+export async function commitsIn(deps: GitDeps, range: string, limit: number): Promise<CommitLine[]> {
+  const log = await git(deps, ['log', '-z', '--no-color', `--max-count=${limit}`, '--format=%H%x1f%s', range, '--']);
+  return log.stdout.split('\0').filter(Boolean).map(toCommitLine);
+}
+
+/** How many commits only `a` has and how many only `b` has (`rev-list --left-right --count a...b`). */
+export async function countApart(deps: GitDeps, a: string, b: string): Promise<{ onlyA: number; onlyB: number } | undefined> {
+  const r = await git(deps, ['rev-list', '--left-right', '--count', `${a}...${b}`, '--']);
+  if (r.exitCode !== 0) return undefined;
+  const [onlyA = 0, onlyB = 0] = r.stdout.trim().split(/\s+/).map(Number);
+  return { onlyA, onlyB };
 }
 
 /** One commit's hash and subject. */
@@ -282,14 +288,15 @@ export async function hasCommitterIdent(deps: GitDeps): Promise<boolean> {
 }
 
 /**
- * Paths that `to` tracks and `from` does not (`from` undefined: an unborn HEAD).
- * Checking out `to` writes these paths, overwriting whatever untracked or ignored file is there.
+ * Paths that `to` tracks and `from` does not (`from` undefined: an unborn HEAD), or undefined
+ * when a revision does not resolve. Checking out `to` writes these paths, overwriting whatever
+ * untracked or ignored file is there.
  */
-export async function pathsAddedBy(deps: GitDeps, from: string | undefined, to: string): Promise<string[]> {
+export async function pathsAddedBy(deps: GitDeps, from: string | undefined, to: string): Promise<string[] | undefined> {
   const r = from
-    ? await git(deps, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--diff-filter=A', from, to])
-    : await git(deps, ['ls-tree', '-r', '-z', '--name-only', to]);
-  return r.stdout.split('\0').filter(Boolean);
+    ? await git(deps, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--diff-filter=A', from, to, '--'])
+    : await git(deps, ['ls-tree', '-r', '-z', '--name-only', to, '--']);
+  return r.exitCode === 0 ? r.stdout.split('\0').filter(Boolean) : undefined;
 }
 
 async function exists(p: string): Promise<boolean> {
