@@ -1,7 +1,7 @@
 import type { Context } from '../lib/context.js';
 import { UsageError, UserError } from '../lib/errors.js';
 import { git, type GitDeps } from '../lib/git.js';
-import { abortCommand, commitLine, inspectRepo, listBranches, operationsInProgress, resolveTag, workingChanges, type CommitLine } from '../lib/git-state.js';
+import { abortCommand, commitLine, inspectRepo, listRefs, resolveTag, workingChanges, type CommitLine } from '../lib/git-state.js';
 import { ROLLBACK_DEFAULTS } from './rollback.js';
 
 /** Options of `mcpctl rollback prepare`. */
@@ -45,13 +45,9 @@ export async function runRollbackPrepare(deps: PrepareDeps, options: PrepareOpti
   if ('reason' in repo) throw new UserError(repo.message, { hint: 'run it inside the project (or pass -C <dir>)' });
   if (!repo.head) throw new UserError('HEAD has no commit yet', { hint: 'commit first, then prepare' });
 
-  const [ops, changes, tag, branches, head] = await Promise.all([
-    operationsInProgress(g),
-    workingChanges(g),
-    resolveTag(g, tagName),
-    listBranches(g),
-    commitLine(g, repo.head),
-  ]);
+  const refs = listRefs(g, tagName);
+  const [changes, tag, { branches }, head] = await Promise.all([workingChanges(g), resolveTag(g, tagName, refs), refs, commitLine(g, repo.head)]);
+  const ops = repo.operations;
   if (ops.length) throw new UserError(`a ${ops[0]!.kind} is in progress`, { hint: `finish or abort it first: ${abortCommand(ops[0]!.kind)}` });
   if (changes.length) {
     const list = changes.slice(0, 20).map((c) => `${c.x}${c.y} ${c.path}`);

@@ -12,9 +12,7 @@ import {
   countApart,
   hasCommitterIdent,
   inspectRepo,
-  isAncestor,
-  listBranches,
-  operationsInProgress,
+  listRefs,
   pathsAddedBy,
   resolveTag,
   samePath,
@@ -136,11 +134,11 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
   const tagRev = `refs/tags/${tagName}^{commit}`;
   const branchRef = `refs/heads/${branchName}`;
   const limit = options.listLimit ?? 20;
-  const [repo, tag, branches, ops, changes, users, ident, addedByTag, addedByBranch, removedList, apart, tagIsAncestor, tagLine] = await Promise.all([
+  const refs = listRefs(g, tagName);
+  const [repo, tag, { branches }, changes, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine] = await Promise.all([
     inspectRepo(g),
-    resolveTag(g, tagName),
-    listBranches(g),
-    operationsInProgress(g),
+    resolveTag(g, tagName, refs),
+    refs,
     workingChanges(g).catch((e: unknown) => e as Error),
     branchUsers(g, branchName),
     hasCommitterIdent(g),
@@ -148,7 +146,6 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
     pathsAddedBy(g, 'HEAD', branchRef),
     commitsIn(g, `${tagRev}..${branchRef}`, limit),
     countApart(g, tagRev, branchRef),
-    isAncestor(g, tagRev, branchRef),
     commitLine(g, tagRev),
   ]);
   if ('reason' in repo) {
@@ -174,7 +171,7 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
       hint: guess ? `pass --branch ${guess}` : others.length ? `pass --branch <name> (branches: ${others.slice(0, 8).join(', ')})` : 'pass --branch <name>',
     });
   }
-  for (const op of ops) {
+  for (const op of repo.operations) {
     failures.push({ check: 'in-progress', message: `a ${op.kind} is in progress (${op.path})`, hint: `finish or abort it first: ${abortCommand(op.kind)}` });
   }
   for (const w of elsewhere) {
@@ -205,6 +202,8 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
 
   const removed = { total: apart?.onlyB ?? 0, commits: removedList };
   const added = { total: apart?.onlyA ?? 0 };
+  // Same answer as `merge-base --is-ancestor`: no commit reachable from the tag is missing from the branch.
+  const tagIsAncestor = added.total === 0;
   const stamp = timestamp(deps.ctx.now());
   const warnings: string[] = [];
   if (repo.branch !== expectBranch) {
@@ -302,13 +301,10 @@ async function execute(deps: RollbackDeps, plan: RollbackPlan): Promise<Rollback
     mustRun(['reset', '-q', '--hard', plan.tag.commit, '--']),
   );
   await step('verify', 'check HEAD and the work tree', async () => {
-    const [head, sym, left] = await Promise.all([
-      git(g, ['rev-parse', '--verify', '--quiet', 'HEAD']),
-      git(g, ['symbolic-ref', '--quiet', 'HEAD']),
-      workingChanges(g),
-    ]);
-    if (head.stdout.trim() !== plan.tag.commit) return `HEAD is ${head.stdout.trim()}, not ${plan.tag.commit}`;
-    if (sym.stdout.trim() !== `refs/heads/${plan.branch.name}`) return `HEAD is not on ${plan.branch.name}`;
+    const [head, left] = await Promise.all([git(g, ['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD', '--']), workingChanges(g)]);
+    const [commit = '', ref = ''] = head.stdout.split('\n');
+    if (commit !== plan.tag.commit) return `HEAD is ${commit}, not ${plan.tag.commit}`;
+    if (ref !== `refs/heads/${plan.branch.name}`) return `HEAD is not on ${plan.branch.name}`;
     return left.length ? `the work tree is not clean: ${left.map((c) => c.path).join(', ')}` : undefined;
   });
 

@@ -17,32 +17,57 @@ export interface RepoInfo {
   branch: string | undefined;
   /** HEAD's commit; undefined on an unborn branch. */
   head: string | undefined;
+  /** Operations in progress in this work tree (see `operationsInProgress`). */
+  operations: OperationInProgress[];
 }
 
 /** Why `inspectRepo` found no usable work tree. */
 export type NotWorkTree = { reason: 'not-a-repo' | 'bare' | 'inside-git-dir' | 'no-git'; message: string };
 
-/** Finds the work tree containing `deps.cwd` (a subfolder works too). */
+/**
+ * Finds the work tree containing `deps.cwd` (a subfolder works too), HEAD, and the operations
+ * in progress, in one `git rev-parse` (it prints each answer as it goes, so even when it stops
+ * at a bare repository or an unborn HEAD the answers before tell which).
+ */
 export async function inspectRepo(deps: GitDeps): Promise<RepoInfo | NotWorkTree> {
-  // All at once: on a loaded machine the number of sequential git starts is what costs.
-  const [r, top, head, sym] = await Promise.all([
-    git(deps, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree', '--absolute-git-dir', '--git-common-dir']),
-    git(deps, ['rev-parse', '--show-toplevel']),
-    git(deps, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']),
-    git(deps, ['symbolic-ref', '--quiet', 'HEAD']),
+  const r = await git(deps, [
+    'rev-parse',
+    '--is-bare-repository',
+    '--is-inside-work-tree',
+    '--absolute-git-dir',
+    '--git-common-dir',
+    '--show-toplevel',
+    ...STATE_FILES.flatMap((f) => ['--git-path', f.name]),
+    'HEAD',
+    '--symbolic-full-name',
+    'HEAD',
+    // Ends the revisions: a file named HEAD must not make them ambiguous.
+    '--',
   ]);
   if (r.notFound) return { reason: 'no-git', message: 'git is not installed (not found on PATH)' };
-  if (r.exitCode !== 0) return { reason: 'not-a-repo', message: `${deps.cwd} is not inside a git work tree` };
-  const [bare, inside, gitDir = '', common = ''] = r.stdout.split('\n');
+  const lines = r.stdout.split('\n');
+  const [bare, inside, gitDir = '', common = '', top = ''] = lines;
   if (bare === 'true') return { reason: 'bare', message: `${deps.cwd} is a bare repository (no work tree to roll back)` };
+  if (bare !== 'false') return { reason: 'not-a-repo', message: `${deps.cwd} is not inside a git work tree` };
   if (inside !== 'true') return { reason: 'inside-git-dir', message: `${deps.cwd} is inside a git dir, not a work tree` };
-  const ref = sym.exitCode === 0 ? sym.stdout.trim() : '';
+  const statePaths = lines.slice(5, 5 + STATE_FILES.length).map((p) => path.resolve(deps.cwd, p));
+  let head: string | undefined;
+  let ref: string;
+  if (r.exitCode === 0) {
+    head = lines[5 + STATE_FILES.length];
+    ref = lines[6 + STATE_FILES.length] ?? '';
+  } else {
+    // An unborn branch: HEAD names a branch that has no commit yet.
+    const sym = await git(deps, ['symbolic-ref', '--quiet', 'HEAD']);
+    ref = sym.exitCode === 0 ? sym.stdout.trim() : '';
+  }
   return {
-    root: top.stdout.replace(/\n$/, ''),
+    root: top,
     gitDir,
     commonDir: path.resolve(deps.cwd, common),
     branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
-    head: head.exitCode === 0 ? head.stdout.trim() : undefined,
+    head,
+    operations: await operationsAt(statePaths),
   };
 }
 
@@ -53,33 +78,37 @@ export interface ResolvedTag {
   annotated: boolean;
 }
 
+/** Local branches (name → tip) and, when asked, one tag's object type (`tag` when annotated). */
+export interface RefList {
+  branches: Map<string, string>;
+  tagType: string | undefined;
+}
+
+/** One `for-each-ref` for every local branch and the tag `tag` (ref names hold no newline or NUL). */
+export async function listRefs(deps: GitDeps, tag?: string): Promise<RefList> {
+  const tagRef = tag === undefined ? undefined : `refs/tags/${tag}`;
+  const r = await git(deps, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/heads/', ...(tagRef ? [tagRef] : [])]);
+  const branches = new Map<string, string>();
+  let tagType: string | undefined;
+  for (const line of r.stdout.split('\n')) {
+    const [ref, sha, type] = line.split('\0');
+    if (!ref || !sha) continue;
+    if (ref.startsWith('refs/heads/')) branches.set(ref.slice('refs/heads/'.length), sha);
+    // for-each-ref matches path prefixes (refs/tags/a also lists refs/tags/a/b): only the exact ref counts.
+    else if (ref === tagRef) tagType = type;
+  }
+  return { branches, tagType };
+}
+
 /**
  * Resolves `refs/tags/<name>` (never a branch or another ref of the same name) to a commit.
  * `missing`: no such tag; `not-commit`: the tag exists but names a tree or blob.
  */
-export async function resolveTag(deps: GitDeps, name: string): Promise<ResolvedTag | 'missing' | 'not-commit'> {
-  const ref = `refs/tags/${name}`;
-  const [commit, type] = await Promise.all([
-    git(deps, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]),
-    git(deps, ['for-each-ref', '--format=%(refname)%00%(objecttype)', ref]),
-  ]);
-  // for-each-ref matches path prefixes (refs/tags/a also lists refs/tags/a/b): only the exact ref counts.
-  const line = type.stdout.split('\n').find((l) => l.startsWith(`${ref}\0`));
-  if (!line) return 'missing';
+export async function resolveTag(deps: GitDeps, name: string, refs?: Promise<RefList>): Promise<ResolvedTag | 'missing' | 'not-commit'> {
+  const [commit, list] = await Promise.all([git(deps, ['rev-parse', '--verify', '--quiet', `refs/tags/${name}^{commit}`]), refs ?? listRefs(deps, name)]);
+  if (list.tagType === undefined) return 'missing';
   if (commit.exitCode !== 0) return 'not-commit';
-  return { name, commit: commit.stdout.trim(), annotated: line.slice(ref.length + 1) === 'tag' };
-}
-
-/** Local branches: name → tip commit. */
-export async function listBranches(deps: GitDeps): Promise<Map<string, string>> {
-  // Ref names cannot contain newlines or NUL (check-ref-format), so lines are safe here.
-  const r = await git(deps, ['for-each-ref', '--format=%(refname)%00%(objectname)', 'refs/heads/']);
-  const map = new Map<string, string>();
-  for (const line of r.stdout.split('\n')) {
-    const [ref, sha] = line.split('\0');
-    if (ref && sha) map.set(ref.slice('refs/heads/'.length), sha);
-  }
-  return map;
+  return { name, commit: commit.stdout.trim(), annotated: list.tagType === 'tag' };
 }
 
 /** A git operation that stopped half-way and waits for the user (`--continue`/`--abort`). */
@@ -107,12 +136,16 @@ const STATE_FILES: { name: string; kind: OperationInProgress['kind'] }[] = [
 export async function operationsInProgress(deps: GitDeps): Promise<OperationInProgress[]> {
   const r = await git(deps, ['rev-parse', ...STATE_FILES.flatMap((s) => ['--git-path', s.name])]);
   if (r.exitCode !== 0) return [];
-  const paths = r.stdout.split('\n').slice(0, STATE_FILES.length).map((p) => path.resolve(deps.cwd, p));
+  return operationsAt(r.stdout.split('\n').slice(0, STATE_FILES.length).map((p) => path.resolve(deps.cwd, p)));
+}
+
+/** Which of the state files (absolute paths, in STATE_FILES order) exist, as operations. */
+async function operationsAt(paths: string[]): Promise<OperationInProgress[]> {
   const found: OperationInProgress[] = [];
   await Promise.all(
     STATE_FILES.map(async (s, i) => {
-      const p = paths[i]!;
-      if (!(await exists(p))) return;
+      const p = paths[i];
+      if (!p || !(await exists(p))) return;
       // `git am` also keeps its state in rebase-apply/, marked by an `applying` file.
       const kind = s.name === 'rebase-apply' && (await exists(path.join(p, 'applying'))) ? 'am' : s.kind;
       found.push({ kind, path: p });
@@ -269,11 +302,6 @@ export async function commitLine(deps: GitDeps, rev: string): Promise<CommitLine
 function toCommitLine(rec: string): CommitLine {
   const [commit = '', subject = ''] = rec.replace(/^\n/, '').split('\x1f');
   return { commit, subject };
-}
-
-/** True when `ancestor` is reachable from `descendant` (`merge-base --is-ancestor`). */
-export async function isAncestor(deps: GitDeps, ancestor: string, descendant: string): Promise<boolean> {
-  return (await git(deps, ['merge-base', '--is-ancestor', ancestor, descendant])).exitCode === 0;
 }
 
 /** The commit `refs/stash` points at, or undefined when there is no stash. */

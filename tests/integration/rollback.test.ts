@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runRollback } from '../../src/core/rollback.js';
+import { operationsInProgress } from '../../src/lib/git-state.js';
 import { makeRepo, rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
 import { runMain, type CliResult } from '../helpers/project.js';
 
@@ -101,6 +102,8 @@ describe('rollback pre-flight: any failure changes nothing', () => {
     const r = await runMain(['rollback', '--confirm', 'ROLLBACK', '--yes'], { cwd: wt, env: repo.env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/a rebase is in progress \(.*worktrees.*rebase-merge\)/);
+    expect(await operationsInProgress({ cwd: wt, env: repo.env })).toEqual([{ kind: 'rebase', path: expect.stringMatching(/worktrees\/wt\/rebase-merge$/) }]);
+    expect(await operationsInProgress({ cwd: repo.dir, env: repo.env })).toEqual([]);
     // The main work tree has no operation of its own: from there the rollback is possible.
     const dry = await rollback(repo, ['--dry-run']);
     expect(dry.code).toBe(0);
