@@ -40,6 +40,13 @@ export function gitEnv(home: string): Record<string, string> {
 
 /** An empty repository whose first branch is `branch`. */
 export async function makeRepo(branch = 'main'): Promise<Repo> {
+  const repo = await emptyRepo();
+  repo.git('init', '-q', '-b', branch);
+  return repo;
+}
+
+/** A temp folder with HOME and an empty `repo` folder, and the helpers bound to it. */
+async function emptyRepo(): Promise<Repo> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-git-'));
   const dir = path.join(root, 'repo');
   const home = path.join(root, 'home');
@@ -78,7 +85,6 @@ export async function makeRepo(branch = 'main'): Promise<Repo> {
     },
     cleanup: () => fs.rm(root, { recursive: true, force: true }),
   };
-  repo.git('init', '-q', '-b', branch);
   return repo;
 }
 
@@ -89,21 +95,44 @@ export async function makeRepo(branch = 'main'): Promise<Repo> {
 export async function rollbackScene(opts: { branch?: string; annotated?: boolean; tag?: string; dirty?: boolean } = {}) {
   const branch = opts.branch ?? 'main';
   const tag = opts.tag ?? 'backup-before-refactor';
+  const annotated = opts.annotated !== false;
+  // Built once per kind and copied: a test gets its own repository for the price of a folder copy.
+  const key = `${branch}\0${tag}\0${annotated}`;
+  let template = templates.get(key);
+  if (!template) {
+    template = buildScene(branch, tag, annotated);
+    templates.set(key, template);
+  }
+  const t = await template;
+  const repo = await emptyRepo();
+  await fs.cp(t.repo.dir, repo.dir, { recursive: true });
+  if (opts.dirty !== false) {
+    await repo.write('app.py', 'print("work in progress")\n');
+    await repo.write('notes/untracked.txt', 'my notes\n');
+  }
+  return { repo, tag, tagCommit: t.tagCommit, tip: t.tip, branch };
+}
+
+const templates = new Map<string, Promise<{ repo: Repo; tagCommit: string; tip: string }>>();
+
+async function buildScene(branch: string, tag: string, annotated: boolean) {
   const repo = await makeRepo(branch);
   repo.commit('app.py', 'print("v1")\n', 'v1');
   repo.commit('lib/util.py', 'X = 1\n', 'add util');
-  if (opts.annotated === false) repo.git('tag', tag);
-  else repo.git('tag', '-a', '-m', 'before refactor', tag);
+  if (annotated) repo.git('tag', '-a', '-m', 'before refactor', tag);
+  else repo.git('tag', tag);
   const tagCommit = repo.git('rev-parse', 'HEAD').trim();
   repo.commit('app.py', 'print("v2")\n', 'refactor 1');
   repo.commit('new_module.py', 'Y = 2\n', 'refactor 2');
   const tip = repo.commit('lib/util.py', 'X = 3\n', 'refactor 3');
   repo.git('checkout', '-q', '-b', '004-multi-project-refactor');
-  if (opts.dirty !== false) {
-    await repo.write('app.py', 'print("work in progress")\n');
-    await repo.write('notes/untracked.txt', 'my notes\n');
-  }
-  return { repo, tag, tagCommit, tip, branch };
+  return { repo, tagCommit, tip };
+}
+
+/** Removes the scene templates (call in afterAll). */
+export async function cleanupScenes(): Promise<void> {
+  for (const t of templates.values()) await (await t).repo.cleanup();
+  templates.clear();
 }
 
 /** Everything a rollback could change: refs, stash, status, HEAD, and every file's bytes. */

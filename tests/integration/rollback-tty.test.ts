@@ -1,14 +1,15 @@
 // The interactive path in a real pseudo-terminal: util-linux `script` runs the built CLI on a
 // pty, and the test types its answers when the prompts appear. Needs `npm run build`.
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
-import { rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanupScenes, rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
 import { BIN } from '../helpers/project.js';
 
 const repos: Repo[] = [];
 afterEach(async () => {
   for (const r of repos.splice(0)) await r.cleanup();
 });
+afterAll(cleanupScenes);
 
 /** Runs `mcpctl <args>` on a pty; each answer is typed once its prompt (a regex) has appeared. */
 function onPty(repo: Repo, args: string[], answers: { when: RegExp; type: string }[]): Promise<{ code: number | null; output: string }> {

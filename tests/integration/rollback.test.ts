@@ -1,16 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runRollback } from '../../src/core/rollback.js';
 import { operationsInProgress } from '../../src/lib/git-state.js';
-import { makeRepo, rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
+import { cleanupScenes, makeRepo, rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
 import { runMain, type CliResult } from '../helpers/project.js';
 
 const repos: Repo[] = [];
 afterEach(async () => {
   for (const r of repos.splice(0)) await r.cleanup();
 });
+afterAll(cleanupScenes);
 async function scene(opts: Parameters<typeof rollbackScene>[0] = {}) {
   const s = await rollbackScene(opts);
   repos.push(s.repo);
