@@ -15,6 +15,7 @@ interface Opts {
 }
 
 interface PrepareOpts {
+  tag: string;
   branchName: string;
 }
 
@@ -64,12 +65,13 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
   rollback
     .command('prepare')
     .description('on a clean tree: tag HEAD as the rollback point and create the refactor branch (never moves either)')
+    .option('--tag <name>', 'the tag to create at HEAD', DEFAULT_TAG)
     .option('--branch-name <name>', 'the refactor branch to create at HEAD', DEFAULT_REFACTOR_BRANCH)
+    // Only mcpctl's own global options, not rollback's, which prepare does not take.
+    .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: (cmd: Command) => (cmd.parent?.parent?.options ?? []).filter((o) => !o.hidden) })
     .addHelpText(
       'after',
       [
-        '',
-        `The tag is rollback's --tag (default ${DEFAULT_TAG}): mcpctl rollback prepare --tag <name>.`,
         '',
         'Examples:',
         '  $ mcpctl rollback prepare',
@@ -78,15 +80,17 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
     )
     .action(
       action<PrepareOpts>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
-        // Commander lets the parent `rollback` take its own options even after `prepare`.
+        // Commander lets the parent `rollback` take its own options even after `prepare`
+        // (so `--tag` lands there), and would silently ignore the ones prepare has no use for.
         const parent = cmd.parent!;
+        const tag = cmd.getOptionValueSource('tag') === 'cli' ? opts.tag : (parent.getOptionValue('tag') as string);
         const stray = ['branch', 'expectBranch', 'stash', 'confirm', 'dryRun'].filter((k) => parent.getOptionValueSource(k) === 'cli');
         if (stray.length) {
           const flags = stray.map((k) => parent.options.find((o) => o.attributeName() === k)?.long ?? k);
           throw new UsageError(`rollback prepare does not take ${flags.join(', ')}`, { hint: 'run `mcpctl rollback prepare --help`' });
         }
         const { runRollbackPrepare } = await import('../core/rollback-prepare.js');
-        const result = await runRollbackPrepare({ ctx, log: out.debug }, { tag: parent.getOptionValue('tag') as string, branchName: opts.branchName });
+        const result = await runRollbackPrepare({ ctx, log: out.debug }, { tag, branchName: opts.branchName });
         if (out.json) out.result(result);
         else renderPrepared(out, result);
       }),
