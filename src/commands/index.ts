@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { registerBaseline } from './baseline.js';
+import { registerRollback } from './rollback.js';
 import type { EnvFactory } from './shared.js';
 import { registerVerifyEnv } from './verify-env.js';
-import { registerBaseline } from './baseline.js';
 
-/** Registers every command. Each adapter loads its implementation only when it runs. */
+/** Registers every command, in the contract's order. Each adapter loads its implementation only when it runs. */
 export function registerCommands(program: Command, makeEnv: EnvFactory): void {
   registerVerifyEnv(program, makeEnv);
+  registerRollback(program, makeEnv);
   registerBaseline(program, makeEnv);
 }

@@ -1,0 +1,337 @@
+/**
+ * Read-only questions about a git repository's state, for commands that must check
+ * everything before they change anything (rollback, rollback prepare). Every answer
+ * comes from plumbing or porcelain formats through `git()`; nothing here writes.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { git, type GitDeps } from './git.js';
+
+/** Where we are: a work tree (never bare), its top folder and git dirs, and HEAD. */
+export interface RepoInfo {
+  root: string;
+  /** This work tree's git dir (differs from `commonDir` in a linked worktree). */
+  gitDir: string;
+  commonDir: string;
+  /** `refs/heads/<name>` stripped to the name; undefined when HEAD is detached. */
+  branch: string | undefined;
+  /** HEAD's commit; undefined on an unborn branch. */
+  head: string | undefined;
+  /** Operations in progress in this work tree (see `operationsInProgress`). */
+  operations: OperationInProgress[];
+}
+
+/** Why `inspectRepo` found no usable work tree. */
+export type NotWorkTree = { reason: 'not-a-repo' | 'bare' | 'inside-git-dir' | 'no-git'; message: string };
+
+/**
+ * Finds the work tree containing `deps.cwd` (a subfolder works too), HEAD, and the operations
+ * in progress, in one `git rev-parse` (it prints each answer as it goes, so even when it stops
+ * at a bare repository or an unborn HEAD the answers before tell which).
+ */
+export async function inspectRepo(deps: GitDeps): Promise<RepoInfo | NotWorkTree> {
+  const r = await git(deps, [
+    'rev-parse',
+    '--is-bare-repository',
+    '--is-inside-work-tree',
+    '--absolute-git-dir',
+    '--git-common-dir',
+    '--show-toplevel',
+    ...STATE_FILES.flatMap((f) => ['--git-path', f.name]),
+    'HEAD',
+    '--symbolic-full-name',
+    'HEAD',
+    // Ends the revisions: a file named HEAD must not make them ambiguous.
+    '--',
+  ]);
+  if (r.notFound) return { reason: 'no-git', message: 'git is not installed (not found on PATH)' };
+  const lines = r.stdout.split('\n');
+  const [bare, inside, gitDir = '', common = '', top = ''] = lines;
+  if (bare === 'true') return { reason: 'bare', message: `${deps.cwd} is a bare repository (no work tree to roll back)` };
+  if (bare !== 'false') return { reason: 'not-a-repo', message: `${deps.cwd} is not inside a git work tree` };
+  if (inside !== 'true') return { reason: 'inside-git-dir', message: `${deps.cwd} is inside a git dir, not a work tree` };
+  const statePaths = lines.slice(5, 5 + STATE_FILES.length).map((p) => path.resolve(deps.cwd, p));
+  let head: string | undefined;
+  let ref: string;
+  if (r.exitCode === 0) {
+    head = lines[5 + STATE_FILES.length];
+    ref = lines[6 + STATE_FILES.length] ?? '';
+  } else {
+    // An unborn branch: HEAD names a branch that has no commit yet.
+    const sym = await git(deps, ['symbolic-ref', '--quiet', 'HEAD']);
+    ref = sym.exitCode === 0 ? sym.stdout.trim() : '';
+  }
+  return {
+    root: top,
+    gitDir,
+    commonDir: path.resolve(deps.cwd, common),
+    branch: ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
+    head,
+    operations: await operationsAt(statePaths),
+  };
+}
+
+/** A tag resolved to its commit; `annotated` when the ref points at a tag object. */
+export interface ResolvedTag {
+  name: string;
+  commit: string;
+  annotated: boolean;
+}
+
+/** Local branches (name → tip) and, when asked, one tag's object type (`tag` when annotated). */
+export interface RefList {
+  branches: Map<string, string>;
+  tagType: string | undefined;
+}
+
+/** One `for-each-ref` for every local branch and the tag `tag` (ref names hold no newline or NUL). */
+export async function listRefs(deps: GitDeps, tag?: string): Promise<RefList> {
+  const tagRef = tag === undefined ? undefined : `refs/tags/${tag}`;
+  const r = await git(deps, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/heads/', ...(tagRef ? [tagRef] : [])]);
+  const branches = new Map<string, string>();
+  let tagType: string | undefined;
+  for (const line of r.stdout.split('\n')) {
+    const [ref, sha, type] = line.split('\0');
+    if (!ref || !sha) continue;
+    if (ref.startsWith('refs/heads/')) branches.set(ref.slice('refs/heads/'.length), sha);
+    // for-each-ref matches path prefixes (refs/tags/a also lists refs/tags/a/b): only the exact ref counts.
+    else if (ref === tagRef) tagType = type;
+  }
+  return { branches, tagType };
+}
+
+/**
+ * Resolves `refs/tags/<name>` (never a branch or another ref of the same name) to a commit.
+ * `missing`: no such tag; `not-commit`: the tag exists but names a tree or blob.
+ */
+export async function resolveTag(deps: GitDeps, name: string, refs?: Promise<RefList>): Promise<ResolvedTag | 'missing' | 'not-commit'> {
+  const [commit, list] = await Promise.all([git(deps, ['rev-parse', '--verify', '--quiet', `refs/tags/${name}^{commit}`]), refs ?? listRefs(deps, name)]);
+  if (list.tagType === undefined) return 'missing';
+  if (commit.exitCode !== 0) return 'not-commit';
+  return { name, commit: commit.stdout.trim(), annotated: list.tagType === 'tag' };
+}
+
+/** A git operation that stopped half-way and waits for the user (`--continue`/`--abort`). */
+export interface OperationInProgress {
+  kind: 'merge' | 'rebase' | 'am' | 'cherry-pick' | 'revert' | 'bisect' | 'sequencer';
+  /** The state file or folder that shows it. */
+  path: string;
+}
+
+/** State files, as named under `git rev-parse --git-path`, and the operation each one shows. */
+const STATE_FILES: { name: string; kind: OperationInProgress['kind'] }[] = [
+  { name: 'MERGE_HEAD', kind: 'merge' },
+  { name: 'rebase-merge', kind: 'rebase' },
+  { name: 'rebase-apply', kind: 'rebase' },
+  { name: 'CHERRY_PICK_HEAD', kind: 'cherry-pick' },
+  { name: 'REVERT_HEAD', kind: 'revert' },
+  { name: 'BISECT_LOG', kind: 'bisect' },
+  { name: 'sequencer', kind: 'sequencer' },
+];
+
+/**
+ * Operations in progress in the work tree of `deps.cwd`. Paths come from
+ * `rev-parse --git-path`, so a linked worktree's own state is found (not the main one's).
+ */
+export async function operationsInProgress(deps: GitDeps): Promise<OperationInProgress[]> {
+  const r = await git(deps, ['rev-parse', ...STATE_FILES.flatMap((s) => ['--git-path', s.name])]);
+  if (r.exitCode !== 0) return [];
+  return operationsAt(r.stdout.split('\n').slice(0, STATE_FILES.length).map((p) => path.resolve(deps.cwd, p)));
+}
+
+/** Which of the state files (absolute paths, in STATE_FILES order) exist, as operations. */
+async function operationsAt(paths: string[]): Promise<OperationInProgress[]> {
+  const found: OperationInProgress[] = [];
+  await Promise.all(
+    STATE_FILES.map(async (s, i) => {
+      const p = paths[i];
+      if (!p || !(await exists(p))) return;
+      // `git am` also keeps its state in rebase-apply/, marked by an `applying` file.
+      const kind = s.name === 'rebase-apply' && (await exists(path.join(p, 'applying'))) ? 'am' : s.kind;
+      found.push({ kind, path: p });
+    }),
+  );
+  // The sequencer folder only adds information when no *_HEAD file names the operation.
+  const named = found.some((f) => f.kind === 'cherry-pick' || f.kind === 'revert');
+  return found.filter((f) => !(named && f.kind === 'sequencer')).sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The command that ends an operation in progress, for hints. */
+export function abortCommand(kind: OperationInProgress['kind']): string {
+  switch (kind) {
+    case 'bisect':
+      return 'git bisect reset';
+    case 'sequencer':
+      return 'git cherry-pick --abort (or git revert --abort)';
+    default:
+      return `git ${kind} --continue, or git ${kind} --abort`;
+  }
+}
+
+/** One entry of `git status --porcelain=v1 -z`. */
+export interface StatusEntry {
+  /** Index status (X) and work-tree status (Y); `??` for untracked. */
+  x: string;
+  y: string;
+  path: string;
+  /** The source path of a rename or copy. */
+  from?: string;
+  untracked: boolean;
+}
+
+/** Parses `git status --porcelain=v1 -z` (renames and copies carry their source as the next field). */
+export function parseStatusZ(text: string): StatusEntry[] {
+  const fields = text.split('\0');
+  const out: StatusEntry[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f.length < 4) continue;
+    const x = f[0]!;
+    const y = f[1]!;
+    const entry: StatusEntry = { x, y, path: f.slice(3), untracked: x === '?' && y === '?' };
+    if (x === 'R' || x === 'C' || y === 'R' || y === 'C') entry.from = fields[++i];
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Uncommitted changes: tracked changes and every untracked file (not folders), ignored files excluded. */
+export async function workingChanges(deps: GitDeps): Promise<StatusEntry[]> {
+  const r = await git(deps, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+  if (r.exitCode !== 0) throw new Error(`git status failed: ${r.stderr.trim()}`);
+  return parseStatusZ(r.stdout);
+}
+
+/** One work tree from `git worktree list --porcelain -z`. */
+export interface WorktreeEntry {
+  path: string;
+  head?: string;
+  branch?: string;
+  bare: boolean;
+  detached: boolean;
+  prunable: boolean;
+}
+
+/** Parses `git worktree list --porcelain -z`: records of NUL-ended lines, each record ended by an empty one. */
+export function parseWorktreesZ(text: string): WorktreeEntry[] {
+  const out: WorktreeEntry[] = [];
+  let cur: WorktreeEntry | undefined;
+  for (const line of text.split('\0')) {
+    if (line === '') {
+      if (cur) out.push(cur);
+      cur = undefined;
+      continue;
+    }
+    const sp = line.indexOf(' ');
+    const key = sp < 0 ? line : line.slice(0, sp);
+    const value = sp < 0 ? '' : line.slice(sp + 1);
+    if (key === 'worktree') cur = { path: value, bare: false, detached: false, prunable: false };
+    else if (!cur) continue;
+    else if (key === 'HEAD') cur.head = value;
+    else if (key === 'branch') cur.branch = value.replace(/^refs\/heads\//, '');
+    else if (key === 'bare') cur.bare = true;
+    else if (key === 'detached') cur.detached = true;
+    else if (key === 'prunable') cur.prunable = true;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/**
+ * Work trees (this one included) that hold `branch`: checked out there, or being rebased or
+ * bisected there (git itself refuses to check such a branch out twice).
+ */
+export async function branchUsers(deps: GitDeps, branch: string): Promise<{ path: string; how: string }[]> {
+  const r = await git(deps, ['worktree', 'list', '--porcelain', '-z']);
+  if (r.exitCode !== 0) return [];
+  const found: { path: string; how: string }[] = [];
+  await Promise.all(
+    parseWorktreesZ(r.stdout).map(async (w) => {
+      if (w.bare || w.prunable) return;
+      if (w.branch === branch) return void found.push({ path: w.path, how: 'checked out' });
+      // A rebase or bisect leaves HEAD detached; its state files name the branch.
+      if (!w.detached) return;
+      const p = await git({ ...deps, cwd: w.path }, ['rev-parse', '--git-path', 'rebase-merge/head-name', '--git-path', 'rebase-apply/head-name', '--git-path', 'BISECT_START']);
+      if (p.exitCode !== 0) return;
+      const [merge, apply, bisect] = p.stdout.split('\n').map((x) => path.resolve(w.path, x));
+      for (const [file, how] of [
+        [merge!, 'being rebased'],
+        [apply!, 'being rebased'],
+        [bisect!, 'being bisected'],
+      ] as const) {
+        const text = await fs.readFile(file, 'utf8').catch(() => '');
+        if (text.trim().replace(/^refs\/heads\//, '') === branch) return void found.push({ path: w.path, how });
+      }
+    }),
+  );
+  return found;
+}
+
+/** True when two paths name the same folder (symlinks resolved). */
+export async function samePath(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([fs.realpath(a).catch(() => a), fs.realpath(b).catch(() => b)]);
+  return x === y;
+}
+
+/** A commit's hash and subject line. */
+export interface CommitLine {
+  commit: string;
+  subject: string;
+}
+
+/** Commits in `range` (e.g. `a..b`), newest first, at most `limit`. */
+export async function commitsIn(deps: GitDeps, range: string, limit: number): Promise<CommitLine[]> {
+  const log = await git(deps, ['log', '-z', '--no-color', `--max-count=${limit}`, '--format=%H%x1f%s', range, '--']);
+  return log.stdout.split('\0').filter(Boolean).map(toCommitLine);
+}
+
+/** How many commits only `a` has and how many only `b` has (`rev-list --left-right --count a...b`). */
+export async function countApart(deps: GitDeps, a: string, b: string): Promise<{ onlyA: number; onlyB: number } | undefined> {
+  const r = await git(deps, ['rev-list', '--left-right', '--count', `${a}...${b}`, '--']);
+  if (r.exitCode !== 0) return undefined;
+  const [onlyA = 0, onlyB = 0] = r.stdout.trim().split(/\s+/).map(Number);
+  return { onlyA, onlyB };
+}
+
+/** One commit's hash and subject. */
+export async function commitLine(deps: GitDeps, rev: string): Promise<CommitLine> {
+  const r = await git(deps, ['log', '-1', '--no-color', '--format=%H%x1f%s', rev, '--']);
+  return toCommitLine(r.stdout.replace(/\n$/, ''));
+}
+
+function toCommitLine(rec: string): CommitLine {
+  const [commit = '', subject = ''] = rec.replace(/^\n/, '').split('\x1f');
+  return { commit, subject };
+}
+
+/** The commit `refs/stash` points at, or undefined when there is no stash. */
+export async function stashTip(deps: GitDeps): Promise<string | undefined> {
+  const r = await git(deps, ['rev-parse', '-q', '--verify', 'refs/stash']);
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Whether git can make commits (stash needs a committer identity). */
+export async function hasCommitterIdent(deps: GitDeps): Promise<boolean> {
+  return (await git(deps, ['var', 'GIT_COMMITTER_IDENT'])).exitCode === 0;
+}
+
+/**
+ * Paths that `to` tracks and `from` does not (`from` undefined: an unborn HEAD), or undefined
+ * when a revision does not resolve. Checking out `to` writes these paths, overwriting whatever
+ * untracked or ignored file is there.
+ */
+export async function pathsAddedBy(deps: GitDeps, from: string | undefined, to: string): Promise<string[] | undefined> {
+  const r = from
+    ? await git(deps, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--diff-filter=A', from, to, '--'])
+    : await git(deps, ['ls-tree', '-r', '-z', '--name-only', to, '--']);
+  return r.exitCode === 0 ? r.stdout.split('\0').filter(Boolean) : undefined;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,66 @@
+// The interactive path in a real pseudo-terminal: util-linux `script` runs the built CLI on a
+// pty, and the test types its answers when the prompts appear. Needs `npm run build`.
+import { spawn } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanupScenes, rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
+import { BIN } from '../helpers/project.js';
+
+const repos: Repo[] = [];
+afterEach(async () => {
+  for (const r of repos.splice(0)) await r.cleanup();
+});
+afterAll(cleanupScenes);
+
+/** Runs `mcpctl <args>` on a pty; each answer is typed once its prompt (a regex) has appeared. */
+function onPty(repo: Repo, args: string[], answers: { when: RegExp; type: string }[]): Promise<{ code: number | null; output: string }> {
+  const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  // CI must be unset, or mcpctl would (rightly) never ask.
+  const env = { ...repo.env, TERM: 'dumb' };
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: repo.dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  const pending = [...answers];
+  const onData = (d: Buffer) => {
+    output += d.toString('utf8');
+    while (pending.length && pending[0]!.when.test(output)) child.stdin.write(pending.shift()!.type);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.end();
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('rollback on a terminal', () => {
+  it('typing rollback in lower case refuses and changes nothing', async () => {
+    const { repo } = await rollbackScene();
+    repos.push(repo);
+    const before = await snapshot(repo);
+    const r = await onPty(repo, ['rollback'], [{ when: /Type ROLLBACK to continue/, type: 'rollback\r' }]);
+    expect(r.output).toMatch(/Rollback plan/);
+    expect(r.output).toMatch(/not ROLLBACK; nothing changed/);
+    expect(r.code).toBe(3);
+    expect(await snapshot(repo)).toEqual(before);
+  });
+
+  it('answering the branch question and typing ROLLBACK proceeds', async () => {
+    const { repo, tagCommit } = await rollbackScene();
+    repos.push(repo);
+    const r = await onPty(
+      repo,
+      ['rollback', '--expect-branch', 'somewhere-else'],
+      [
+        { when: /Roll back main anyway\?/, type: 'y' },
+        { when: /Type ROLLBACK to continue/, type: 'ROLLBACK\r' },
+      ],
+    );
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/main is at/);
+    expect(repo.git('rev-parse', 'HEAD').trim()).toBe(tagCommit);
+    expect(repo.git('stash', 'list')).toMatch(/mcpctl rollback/);
+  });
+});
