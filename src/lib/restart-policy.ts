@@ -51,14 +51,10 @@ export function decideRestart(history: CrashHistory, at: number, ranMs: number, 
   return { action: 'restart', delayMs, history: next };
 }
 
-/** The policy with every duration scaled so that the first delay is `initialDelayMs` (tests shrink time this way). */
+/**
+ * The policy with its delays scaled so that the first is `initialDelayMs` (tests shrink time this
+ * way); the give-up window stays, so a fast-crashing child still gives up after the fifth crash.
+ */
 export function scaledPolicy(initialDelayMs: number, base: RestartPolicy = DEFAULT_RESTART_POLICY): RestartPolicy {
-  const f = initialDelayMs / base.initialDelayMs;
-  return {
-    initialDelayMs,
-    maxDelayMs: base.maxDelayMs * f,
-    maxCrashes: base.maxCrashes,
-    windowMs: base.windowMs * f,
-    stableAfterMs: base.stableAfterMs * f,
-  };
+  return { ...base, initialDelayMs, maxDelayMs: (base.maxDelayMs * initialDelayMs) / base.initialDelayMs };
 }

@@ -51,23 +51,11 @@ describe('mcpctl serve (processes)', () => {
     }
   });
 
-  it('runs MCP_SERVER_COMMAND split like a shell would when no command is given', async () => {
-    const r = await runCli(['serve'], { cwd: project.dir, env: { ...env, MCP_SERVER_COMMAND: `${NODE} '${CHILD}' "hello"` } });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toBe('ready hello\n');
-  });
-
   it('passes stdin and stdout of a stdio MCP server through untouched', async () => {
     const request = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }) + '\n';
     const r = await runCli(['serve', '--', NODE, CHILD, 'jsonrpc'], { cwd: project.dir, env, input: request });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(JSON.stringify({ jsonrpc: '2.0', id: 7, result: { echo: 'tools/list' } }) + '\n');
-  });
-
-  it('exits with the child exit code', async () => {
-    const r = await runCli(['serve', '--', NODE, CHILD, 'crash', '7'], { cwd: project.dir, env });
-    expect(r.code).toBe(7);
-    expect(r.stderr).toContain('the server exited with code 7');
   });
 
   it('forwards SIGTERM; a child that cleans up and exits 0 makes mcpctl exit 0', async () => {
@@ -122,7 +110,7 @@ describe('mcpctl serve (processes)', () => {
     expect(r.code).toBe(3);
     const delays = [...r.stderr.matchAll(/restarting the server in ([\d.]+) s \(restart (\d); it exited with code 3\)/g)].map((x) => Number(x[1]));
     expect(delays).toEqual([0.1, 0.2, 0.4, 0.8]);
-    expect(r.stderr).toMatch(/crashed 5 times within 6 s; giving up/);
+    expect(r.stderr).toMatch(/crashed 5 times within 60 s; giving up/);
     const starts = (await fs.readFile(log, 'utf8')).trim().split('\n').map((l) => Number(l.split(' ')[0]));
     expect(starts).toHaveLength(5);
     // Each restart came no sooner than its delay.
