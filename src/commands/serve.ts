@@ -46,8 +46,8 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
     .action(
       action<Opts>(makeEnv, async (env, opts, args) => {
         const { ctx, out } = env;
-        const loaded = await loadCommandConfig(env);
-        const { runServe, FORWARDED_SIGNALS } = await import('../core/serve.js');
+        // Loading the core alongside the configuration saves a little of the start-up.
+        const [loaded, { runServe, FORWARDED_SIGNALS }] = await Promise.all([loadCommandConfig(env), import('../core/serve.js')]);
         const { takeOverSignals } = await import('../lib/signal-forwarding.js');
         const { describeExit } = await import('../lib/supervisor.js');
         const restartPolicy = opts.restartDelayMs === undefined ? undefined : (await import('../lib/restart-policy.js')).scaledPolicy(opts.restartDelayMs);

@@ -11,7 +11,7 @@ import { cachedProbe, startHealthServer, type HealthDoc, type HealthServer } fro
 import { appTarget, type ConnTarget } from '../lib/pg.js';
 import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, type RestartPolicy } from '../lib/restart-policy.js';
 import { splitCommand } from '../lib/shell-words.js';
-import { exitStatus, startChild, type ChildExit, type SupervisedChild } from '../lib/supervisor.js';
+import { exitStatus, preloadSpawn, startChild, type ChildExit, type SupervisedChild } from '../lib/supervisor.js';
 import { packageVersion } from '../lib/version.js';
 import { probeLogin, waitForDb, type WaitAttempt } from '../lib/wait-for-db.js';
 
@@ -182,6 +182,7 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
     }
 
     const where = describeTarget(target);
+    const spawnReady = preloadSpawn();
     const ready = await waitForDb(target, {
       waitMs: (opts.waitSeconds ?? 30) * 1000,
       signal: stopping.signal,
@@ -189,6 +190,7 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
       now: () => ctx.now().getTime(),
     });
     emit({ type: 'db-ready', target: where, attempts: ready.attempts, ms: ready.ms });
+    await spawnReady;
 
     let history = NO_CRASHES;
     for (;;) {

@@ -83,6 +83,14 @@ export async function reapGroup(pgid: number, graceMs: number, log?: (line: stri
   return 2;
 }
 
+/**
+ * Loads the spawning machinery ahead of time, so that it overlaps with network waits (serve
+ * calls it before logging in to PostgreSQL; exec.ts stays the only place that runs commands).
+ */
+export function preloadSpawn(): Promise<unknown> {
+  return import('execa').catch(() => undefined);
+}
+
 /** A running child, leader of its own process group. */
 export interface SupervisedChild {
   readonly pid: number;
