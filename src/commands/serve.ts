@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ExitError } from '../lib/errors.js';
+import { ExitError, UsageError } from '../lib/errors.js';
 import { action, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
 
 interface Opts {
@@ -15,6 +15,15 @@ function restartMode(value: string): 'no' | 'on-failure' {
   if (value === 'on-failure' || value === 'no') return value;
   throw new InvalidArgumentError(`--restart takes "on-failure" or "no", not ${JSON.stringify(value)}`);
 }
+
+const SHORT_REASON: Record<string, string> = {
+  refused: 'connection refused',
+  auth: 'login refused',
+  'no-database': 'no such database',
+  timeout: 'timed out',
+  tls: 'TLS problem',
+  'no-host': 'unknown host',
+};
 
 const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`);
 
@@ -44,8 +53,11 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
       ].join('\n'),
     )
     .action(
-      action<Opts>(makeEnv, async (env, opts, args) => {
+      action<Opts>(makeEnv, async (env, opts, args, cmd) => {
         const { ctx, out } = env;
+        if (cmd.getOptionValueSource('healthHost') === 'cli' && opts.healthPort === undefined) {
+          throw new UsageError('--health-host needs --health-port', { hint: 'e.g. `mcpctl serve --health-port 8080 --health-host 0.0.0.0`' });
+        }
         // Loading the core alongside the configuration saves a little of the start-up.
         const [loaded, { runServe, FORWARDED_SIGNALS }] = await Promise.all([loadCommandConfig(env), import('../core/serve.js')]);
         const { takeOverSignals } = await import('../lib/signal-forwarding.js');
@@ -67,7 +79,8 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
                   break;
                 case 'waiting': {
                   const left = Math.ceil(e.attempt.remainingMs / 1000);
-                  if (out.progress) out.status(`waiting for PostgreSQL (${e.target}): ${e.attempt.error.message} — ${left} s left`);
+                  // One short line: a wrapped status line could not be redrawn in place.
+                  if (out.progress) out.status(`waiting for PostgreSQL at ${e.server}: ${SHORT_REASON[e.attempt.error.code] ?? e.attempt.error.code}, ${left} s left`.slice(0, 79));
                   else if (e.attempt.error.message !== lastWaitMessage) say(`waiting for PostgreSQL (${e.target}): ${e.attempt.error.message}; retrying for ${left} s`);
                   lastWaitMessage = e.attempt.error.message;
                   break;

@@ -22,7 +22,7 @@ export const FORWARDED_SIGNALS: readonly ForwardedSignal[] = ['SIGINT', 'SIGTERM
 /** What happens, in order, for the adapter to render (on stderr: the child owns stdout). */
 export type ServeEvent =
   | { type: 'health-listening'; url: string }
-  | { type: 'waiting'; target: string; attempt: WaitAttempt }
+  | { type: 'waiting'; target: string; server: string; attempt: WaitAttempt }
   | { type: 'db-ready'; target: string; attempts: number; ms: number }
   | { type: 'started'; pid: number; command: string[]; restarts: number }
   | { type: 'signal'; signal: ForwardedSignal; pid: number | undefined; action: 'forwarded' | 'killed' | 'cancelled-restart' }
@@ -92,8 +92,8 @@ export function resolveCommand(cfg: Config, given: string[] | undefined): string
   return argv;
 }
 
-function describeTarget(t: ConnTarget): string {
-  return `${t.user}@${t.host.startsWith('/') ? t.host : `${t.host}:${t.port}`}/${t.database}`;
+function describeServer(t: ConnTarget): string {
+  return t.host.startsWith('/') ? t.host : `${t.host}:${t.port}`;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -181,12 +181,13 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
       emit({ type: 'health-listening', url: `http://${host}:${health.port}/health` });
     }
 
-    const where = describeTarget(target);
+    const server = describeServer(target);
+    const where = `${target.user}@${server}/${target.database}`;
     const spawnReady = preloadSpawn();
     const ready = await waitForDb(target, {
       waitMs: (opts.waitSeconds ?? 30) * 1000,
       signal: stopping.signal,
-      onAttempt: (attempt) => emit({ type: 'waiting', target: where, attempt }),
+      onAttempt: (attempt) => emit({ type: 'waiting', target: where, server, attempt }),
       now: () => ctx.now().getTime(),
     });
     emit({ type: 'db-ready', target: where, attempts: ready.attempts, ms: ready.ms });

@@ -165,6 +165,12 @@ describe('mcpctl serve in-process', () => {
     expect(r.stderr).toMatch(/--restart takes "on-failure" or "no"/);
   });
 
+  it('refuses --health-host without --health-port (exit 2)', async () => {
+    const r = await runMain(['serve', '--health-host', '0.0.0.0'], { cwd: project.dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--health-host needs --health-port/);
+  });
+
   it('runs the child and exits with its status, writing nothing to stdout', async () => {
     const r = await runMain(['serve', '--', NODE, '-e', 'process.exit(4)'], { cwd: project.dir, env });
     expect(r.code).toBe(4);
