@@ -191,6 +191,16 @@ describe('mcpctl serve in-process', () => {
     expect(r.code).toBe(6);
   });
 
+  it('waits for an unreachable database until --wait runs out, then exits 1 with the hint', async () => {
+    const port = await freePort();
+    const r = await runMain(['serve', '--wait', '2', '--', NODE, '-e', '0'], { cwd: project.dir, env: { ...env, POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port) } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.match(/waiting for PostgreSQL/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/did not accept the login within 2 s \(\d attempts\): cannot connect .*connection refused/);
+    expect(r.stderr).toMatch(/hint: is the server running/);
+  });
+
   it('exits 1 naming the command when it cannot start', async () => {
     const r = await runMain(['serve'], { cwd: project.dir, env: { ...env, MCP_SERVER_COMMAND: 'no-such-python-xyz -m workflow_mcp.server' } });
     expect(r.code).toBe(1);
