@@ -140,12 +140,13 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
     }
     if (sig === 'SIGINT' && ++interrupts > 1) {
       // A second Ctrl-C means "now": the grace period is for well-behaved shutdowns.
-      child.kill();
       emit({ type: 'signal', signal: sig, pid: child.pid, action: 'killed' });
+      child.kill();
       return;
     }
-    child.signal(sig, sig === 'SIGHUP' ? undefined : graceMs);
+    // Said first, so that the message comes before whatever the server prints on its way out.
     emit({ type: 'signal', signal: sig, pid: child.pid, action: 'forwarded' });
+    child.signal(sig, sig === 'SIGHUP' ? undefined : graceMs);
   };
   const onAbort = () => {
     const reason = String((ctx.signal.reason as Error | undefined)?.message ?? '');
