@@ -7,12 +7,11 @@ import { CONFIG_KEYS, type Config } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
 import { InterruptedError, UsageError } from '../lib/errors.js';
-import { cachedProbe, startHealthServer, type HealthDoc, type HealthServer } from '../lib/health-server.js';
+import type { HealthDoc, HealthServer } from '../lib/health-server.js';
 import { appTarget, type ConnTarget } from '../lib/pg.js';
 import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, type RestartPolicy } from '../lib/restart-policy.js';
 import { splitCommand } from '../lib/shell-words.js';
 import { exitStatus, preloadSpawn, startChild, type ChildExit, type SupervisedChild } from '../lib/supervisor.js';
-import { packageVersion } from '../lib/version.js';
 import { probeLogin, waitForDb, type WaitAttempt } from '../lib/wait-for-db.js';
 
 /** Signals serve handles: SIGINT and SIGTERM stop the child (with a grace period), SIGHUP is only passed on. */
@@ -159,6 +158,8 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
   try {
     if (ctx.signal.aborted) throw new InterruptedError();
     if (opts.healthPort !== undefined) {
+      // node:http only when asked for: it is a noticeable part of the start-up.
+      const [{ cachedProbe, startHealthServer }, { packageVersion }] = await Promise.all([import('../lib/health-server.js'), import('../lib/version.js')]);
       const probeTimeout = opts.dbProbeTimeoutMs ?? 1500;
       const dbUp = cachedProbe(() => probeLogin({ ...target, timeoutMs: probeTimeout, applicationName: 'mcpctl serve health' }).then(() => true), 1000);
       const version = packageVersion();
