@@ -2,10 +2,13 @@
 import { homedir } from 'node:os';
 import { ExitCode } from './lib/errors.js';
 import { main } from './main.js';
+import { signalsTakenOver } from './lib/signal-forwarding.js';
 
 const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (sig: NodeJS.Signals) => {
+  // A command that took the signals over handles them itself (serve forwards them to its child).
+  if (signalsTakenOver()) return;
   interrupts++;
   // A second Ctrl-C means "out now": cleanup already had its chance.
   if (interrupts > 1) process.exit(ExitCode.interrupted);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBaseline } from './baseline.js';
 import { registerRollback } from './rollback.js';
+import { registerServe } from './serve.js';
 import type { EnvFactory } from './shared.js';
 import { registerVerifyEnv } from './verify-env.js';
 
@@ -9,4 +10,5 @@ export function registerCommands(program: Command, makeEnv: EnvFactory): void {
   registerVerifyEnv(program, makeEnv);
   registerRollback(program, makeEnv);
   registerBaseline(program, makeEnv);
+  registerServe(program, makeEnv);
 }

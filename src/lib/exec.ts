@@ -84,12 +84,13 @@ export interface StartOptions extends Omit<RunOptions, 'input' | 'reject' | 'str
 
 /**
  * Starts a child without buffering its output (for pg_dump streams and `serve`).
- * Returns execa's subprocess: a promise of the result that is also the ChildProcess.
+ * Gives execa's subprocess (a promise of the result that is also the ChildProcess) wrapped in
+ * an object: returned bare from an async function, it would be awaited until the child exits.
  */
 export async function start(file: string, args: readonly string[], opts: StartOptions) {
   const { execa } = await import('execa');
   opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
-  return execa(file, args, {
+  const subprocess = execa(file, args, {
     cwd: opts.cwd,
     env: opts.env as Record<string, string>,
     extendEnv: false,
@@ -105,4 +106,5 @@ export async function start(file: string, args: readonly string[], opts: StartOp
     buffer: false,
     reject: false,
   });
+  return { subprocess };
 }

@@ -27,6 +27,8 @@ export interface Output {
   readonly progress: boolean;
   /** Writes raw text to stdout (human mode only: tables, lists). */
   stdout(text: string): void;
+  /** Human text on stderr in every mode (for `serve`, whose stdout belongs to the child). */
+  note(text: string): void;
 }
 
 export interface Stream {
@@ -109,6 +111,7 @@ export function createOutput(o: OutputOptions): Output {
       statusShown = true;
     },
     stdout: (t) => line(o.stdout, t),
+    note: (t) => line(o.stderr, t),
   };
 }
 
