@@ -78,7 +78,9 @@ function plan(kind: FilePlan['kind'], file: string, current: { text: string; exi
  * a secret would go into a file git tracks or a folder cannot be written.
  */
 export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, log?: (line: string) => void): Promise<FilePlan[]> {
-  const gdeps: GitDeps = { cwd: ctx.cwd, env: ctx.env, log };
+  // git needs no credentials: keep them out of its environment too.
+  const gitEnv = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/PASSWORD|SECRET|TOKEN/.test(k)));
+  const gdeps: GitDeps = { cwd: ctx.cwd, env: gitEnv, log };
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
   const envLocal = path.join(ctx.cwd, '.env.local');
   const root = await workTreeRoot(gdeps);
