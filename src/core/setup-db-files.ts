@@ -73,27 +73,48 @@ function plan(kind: FilePlan['kind'], file: string, current: { text: string; exi
   return { kind, path: file, action: !current.exists ? 'create' : same ? 'unchanged' : 'update', mode, detail, content };
 }
 
+/** What git says about the project, gathered once (and early, while the server is asked). */
+export interface GitFacts {
+  root: string | undefined;
+  /** Targets for a secret that git tracks. */
+  tracked: string[];
+  /** Env-file patterns .gitignore does not cover yet. */
+  missingIgnore: string[];
+}
+
+/** Whether any folder from `dir` up holds `.git` (saves spawning git outside work trees). */
+async function maybeInWorkTree(dir: string, env: Readonly<Record<string, string | undefined>>): Promise<boolean> {
+  if (env.GIT_DIR || env.GIT_WORK_TREE) return true;
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (await fs.stat(path.join(d, '.git')).then(() => true, () => false)) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
+export async function inspectGit(ctx: Pick<Context, 'cwd' | 'env' | 'home'>, log?: (line: string) => void): Promise<GitFacts> {
+  // git needs no credentials: keep them out of its environment too.
+  const gitEnv = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/PASSWORD|SECRET|TOKEN/.test(k)));
+  const gdeps: GitDeps = { cwd: ctx.cwd, env: gitEnv, log };
+  const root = (await maybeInWorkTree(ctx.cwd, ctx.env)) ? await workTreeRoot(gdeps) : undefined;
+  if (!root) return { root, tracked: [], missingIgnore: [] };
+  const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
+  const inside = (p: string) => !path.relative(root, p).startsWith('..') && !path.isAbsolute(path.relative(root, p));
+  const [tracked, missingIgnore] = await Promise.all([trackedAmong(gdeps, [path.join(ctx.cwd, '.env.local'), pgpass].filter(inside)), missingIgnorePatterns(gdeps)]);
+  return { root, tracked, missingIgnore };
+}
+
 /**
  * What the files should hold for `password`. Throws (exit 1) before anything is written when
  * a secret would go into a file git tracks or a folder cannot be written.
  */
-export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, log?: (line: string) => void): Promise<FilePlan[]> {
-  // git needs no credentials: keep them out of its environment too.
-  const gitEnv = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/PASSWORD|SECRET|TOKEN/.test(k)));
-  const gdeps: GitDeps = { cwd: ctx.cwd, env: gitEnv, log };
+export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, git: GitFacts): Promise<FilePlan[]> {
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
   const envLocal = path.join(ctx.cwd, '.env.local');
-  const root = await workTreeRoot(gdeps);
-
-  if (root) {
-    const inside = (p: string) => !path.relative(root, p).startsWith('..') && !path.isAbsolute(path.relative(root, p));
-    const candidates = [envLocal, pgpass].filter(inside);
-    const tracked = await trackedAmong(gdeps, candidates);
-    if (tracked.length) {
-      throw new UserError(`refusing to write the password into ${tracked.join(', ')}: git tracks it; nothing was changed`, {
-        hint: `stop tracking it (git rm --cached ${tracked.join(' ')}; commit), make sure .gitignore covers it, and rotate any password it ever held`,
-      });
-    }
+  if (git.tracked.length) {
+    const tracked = git.tracked;
+    throw new UserError(`refusing to write the password into ${tracked.join(', ')}: git tracks it; nothing was changed`, {
+      hint: `stop tracking it (git rm --cached ${tracked.join(' ')}; commit), make sure .gitignore covers it, and rotate any password it ever held`,
+    });
   }
 
   await checkWritableFolder(pgpass, 'password file');
@@ -110,8 +131,8 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
   const envText = has?.value === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
   plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, 'POSTGRES_PASSWORD'));
 
-  if (root) {
-    const missing = await missingIgnorePatterns(gdeps);
+  if (git.root) {
+    const missing = git.missingIgnore;
     const gi = gitignorePath(ctx.cwd);
     const giCurrent = await readOr(gi);
     if (missing.length) await checkWritableFolder(gi, '.gitignore');

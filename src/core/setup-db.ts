@@ -17,7 +17,7 @@ import { appTarget, classifyPgError, connect, describePgError, quoteIdent, quote
 import { lookupPgpass, readPgpass } from '../lib/pgpass.js';
 import { registerSecret } from '../lib/redact.js';
 import { scramVerifier } from '../lib/scram.js';
-import { planFiles, writeFiles, type FilePlan } from './setup-db-files.js';
+import { inspectGit, planFiles, writeFiles, type FilePlan } from './setup-db-files.js';
 import { checkRoles, checkServer, connectAdmin, inspectDatabase, inspectServer, type DatabaseState, type ServerState } from './setup-db-server.js';
 
 /** Options of `mcpctl setup-db`. */
@@ -144,6 +144,9 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   }
 
   checkRoles(cfg);
+  // git is asked while the server is: both are read-only looks.
+  const gitFacts = inspectGit(ctx, deps.log);
+  gitFacts.catch(() => undefined);
   checkpoint('connecting');
   progress(`connecting to ${cfg.POSTGRES_HOST}:${cfg.POSTGRES_PORT} as ${cfg.SETUP_POSTGRES_USER}`);
   const admin = await connectAdmin(cfg, ctx, deps.promptSecret);
@@ -172,8 +175,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     );
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
-    for (const c of dbClients.values()) await c.end().catch(() => undefined);
-    await admin.client.end().catch(() => undefined);
+    await Promise.all([...dbClients.values(), admin.client].map((c) => c.end().catch(() => undefined)));
   }
 
   async function adminIn(database: string): Promise<Client> {
@@ -191,18 +193,20 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     const steps: Step[] = [];
 
     // Databases that exist now and will survive: their migrations are checked before any change.
-    const dbStates = new Map<string, DatabaseState>();
-    for (const db of dbNames) {
-      if (!state.databases.has(db) || options.reset) continue;
-      checkpoint('inspecting databases');
-      const st = await inspectDatabase(await adminIn(db), migrations);
-      if (st.migrations?.changed.length) throw changedMigrationError(st.migrations.changed);
-      dbStates.set(db, st);
-    }
+    // The stored password's login test runs meanwhile (each is its own connection).
+    checkpoint('inspecting databases');
+    progress('checking the databases and the stored app password');
+    const kept = dbNames.filter((db) => state.databases.has(db) && !options.reset);
+    const stored = await storedPassword(loaded, ctx);
+    const loginDb = dbNames.find((d) => state.databases.has(d)) ?? 'postgres';
+    const [inspected, storedLogsIn] = await Promise.all([
+      Promise.all(kept.map(async (db) => [db, await inspectDatabase(await adminIn(db), migrations)] as const)),
+      !rotated && stored.value && state.role?.canLogin ? logsIn(cfg, stored.value, loginDb) : Promise.resolve(false),
+    ]);
+    const dbStates = new Map<string, DatabaseState>(inspected);
+    for (const st of dbStates.values()) if (st.migrations?.changed.length) throw changedMigrationError(st.migrations.changed);
 
     // The password: kept while the stored one logs in; the environment's wins in CI.
-    progress('checking the stored app password');
-    const stored = await storedPassword(loaded, ctx);
     let password: string;
     let action: PasswordAction;
     if (rotated) {
@@ -211,7 +215,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
       if (loaded.resolved.POSTGRES_PASSWORD.overridden.some((o) => o.source.kind === 'environment')) {
         warnings.push('POSTGRES_PASSWORD is set in the environment and overrides .env.local: update it to the new password (see .env.local)');
       }
-    } else if (stored.value && state.role?.canLogin && (await logsIn(cfg, stored.value, dbNames.find((d) => state.databases.has(d)) ?? 'postgres'))) {
+    } else if (stored.value && storedLogsIn) {
       password = stored.value;
       action = 'kept';
     } else if (stored.value && stored.fromEnvironment) {
@@ -231,7 +235,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     registerSecret(verifier);
 
     // Files are planned (and refused) now, before the first change on the server.
-    const files = await planFiles(cfg, ctx, password, deps.log);
+    const files = await planFiles(cfg, ctx, password, await gitFacts);
 
     let roleState: SetupDbResult['role']['state'] = 'in-place';
     if (!state.role) {

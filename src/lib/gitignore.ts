@@ -19,7 +19,10 @@ export async function missingIgnorePatterns(deps: GitDeps, wanted = ENV_IGNORE_P
 }
 
 /** `.gitignore` text with `patterns` appended (other lines kept byte for byte). */
-export function appendIgnoreLines(text: string, patterns: readonly string[]): string {
+export function appendIgnoreLines(text: string, wanted: readonly string[]): string {
+  // A line already there (added by a run that finished meanwhile) is not added twice.
+  const present = new Set(text.split(/\r?\n/));
+  const patterns = wanted.filter((p) => !present.has(p));
   if (!patterns.length) return text;
   const sep = text === '' || text.endsWith('\n') ? '' : '\n';
   const header = text.includes('# env files (secrets)') ? '' : '# env files (secrets)\n';

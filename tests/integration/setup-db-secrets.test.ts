@@ -8,7 +8,7 @@ import type { Cluster } from '../../src/lib/cluster.js';
 import { InterruptedError } from '../../src/lib/errors.js';
 import { harness, privateCluster } from '../helpers/pg.js';
 import { BIN, runCli } from '../helpers/project.js';
-import { envLocalPassword, psqlWithPgpass, setupProject, snapshot, tryLogin, type SetupProject } from '../helpers/setup-db.js';
+import { envLocalPassword, gitIn, psqlWithPgpass, setupProject, snapshot, tryLogin, type SetupProject } from '../helpers/setup-db.js';
 
 // One private cluster with every statement logged; these tests also hold the advisory lock
 // for seconds, which must not slow the shared cluster's other test files.
@@ -59,6 +59,8 @@ async function watchCmdlines<T>(work: Promise<T>): Promise<{ result: T; cmdlines
 describe('setup-db keeps the cleartext password out of argv, output and the server log', () => {
   it('with log_statement=all, for a first run and a rotation', async () => {
     const p = await project();
+    // In a work tree, so that git runs too and its command lines are watched.
+    gitIn(p, ['init', '-q']);
     try {
       const first = await watchCmdlines(runCli(['setup-db'], { cwd: p.dir, env: p.env }));
       expect(first.result.code, first.result.stderr).toBe(0);
