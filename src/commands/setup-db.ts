@@ -38,6 +38,10 @@ Examples:
     .action(
       action<Opts>(makeEnv, async (env, opts) => {
         const { ctx, out, globals } = env;
+        if (opts.confirm !== undefined && !opts.reset) {
+          const { UsageError } = await import('../lib/errors.js');
+          throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
+        }
         const { runSetupDb } = await import('../core/setup-db.js');
         const { confirmTyped, promptSecret } = await import('../lib/prompts.js');
         const pdeps = { ctx, yes: globals.yes };

@@ -11,7 +11,7 @@ import { loadConfig, type LoadedConfig } from '../lib/config/load.js';
 import type { Config } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
 import { InterruptedError, UserError } from '../lib/errors.js';
-import { applyMigrations, changedMigrationError, loadMigrations, type Migration } from '../lib/migrations.js';
+import { applyMigrations, changedMigrationError, loadMigrations, migrationStatus, type Migration } from '../lib/migrations.js';
 import { generatePassword } from '../lib/password.js';
 import { appTarget, classifyPgError, connect, describePgError, quoteIdent, quoteLiteral, withClient } from '../lib/pg.js';
 import { lookupPgpass, readPgpass } from '../lib/pgpass.js';
@@ -392,6 +392,14 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
           const entry = migResult.find((m) => m.database === step.database)!;
           entry.applied = (await applyMigrations(app, all)).map((m) => m.version);
           entry.pending = [];
+        } catch (e) {
+          if (e instanceof UserError || ctx.signal.aborted) throw e;
+          // Name the file that failed: the first one still pending (its transaction rolled back).
+          const failed = (await migrationStatus(app, all).catch(() => undefined))?.pending[0];
+          throw new UserError(`migration ${failed?.source ?? '(unknown)'} failed in ${step.database}: ${(e as Error).message}`, {
+            hint: 'its transaction was rolled back; fix the file and run setup-db again (migrations before it stay applied)',
+            cause: e,
+          });
         } finally {
           running.clear();
           await app.end().catch(() => undefined);

@@ -130,6 +130,31 @@ describe('setup-db on a fresh server', () => {
     expect(r.stdout + r.stderr).not.toContain(now);
   });
 
+  it('a failing migration after a rotation still leaves files that match the role', async () => {
+    const p = await project();
+    expect((await setupDb(p)).code).toBe(0);
+    await p.write('migrations/001_broken.sql', 'CREATE TABLE broken (;\n');
+    const r = await setupDb(p, ['--rotate-password']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`migration ${path.join(p.dir, 'migrations', '001_broken.sql')} failed in ${p.db}: syntax error`);
+    const now = (await envLocalPassword(p))!;
+    expect(await tryLogin(p, now)).toBe(true);
+    expect((await psqlWithPgpass(p, p.testDb)).stdout).toBe(`${p.user}\n`);
+  });
+
+  it('an example password in .env.local: exit 2 pointing at --rotate-password, which replaces it', async () => {
+    const p = await project({ files: { '.env.local': '# local\nPOSTGRES_PASSWORD=changeme\nMCP_LOG_LEVEL=DEBUG\n' } });
+    const bad = await setupDb(p);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/\.env\.local:2: POSTGRES_PASSWORD is an example value/);
+    expect(bad.stderr).toContain('--rotate-password');
+    const ok = await setupDb(p, ['--rotate-password']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const text = await p.read('.env.local');
+    expect(text).toMatch(/^# local\nPOSTGRES_PASSWORD=[A-Za-z0-9_-]{40}\nMCP_LOG_LEVEL=DEBUG\n$/);
+    expect(await tryLogin(p, (await envLocalPassword(p))!)).toBe(true);
+  });
+
   it('--dry-run prints the plan with the password redacted and changes nothing', async () => {
     const p = await project();
     const r = await setupDb(p, ['--dry-run']);
@@ -206,6 +231,10 @@ describe('setup-db on a fresh server', () => {
     const p = await project();
     expect((await setupDb(p)).code).toBe(0);
     await psqlWithPgpass(p, p.db, 'CREATE TABLE t (x int); INSERT INTO t VALUES (1)');
+
+    const stray = await setupDb(p, ['--confirm', p.db]);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('goes only with --reset');
 
     const none = await setupDb(p, ['--reset']);
     expect(none.code).toBe(3);
