@@ -150,6 +150,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   checkpoint('connecting');
   progress(`connecting to ${cfg.POSTGRES_HOST}:${cfg.POSTGRES_PORT} as ${cfg.SETUP_POSTGRES_USER}`);
   const admin = await connectAdmin(cfg, ctx, deps.promptSecret);
+  let adminIsSuperuser = false;
   const dbClients = new Map<string, Client>();
   // On Ctrl-C, a long statement (a slow migration, CREATE DATABASE) is cancelled server-side.
   const running = new Set<number>();
@@ -160,6 +161,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   try {
     const state = await inspectServer(admin.client, cfg);
     checkServer(state);
+    adminIsSuperuser = state.admin.superuser;
     if (options.withPgvector && !state.vectorAvailable) throw pgvectorMissing(state);
     checkpoint('locking');
     return await withAdvisoryLock(
@@ -358,10 +360,9 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
       case 'set-password': {
         // The statement log would otherwise keep the verifier (it allows offline guessing);
         // only a superuser may switch that off for one transaction.
-        const superuser = (await c.query<{ s: boolean }>('SELECT rolsuper AS s FROM pg_roles WHERE rolname = current_user')).rows[0]?.s === true;
         await c.query('BEGIN');
         try {
-          if (superuser) await c.query("SET LOCAL log_statement = 'none'; SET LOCAL log_min_duration_statement = -1");
+          if (adminIsSuperuser) await c.query("SET LOCAL log_statement = 'none'; SET LOCAL log_min_duration_statement = -1");
           await c.query(`ALTER ROLE ${quoteIdent(role)} PASSWORD ${quoteLiteral(verifier!)}`);
           await c.query('COMMIT');
         } catch (e) {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { advisoryKey, withAdvisoryLock } from '../../src/lib/advisory-lock.js';
 import { InterruptedError, UserError } from '../../src/lib/errors.js';
 import { scramVerifier, scramVerifierMatches } from '../../src/lib/scram.js';
+import { connectAdmin } from '../../src/core/setup-db-server.js';
+import type { Config } from '../../src/lib/config/keys.js';
 import { adminClient, adminQuery, dropAll, harness, uniqueName } from '../helpers/pg.js';
 
 describe('SCRAM verifiers against the real server', () => {
@@ -36,6 +38,30 @@ describe('SCRAM verifiers against the real server', () => {
     } finally {
       await dropAll({ roles: [role] });
     }
+  });
+});
+
+describe('connectAdmin', () => {
+  const cfg = () => {
+    const h = harness();
+    return { POSTGRES_HOST: h.host, POSTGRES_PORT: h.port, POSTGRES_SSLMODE: 'disable', SETUP_POSTGRES_USER: h.superuser } as unknown as Config;
+  };
+  const ctx = { env: { PGPASSFILE: '/nonexistent/pgpass' }, home: '/nonexistent' };
+
+  it('asks for the admin password only when the server wants one, and says where it came from', async () => {
+    const asked: string[] = [];
+    const a = await connectAdmin(cfg(), ctx, async (m) => {
+      asked.push(m);
+      return harness().superuserPassword;
+    });
+    await a.client.end();
+    expect(a.passwordSource).toBe('prompt');
+    expect(asked).toEqual([`Password for the PostgreSQL admin role ${harness().superuser}:`]);
+  });
+
+  it('a wrong typed password, or none, is an auth error naming the admin role', async () => {
+    await expect(connectAdmin(cfg(), ctx, async () => 'wrong-admin-password')).rejects.toMatchObject({ code: 'auth', message: expect.stringContaining('(password from prompt)') });
+    await expect(connectAdmin(cfg(), ctx, async () => undefined)).rejects.toMatchObject({ code: 'auth', message: expect.stringContaining('(password from none)') });
   });
 });
 

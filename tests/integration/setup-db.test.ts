@@ -85,6 +85,7 @@ describe('setup-db on a fresh server', () => {
     const p = await project();
     const handPassword = 'hand:set\\pass:word-0123456789';
     await adminQuery(`CREATE ROLE "${p.user}" LOGIN PASSWORD '${handPassword.replace(/'/g, "''")}'`);
+    await adminQuery(`CREATE DATABASE "${p.db}"`);
     const keep = [
       '# my connections',
       'otherhost:5432:*:*:other\\:secret',
@@ -98,7 +99,13 @@ describe('setup-db on a fresh server', () => {
 
     const r = await setupDb(p, ['--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).role).toMatchObject({ state: 'updated', password: 'kept' });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.role).toMatchObject({ state: 'updated', password: 'kept' });
+    expect(doc.databases).toEqual([
+      { name: p.db, state: 'owner-changed' },
+      { name: p.testDb, state: 'created' },
+    ]);
+    expect((await adminQuery<{ o: string }>('SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = $1', [p.db]))[0]!.o).toBe(p.user);
     const text = await fs.readFile(p.pgpass, 'utf8');
     const lines = text.split('\n');
     for (const k of keep) expect(lines).toContain(k);
