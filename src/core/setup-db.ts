@@ -135,6 +135,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   const migrationsDir = path.resolve(ctx.cwd, options.migrationsDir ?? 'migrations');
   const migrations = await loadMigrations(migrationsDir);
   const dbNames = [...new Set([cfg.POSTGRES_DB, cfg.POSTGRES_TEST_DB])];
+  checkRoles(cfg);
   if (options.reset && !options.dryRun) {
     await (deps.confirmTyped ?? (async () => undefined))(
       `--reset drops the databases ${dbNames.join(' and ')} with all their data, then recreates them.`,
@@ -143,7 +144,6 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     );
   }
 
-  checkRoles(cfg);
   // git is asked while the server is: both are read-only looks.
   const gitFacts = inspectGit(ctx, deps.log);
   gitFacts.catch(() => undefined);
@@ -152,7 +152,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   const admin = await connectAdmin(cfg, ctx, deps.promptSecret);
   let adminIsSuperuser = false;
   const dbClients = new Map<string, Client>();
-  // On Ctrl-C, a long statement (a slow migration, CREATE DATABASE) is cancelled server-side.
+  // On Ctrl-C, a running migration is cancelled server-side (the admin connection is idle then).
   const running = new Set<number>();
   const onAbort = () => {
     for (const pid of running) void admin.client.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
@@ -372,13 +372,11 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
         return;
       }
       case 'create-database':
-        running.add((c as unknown as { processID: number }).processID);
         try {
           await c.query(step.sql[0]!);
         } catch (e) {
+          // Created meanwhile by something that does not take our lock.
           if ((e as { code?: string }).code !== '42P04') throw e;
-        } finally {
-          running.clear();
         }
         return;
       case 'create-extension': {
