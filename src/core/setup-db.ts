@@ -286,7 +286,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
           kind: 'migrate',
           database: db,
           sql: pending.map((v) => `-- apply migration ${v} in ${db} as ${role}, in its own transaction`),
-          summary: `apply ${known ? pending.join(', ') : 'pending migrations'} in ${db}`,
+          summary: `apply ${dbStates.has(db) && !known ? 'pending migrations' : pending.join(', ')} in ${db}`,
           migrations: pending,
         });
       }
