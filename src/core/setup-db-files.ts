@@ -1,0 +1,151 @@
+/**
+ * The credential files setup-db keeps: the libpq password file, `.env.local`, and the
+ * `.gitignore` lines that keep env files out of git. Planned first (pure, nothing written,
+ * refusing tracked or unwritable targets), then written atomically and only on change.
+ */
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../lib/config/keys.js';
+import { parseDotenv, setDotenvKey } from '../lib/config/dotenv.js';
+import type { Context } from '../lib/context.js';
+import { UserError } from '../lib/errors.js';
+import { writeIfChanged } from '../lib/atomic-write.js';
+import { trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
+import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../lib/gitignore.js';
+import { mergePgpass, pgpassPath } from '../lib/pgpass.js';
+
+/** One file setup-db may write. */
+export interface FilePlan {
+  /** `password-file`, `env-local` or `gitignore`. */
+  kind: 'password-file' | 'env-local' | 'gitignore';
+  path: string;
+  action: 'create' | 'update' | 'unchanged';
+  /** Mode the file gets (0600 for secrets; .gitignore keeps its own). */
+  mode?: number;
+  /** Human detail, never a secret. */
+  detail: string;
+  /** Set by `writeFiles`. */
+  written?: boolean;
+  content: string;
+}
+
+async function readOr(file: string): Promise<{ text: string; exists: boolean; mode?: number }> {
+  try {
+    const [text, st] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
+    return { text, exists: true, mode: st.mode & 0o777 };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { text: '', exists: false };
+    throw new UserError(`cannot read ${file} (${code ?? (e as Error).message}); nothing was changed`, { hint: 'check the path and its permissions' });
+  }
+}
+
+/** A symlinked password file (dotfile managers) is written through, not replaced. */
+async function resolveTarget(file: string): Promise<string> {
+  try {
+    return await fs.realpath(file);
+  } catch {
+    return file;
+  }
+}
+
+/** Refuses a target whose folder cannot take a new file (checked before anything changes). */
+async function checkWritableFolder(file: string, what: string): Promise<void> {
+  const dir = path.dirname(file);
+  let why: string | undefined;
+  try {
+    const st = await fs.stat(dir);
+    if (!st.isDirectory()) why = 'is not a folder';
+    else await fs.access(dir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder (a part of the path is a file)' : code === 'EROFS' ? 'is on a read-only file system' : `is not writable (${code})`;
+  }
+  if (why) {
+    throw new UserError(`cannot write the ${what} ${file}: its folder ${dir} ${why}; nothing was changed`, {
+      hint: what === 'password file' ? 'fix the folder, or point PGPASSFILE at a file in a writable folder' : 'check the project folder and its permissions',
+    });
+  }
+}
+
+function plan(kind: FilePlan['kind'], file: string, current: { text: string; exists: boolean; mode?: number }, content: string, mode: number | undefined, detail: string): FilePlan {
+  const same = current.exists && current.text === content && (mode === undefined || current.mode === mode);
+  return { kind, path: file, action: !current.exists ? 'create' : same ? 'unchanged' : 'update', mode, detail, content };
+}
+
+/** What git says about the project, gathered once (and early, while the server is asked). */
+export interface GitFacts {
+  root: string | undefined;
+  /** Targets for a secret that git tracks. */
+  tracked: string[];
+  /** Env-file patterns .gitignore does not cover yet. */
+  missingIgnore: string[];
+}
+
+/** Whether any folder from `dir` up holds `.git` (saves spawning git outside work trees). */
+async function maybeInWorkTree(dir: string, env: Readonly<Record<string, string | undefined>>): Promise<boolean> {
+  if (env.GIT_DIR || env.GIT_WORK_TREE) return true;
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (await fs.stat(path.join(d, '.git')).then(() => true, () => false)) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
+export async function inspectGit(ctx: Pick<Context, 'cwd' | 'env' | 'home'>, log?: (line: string) => void): Promise<GitFacts> {
+  // git needs no credentials: keep them out of its environment too.
+  const gitEnv = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/PASSWORD|SECRET|TOKEN/.test(k)));
+  const gdeps: GitDeps = { cwd: ctx.cwd, env: gitEnv, log };
+  const root = (await maybeInWorkTree(ctx.cwd, ctx.env)) ? await workTreeRoot(gdeps) : undefined;
+  if (!root) return { root, tracked: [], missingIgnore: [] };
+  const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
+  const inside = (p: string) => !path.relative(root, p).startsWith('..') && !path.isAbsolute(path.relative(root, p));
+  const [tracked, missingIgnore] = await Promise.all([trackedAmong(gdeps, [path.join(ctx.cwd, '.env.local'), pgpass].filter(inside)), missingIgnorePatterns(gdeps)]);
+  return { root, tracked, missingIgnore };
+}
+
+/**
+ * What the files should hold for `password`. Throws (exit 1) before anything is written when
+ * a secret would go into a file git tracks or a folder cannot be written.
+ */
+export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, git: GitFacts): Promise<FilePlan[]> {
+  const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
+  const envLocal = path.join(ctx.cwd, '.env.local');
+  if (git.tracked.length) {
+    const tracked = git.tracked;
+    throw new UserError(`refusing to write the password into ${tracked.join(', ')}: git tracks it; nothing was changed`, {
+      hint: `stop tracking it (git rm --cached ${tracked.join(' ')}; commit), make sure .gitignore covers it, and rotate any password it ever held`,
+    });
+  }
+
+  await checkWritableFolder(pgpass, 'password file');
+  await checkWritableFolder(envLocal, '.env.local');
+
+  const plans: FilePlan[] = [];
+  const pgCurrent = await readOr(pgpass);
+  const entries = [cfg.POSTGRES_DB, cfg.POSTGRES_TEST_DB].map((database) => ({ host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, database, user: cfg.POSTGRES_USER, password }));
+  plans.push(plan('password-file', pgpass, pgCurrent, mergePgpass(pgCurrent.text, entries), 0o600, `entries for ${cfg.POSTGRES_USER} on ${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB}`));
+
+  const envCurrent = await readOr(envLocal);
+  const has = parseDotenv(envCurrent.text).entries.find((e) => e.key === 'POSTGRES_PASSWORD');
+  // An equal value stays as written (quoting included): only a real change rewrites the line.
+  const envText = has?.value === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
+  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, 'POSTGRES_PASSWORD'));
+
+  if (git.root) {
+    const missing = git.missingIgnore;
+    const gi = gitignorePath(ctx.cwd);
+    const giCurrent = await readOr(gi);
+    if (missing.length) await checkWritableFolder(gi, '.gitignore');
+    plans.push(plan('gitignore', gi, giCurrent, appendIgnoreLines(giCurrent.text, missing), undefined, missing.length ? `adds ${missing.join(', ')}` : 'env files ignored'));
+  }
+  return plans;
+}
+
+/** Writes the planned files that change (atomic rename, mode from creation). */
+export async function writeFiles(plans: FilePlan[]): Promise<void> {
+  for (const p of plans) {
+    if (p.action === 'unchanged') continue;
+    const mode = p.mode ?? (await fs.stat(p.path).then((s) => s.mode & 0o777).catch(() => 0o644));
+    p.written = await writeIfChanged(p.path, p.content, { mode });
+  }
+}
