@@ -4,6 +4,14 @@ import { ExitCode } from './lib/errors.js';
 import { main } from './main.js';
 import { signalsTakenOver } from './lib/signal-forwarding.js';
 
+// A reader that closed early (`mcpctl --help | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (sig: NodeJS.Signals) => {
