@@ -217,7 +217,7 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
     record('auth', pass(`logged in as ${cfg.POSTGRES_USER} (password from ${pwMain.password === undefined ? 'nowhere: the server asked for none' : pwMain.source})`), 0);
 
     // databases: both exist and accept the app user.
-    const dbProblem = (x: Attempt, db: string) => (x.error ? `${db}: ${x.error.message}` : undefined);
+    const dbProblem = (x: Attempt, db: string) => (x.error ? (x.error.message.includes(`"${db}"`) ? x.error.message : `${db}: ${x.error.message}`) : undefined);
     const dbProblems = [dbProblem(a, cfg.POSTGRES_DB), needTest ? dbProblem(b, cfg.POSTGRES_TEST_DB) : undefined].filter((p): p is string => !!p);
     const dbHint = [a.error, b.error].find((e) => e)?.code === 'privilege' ? `as an admin: GRANT CONNECT ON DATABASE <name> TO ${cfg.POSTGRES_USER}; or run \`mcpctl setup-db\`` : 'run `mcpctl setup-db` to create them';
     const dbMessage = dbProblems.join('; ');
