@@ -326,8 +326,9 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
         await scratchChecks(scratchHost);
       } finally {
         scratchReady();
-        // After an interrupt the connection stays open for the cleanup's DROP.
-        if (!signal.aborted) {
+        // After an interrupt or a CREATE that timed out, the connection stays open: the
+        // cleanup's DROP must queue behind the CREATE on it.
+        if (!signal.aborted && !scratchIssued) {
           await close(b.client);
           if (scratchHost !== b.client) await close(scratchHost);
         }
@@ -385,7 +386,7 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
   }
 
   function finish(): VerifyDbResult {
-    if (signal.aborted) throw new InterruptedError('interrupted; the scratch database was dropped');
+    if (signal.aborted) throw new InterruptedError();
     const checks = VERIFY_DB_CHECKS.filter(want).map((n) => results.get(n) ?? { name: n, status: 'skip' as const, ms: 0, message: 'not run' });
     return makeReport(checks);
   }
@@ -590,7 +591,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 function abortPromise(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
   let onAbort: () => void = () => undefined;
   const promise = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new InterruptedError('interrupted; the scratch database was dropped'));
+    onAbort = () => reject(new InterruptedError());
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });
