@@ -310,7 +310,18 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
       if (want('schema') && mainClient) schemaMain = await schemaOf(mainClient, cfg.POSTGRES_DB);
       if (want('pgvector')) {
         if (!mainClient) record('pgvector', blockedBy(mainMissing!), 0);
-        else await timed('pgvector', () => pgvectorCheck(mainClient, cfg.POSTGRES_DB, options.requirePgvector === true, signal));
+        else
+          await timed('pgvector', async () => {
+            // A query that timed out still occupies the connection: pgvector gets a new one.
+            const stuck = schemaMain?.some((p) => p.timedOut);
+            const c = stuck ? (await tryConnect(mainTarget)) : { client: mainClient };
+            if (!c.client) throw c.error!;
+            try {
+              return await pgvectorCheck(c.client, cfg.POSTGRES_DB, options.requirePgvector === true, signal);
+            } finally {
+              if (c.client !== mainClient) await close(c.client);
+            }
+          });
       }
       if (mainClient && !want('pool')) await close(mainClient);
     })();
@@ -398,6 +409,8 @@ interface SchemaProblem {
   kind: 'no-schema' | 'no-table' | 'pending' | 'changed' | 'unknown' | 'error';
   detail: string;
   hint?: string;
+  /** The query is still waiting on its connection. */
+  timedOut?: boolean;
 }
 
 async function schemaProblems(c: Client, db: string, migrations: readonly Migration[], cwd: string): Promise<SchemaProblem[]> {
@@ -415,7 +428,7 @@ async function schemaProblems(c: Client, db: string, migrations: readonly Migrat
 
 function problemOf(e: unknown, db: string): SchemaProblem {
   const o = outcomeOf(e);
-  return { db, kind: 'error', detail: `${db}: ${o.message}`, hint: o.hint };
+  return { db, kind: 'error', detail: `${db}: ${o.message}`, hint: o.hint, timedOut: (e as { code?: string }).code === 'timeout' };
 }
 
 function schemaOutcome(problems: SchemaProblem[], migrations: readonly Migration[], dbs: string[]): CheckOutcome {

@@ -78,10 +78,12 @@ describe('mcpctl verify-db', () => {
     const f = await fixture();
     const { POSTGRES_PASSWORD: _, ...env } = f.env;
     await fs.writeFile(f.project.pgpass, `${env.POSTGRES_HOST}:${env.POSTGRES_PORT}:*:${f.role}:${f.password}\n`, { mode: 0o600 });
-    const r = await runMain(['verify-db', '--json', '--only', 'auth,databases'], { cwd: f.project.dir, env });
+    // sslmode prefer (the default) against a server without TLS: the pool falls back as well.
+    const r = await runMain(['verify-db', '--json', '--only', 'auth,databases,pool', '--pool-size', '3'], { cwd: f.project.dir, env: { ...env, POSTGRES_SSLMODE: 'prefer' } });
     const doc = JSON.parse(r.stdout) as { checks: Check[] };
     expect(r.code).toBe(0);
     expect(doc.checks[0]!.message).toContain(`password file ${f.project.pgpass}`);
+    expect(doc.checks[2]!.message).toContain('a pool of 3 answered 15 concurrent queries correctly');
   });
 
   it('tells a wrong password apart (28P01) and skips what needs a login', async () => {
@@ -212,6 +214,25 @@ describe('mcpctl verify-db', () => {
     await f.project.write('elsewhere/002_index.sql', MIGRATIONS['002_index.sql']);
     const e = await verify(f, ['--only', 'schema', '--migrations', 'elsewhere']);
     expect(e.by('schema')!.status, other).toBe('pass');
+  });
+
+  it('fails a check that waits on a lock past --timeout, instead of hanging', async () => {
+    const f = await fixture();
+    const locker = await f.appClient();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE registry.schema_migrations IN ACCESS EXCLUSIVE MODE');
+    try {
+      const r = await verify(f, ['--timeout', '1500', '--skip', 'pool']);
+      expect(r.code).toBe(1);
+      expect(r.by('schema')).toMatchObject({ status: 'fail' });
+      expect(r.by('schema')!.message).toContain('schema did not finish within 1500 ms');
+      expect(r.by('schema')!.hint).toContain('raise --timeout');
+      expect(r.by('createdb')!.status).toBe('pass');
+      // pgvector, next on the same connection, is not stuck behind the waiting query.
+      expect(r.by('pgvector')!.message).not.toContain('did not finish');
+    } finally {
+      await locker.query('ROLLBACK');
+    }
   });
 
   it('warns about applied migrations that have no file any more', async () => {
