@@ -8,12 +8,27 @@ import path from 'node:path';
 import type { Client } from 'pg';
 import type { Config } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
-import { resolveAppPassword, type AppPassword } from '../lib/credentials.js';
+import { resolveAppPassword } from '../lib/credentials.js';
 import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
 import { loadMigrations, migrationStatus, type Migration } from '../lib/migrations.js';
 import { appTarget, clientConfig, connect, describePgError, withTransaction, type ConnTarget } from '../lib/pg.js';
 import { fail, makeReport, pass, selectChecks, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
 import { createScratch, dropScratch, scratchName, scratchOwnerAppName, sweepLeftovers, type SweepResult } from '../lib/scratch-db.js';
+import {
+  createFailure,
+  evaluateVersion,
+  noPasswordHint,
+  outcomeOf,
+  poolOutcome,
+  problemOf,
+  schemaOutcome,
+  sweepNote,
+  type Capacity,
+  type PoolRun,
+  type SchemaProblem,
+} from './verify-db-outcomes.js';
+
+export { evaluateVersion, percentile, poolLimitHint } from './verify-db-outcomes.js';
 
 /** The checks of verify-db, in report order. */
 export const VERIFY_DB_CHECKS = ['reachable', 'version', 'auth', 'databases', 'createdb', 'dynamic-db', 'schema', 'pgvector', 'pool'] as const;
@@ -46,7 +61,6 @@ export interface VerifyDbDeps {
 
 export type VerifyDbResult = Report;
 
-export const MIN_SERVER_VERSION_NUM = 140000;
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_POOL_SIZE = 10;
 const APP_NAME = 'mcpctl verify-db';
@@ -60,44 +74,6 @@ export function selectVerifyDbChecks(only: string | undefined, skipList: string 
   if (unknown.length) throw new UsageError(`unknown check${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}`, { hint: valid });
   if (selected.size === 0) throw new UsageError('--only/--skip leave no check to run', { hint: valid });
   return selected as Set<VerifyDbCheck>;
-}
-
-/** `version` from server_version_num (e.g. 150020) and server_version (e.g. "15.20 (Debian …)"). */
-export function evaluateVersion(num: number, text: string): CheckOutcome {
-  const shown = text.split(' ')[0] ?? String(num);
-  if (!Number.isFinite(num) || num < MIN_SERVER_VERSION_NUM) {
-    return fail(`server is PostgreSQL ${shown}; mcpctl needs 14 or newer`, 'upgrade the server to PostgreSQL 14 or newer (pg_upgrade, or dump and restore with `mcpctl backup`)');
-  }
-  return pass(`PostgreSQL ${shown} (server_version_num ${num})`);
-}
-
-/** Nearest-rank percentile (p in 0..1) of a non-empty list. */
-export function percentile(xs: readonly number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-}
-
-/** What a role may still open, from the server's limits (for the pool check's messages). */
-export interface Capacity {
-  user: string;
-  roleLimit: number;
-  maxConnections: number;
-  reserved: number;
-  superuser: boolean;
-}
-
-/** Explains a "too many connections" failure of a pool of `size`, with the fix. */
-export function poolLimitHint(size: number, cap: Capacity | undefined): string {
-  if (!cap) return `lower --pool-size, or raise max_connections / the role's CONNECTION LIMIT`;
-  const parts: string[] = [];
-  if (cap.roleLimit >= 0 && cap.roleLimit < size) {
-    parts.push(`role ${cap.user} may open ${cap.roleLimit} connections (CONNECTION LIMIT): as an admin, ALTER ROLE ${cap.user} CONNECTION LIMIT ${size}`);
-  }
-  const usable = cap.maxConnections - (cap.superuser ? 0 : cap.reserved);
-  if (usable < size) parts.push(`the server allows ${usable} (max_connections ${cap.maxConnections}${cap.superuser ? '' : `, ${cap.reserved} reserved`}): raise max_connections in postgresql.conf and restart`);
-  if (!parts.length) parts.push('other sessions hold the remaining connections: close idle ones, or raise max_connections');
-  return `${parts.join('; ')}; or lower --pool-size (and the app's pool) to fit`;
 }
 
 interface Blocker {
@@ -219,10 +195,11 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
     // databases: both exist and accept the app user.
     const dbProblem = (x: Attempt, db: string) => (x.error ? (x.error.message.includes(`"${db}"`) ? x.error.message : `${db}: ${x.error.message}`) : undefined);
     const dbProblems = [dbProblem(a, cfg.POSTGRES_DB), needTest ? dbProblem(b, cfg.POSTGRES_TEST_DB) : undefined].filter((p): p is string => !!p);
-    const dbHint = [a.error, b.error].find((e) => e)?.code === 'privilege' ? `as an admin: GRANT CONNECT ON DATABASE <name> TO ${cfg.POSTGRES_USER}; or run \`mcpctl setup-db\`` : 'run `mcpctl setup-db` to create them';
+    const firstDbError = [a.error, b.error].find((e) => e);
+    const dbHint = firstDbError?.code === 'privilege' ? `as an admin: GRANT CONNECT ON DATABASE <name> TO ${cfg.POSTGRES_USER}; or run \`mcpctl setup-db\`` : firstDbError?.hint;
     const dbMessage = dbProblems.join('; ');
     record('databases', dbProblems.length ? fail(dbMessage, dbHint) : pass(`${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB} exist; ${cfg.POSTGRES_USER} can connect to both`), 0);
-    const mainMissing: Blocker | undefined = a.client ? undefined : { check: 'databases', message: `${cfg.POSTGRES_DB}: ${a.error!.message}`, hint: a.error!.hint };
+    const mainMissing: Blocker | undefined = a.client ? undefined : { check: 'databases', message: dbProblem(a, cfg.POSTGRES_DB)!, hint: a.error!.hint };
     const mainClient = a.client;
     const anyClient = a.client ?? b.client;
     let capacity: Capacity | undefined;
@@ -403,16 +380,6 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
   }
 }
 
-/** One problem the schema check found, in one database. */
-interface SchemaProblem {
-  db: string;
-  kind: 'no-schema' | 'no-table' | 'pending' | 'changed' | 'unknown' | 'error';
-  detail: string;
-  hint?: string;
-  /** The query is still waiting on its connection. */
-  timedOut?: boolean;
-}
-
 async function schemaProblems(c: Client, db: string, migrations: readonly Migration[], cwd: string): Promise<SchemaProblem[]> {
   const ns = await c.query<{ ok: boolean }>("SELECT to_regnamespace('registry') IS NOT NULL AS ok");
   if (!ns.rows[0]?.ok) return [{ db, kind: 'no-schema', detail: `schema registry missing in ${db}` }];
@@ -424,29 +391,6 @@ async function schemaProblems(c: Client, db: string, migrations: readonly Migrat
   if (st.pending.length) out.push({ db, kind: 'pending', detail: `not applied in ${db}: ${st.pending.map((m) => m.version).join(', ')}` });
   if (st.unknown.length) out.push({ db, kind: 'unknown', detail: `applied in ${db} but no file: ${st.unknown.join(', ')}` });
   return out;
-}
-
-function problemOf(e: unknown, db: string): SchemaProblem {
-  const o = outcomeOf(e);
-  return { db, kind: 'error', detail: `${db}: ${o.message}`, hint: o.hint, timedOut: (e as { code?: string }).code === 'timeout' };
-}
-
-function schemaOutcome(problems: SchemaProblem[], migrations: readonly Migration[], dbs: string[]): CheckOutcome {
-  const failing = problems.filter((p) => p.kind !== 'unknown');
-  const hintFor = (p: SchemaProblem) =>
-    p.kind === 'changed'
-      ? 'restore the applied version of the file (git checkout -- <file>) and put the change in a new migration file'
-      : p.kind === 'error'
-        ? p.hint
-        : 'run `mcpctl setup-db` to create the registry schema and apply the migrations';
-  if (failing.length) {
-    const hints = [...new Set(failing.map(hintFor).filter((h): h is string => !!h))];
-    return fail(failing.map((p) => p.detail).join('; '), hints.join('; '));
-  }
-  if (problems.length) {
-    return warn(problems.map((p) => p.detail).join('; '), 'the migrations folder may be out of date (git pull), or pass --migrations <dir>');
-  }
-  return pass(`registry schema present in ${dbs.join(' and ')}; ${migrations.length} migration${migrations.length === 1 ? '' : 's'} applied, checksums match`);
 }
 
 async function pgvectorCheck(c: Client, db: string, required: boolean, signal: AbortSignal): Promise<CheckOutcome> {
@@ -491,15 +435,6 @@ async function readCapacity(c: Client): Promise<Capacity> {
   return { user: x.user, roleLimit: Number(x.lim), maxConnections: Number(x.max), reserved: Number(x.res) + Number(x.res2 ?? 0), superuser: x.su };
 }
 
-interface PoolRun {
-  answered: number;
-  latencies: number[];
-  wrong: string[];
-  errors: string[];
-  tooMany: boolean;
-  timedOut: boolean;
-}
-
 async function runPool(pool: import('pg').Pool, size: number, timeoutMs: number): Promise<PoolRun> {
   const run: PoolRun = { answered: 0, latencies: [], wrong: [], errors: [], tooMany: false, timedOut: false };
   const queries = Array.from({ length: size * 5 }, async (_, i) => {
@@ -521,51 +456,6 @@ async function runPool(pool: import('pg').Pool, size: number, timeoutMs: number)
     run.timedOut = true;
   }
   return run;
-}
-
-function poolOutcome(r: PoolRun, size: number, timeoutMs: number, cap: Capacity | undefined, retried: boolean): CheckOutcome {
-  const total = size * 5;
-  const p95 = Math.round(percentile(r.latencies, 0.95));
-  if (r.tooMany) {
-    const first = r.errors[0] ?? 'too many connections';
-    return fail(`a pool of ${size} could not open its connections: ${first} (${r.answered} of ${total} queries answered${retried ? ', also after closing every other connection' : ''})`, poolLimitHint(size, cap));
-  }
-  if (r.errors.length) {
-    const distinct = [...new Set(r.errors)];
-    return fail(`${r.errors.length} of ${total} queries failed: ${distinct.slice(0, 2).join('; ')}`, 'run again with --debug; check the server log');
-  }
-  if (r.wrong.length) return fail(`${r.wrong.length} of ${total} queries got another query's answer: ${r.wrong.slice(0, 3).join('; ')}`, 'a proxy or pooler between mcpctl and the server mixes up sessions; check it');
-  if (r.timedOut || r.answered < total) {
-    return fail(`only ${r.answered} of ${total} queries answered within ${timeoutMs} ms`, 'the server is overloaded or connections are slow to open: check the server, or raise --timeout');
-  }
-  return pass(`a pool of ${size} answered ${total} concurrent queries correctly; p95 ${p95} ms, max ${Math.round(Math.max(...r.latencies))} ms`);
-}
-
-function createFailure(e: unknown, user: string): CheckOutcome {
-  const err = e as { code?: string; message?: string; hint?: string };
-  const pgCode = err.code ?? ((e as { cause?: { code?: string } }).cause?.code);
-  if (pgCode === '42501') {
-    return fail(`${user} may not create databases: ${err.message}`, `as an admin: ALTER ROLE ${user} CREATEDB; (or run \`mcpctl setup-db\`)`);
-  }
-  return outcomeOf(e);
-}
-
-function sweepNote(s: SweepResult): string {
-  const parts: string[] = [];
-  if (s.dropped.length) parts.push(`; dropped ${s.dropped.length} leftover${s.dropped.length === 1 ? '' : 's'} of an earlier run: ${s.dropped.join(', ')}`);
-  if (s.failed.length) parts.push(`; could not drop leftover ${s.failed.map((f) => `${f.name} (${f.reason})`).join(', ')}`);
-  return parts.join('');
-}
-
-function noPasswordHint(pw: AppPassword): string {
-  const why = pw.pgpassIgnored ? ` (the password file was ignored: ${pw.pgpassIgnored})` : '';
-  return `no password is configured${why}: set POSTGRES_PASSWORD in .env.local, add a password-file entry, or run \`mcpctl setup-db\``;
-}
-
-function outcomeOf(e: unknown): CheckOutcome {
-  const err = e as { message?: string; hint?: string };
-  if (e instanceof UserError) return fail(e.message, e.hint);
-  return fail(err.message ?? String(e), err.hint);
 }
 
 function usedSsl(c: Client): boolean {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateVersion, percentile, poolLimitHint, selectVerifyDbChecks, VERIFY_DB_CHECKS } from '../../src/core/verify-db.js';
+import { poolOutcome, schemaOutcome, type PoolRun } from '../../src/core/verify-db-outcomes.js';
 import { UsageError } from '../../src/lib/errors.js';
 import { isScratchName, SCRATCH_PREFIX, scratchName, scratchOwnerAppName } from '../../src/lib/scratch-db.js';
 
@@ -59,5 +60,36 @@ describe('scratch database names', () => {
     expect(scratchName()).not.toBe(a);
     expect(scratchOwnerAppName(a).length).toBeLessThanOrEqual(63);
     for (const bad of ['mcpctl_verify_', 'mcpctl_verify_x; DROP', 'project_registry', 'mcpctl_verify_0123456789a']) expect(isScratchName(bad)).toBe(false);
+  });
+});
+
+describe('verify-db verdicts', () => {
+  const run = (o: Partial<PoolRun> = {}): PoolRun => ({ answered: 50, latencies: Array.from({ length: 50 }, (_, i) => i + 1), wrong: [], errors: [], tooMany: false, timedOut: false, ...o });
+
+  it('judges a pool run', () => {
+    expect(poolOutcome(run(), 10, 5000, undefined, false)).toMatchObject({ status: 'pass', message: 'a pool of 10 answered 50 concurrent queries correctly; p95 48 ms, max 50 ms' });
+    expect(poolOutcome(run({ answered: 49, wrong: ['query 3 got 4'] }), 10, 5000, undefined, false)).toMatchObject({ status: 'fail', message: expect.stringContaining("another query's answer") });
+    expect(poolOutcome(run({ answered: 20, timedOut: true }), 10, 300, undefined, false)).toMatchObject({ status: 'fail', message: 'only 20 of 50 queries answered within 300 ms' });
+    expect(poolOutcome(run({ answered: 40, errors: ['boom'] }), 10, 5000, undefined, false)).toMatchObject({ status: 'fail', message: '1 of 50 queries failed: boom' });
+    const tooMany = poolOutcome(run({ answered: 38, tooMany: true, errors: ['too many connections for role "app"'] }), 10, 5000, undefined, true);
+    expect(tooMany.message).toBe('a pool of 10 could not open its connections: too many connections for role "app" (38 of 50 queries answered, also after closing every other connection)');
+  });
+
+  it('judges the schema, failures before warnings', () => {
+    const m = [{ version: '000_registry', description: '', sql: '', checksum: 'x', source: 'built-in' }];
+    expect(schemaOutcome([], m, ['a', 'b'])).toMatchObject({ status: 'pass', message: 'registry schema present in a and b; 1 migration applied, checksums match' });
+    expect(schemaOutcome([{ db: 'a', kind: 'unknown', detail: 'applied in a but no file: 009' }], m, ['a'])).toMatchObject({ status: 'warn' });
+    const f = schemaOutcome(
+      [
+        { db: 'a', kind: 'changed', detail: 'changed after it was applied in a: migrations/1.sql' },
+        { db: 'b', kind: 'no-schema', detail: 'schema registry missing in b' },
+        { db: 'a', kind: 'unknown', detail: 'applied in a but no file: 009' },
+      ],
+      m,
+      ['a', 'b'],
+    );
+    expect(f).toMatchObject({ status: 'fail', message: 'changed after it was applied in a: migrations/1.sql; schema registry missing in b' });
+    expect(f.hint).toContain('new migration file');
+    expect(f.hint).toContain('mcpctl setup-db');
   });
 });
