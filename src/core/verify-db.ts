@@ -2,7 +2,7 @@
  * `mcpctl verify-db`: every database precondition of an MCP project, checked as the app
  * user in one run. Two connections open at once (POSTGRES_DB and POSTGRES_TEST_DB); the
  * read-only checks run on the first while the second creates one scratch database that
- * both `createdb` and `dynamic-db` use, and the pool check overlaps the scratch work.
+ * both `createdb` and `dynamic-db` use, and the pool check runs alongside both.
  */
 import path from 'node:path';
 import type { Client } from 'pg';
@@ -212,8 +212,10 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
       schemaMs = Math.max(schemaMs, performance.now() - t);
       return r;
     };
-    let scratchReady!: () => void;
-    const scratchReadyP = new Promise<void>((r) => (scratchReady = r));
+    // The pool's first attempt runs alongside everything else; whoever meets "too many
+    // connections" while the other holds slots waits for it and tries once more.
+    let poolFirstDone!: () => void;
+    const poolFirstDoneP = new Promise<void>((r) => (poolFirstDone = r));
 
     // createdb and dynamic-db share one scratch database: one CREATE and one DROP in all.
     const scratchChecks = async (host: Client) => {
@@ -241,8 +243,12 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
 
       if (want('dynamic-db')) {
         await timed('dynamic-db', async () => {
-          const att = await tryConnect({ ...mainTarget, database: scratch });
-          scratchReady();
+          const scratchTarget = { ...mainTarget, database: scratch };
+          let att = await tryConnect(scratchTarget);
+          if (att.error && isTooMany(att.error) && want('pool')) {
+            await poolFirstDoneP;
+            att = await tryConnect(scratchTarget);
+          }
           if (!att.client) throw att.error!;
           try {
             await att.client.query('CREATE SCHEMA mcpctl_check');
@@ -256,7 +262,6 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
           }
         });
       }
-      scratchReady();
       if (signal.aborted) return;
 
       const t = performance.now();
@@ -313,7 +318,6 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
         if (!scratchHost) return recordBlocked(['createdb', 'dynamic-db'], mainMissing ?? { check: 'databases', message: dbMessage, hint: dbHint });
         await scratchChecks(scratchHost);
       } finally {
-        scratchReady();
         // After an interrupt or a CREATE that timed out, the connection stays open: the
         // cleanup's DROP must queue behind the CREATE on it.
         if (!signal.aborted && !scratchIssued) {
@@ -323,13 +327,14 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
       }
     })();
 
-    // pool: starts once the scratch database has its connection, so the two never compete
-    // for the last free slots; retried alone when our own connections were in the way.
+    // pool: starts at once, overlapping the scratch database's CREATE; retried alone when
+    // our own connections took the slots it needed.
     const poolP = (async () => {
-      if (!want('pool')) return;
-      if (!mainClient) return record('pool', blockedBy(mainMissing!), 0);
-      await scratchReadyP;
-      if (signal.aborted) return;
+      if (!want('pool') || !mainClient) {
+        poolFirstDone();
+        if (want('pool')) record('pool', blockedBy(mainMissing!), 0);
+        return;
+      }
       const ssl = usedSsl(mainClient) ? undefined : false;
       const start = performance.now();
       const { default: pg } = await import('pg');
@@ -345,7 +350,12 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
         }
       };
       progress(`pool of ${poolSize}`);
-      let r = await once();
+      let r: PoolRun;
+      try {
+        r = await once();
+      } finally {
+        poolFirstDone();
+      }
       let retried = false;
       if (r.tooMany && !signal.aborted) {
         await Promise.all([chainA, chainB]);
@@ -456,6 +466,12 @@ async function runPool(pool: import('pg').Pool, size: number, timeoutMs: number)
     run.timedOut = true;
   }
   return run;
+}
+
+/** "too many connections" (53300), directly or under describePgError's wrapping. */
+function isTooMany(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return err.code === '53300' || err.cause?.code === '53300';
 }
 
 function usedSsl(c: Client): boolean {
