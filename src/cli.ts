@@ -1,8 +1,8 @@
 // The only module that reads `process`: it builds the outside world and hands it to main().
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { ExitCode } from './lib/errors.js';
-import { main } from './main.js';
-import { signalsTakenOver } from './lib/signal-forwarding.js';
+
+const argv = process.argv.slice(2);
 
 // A reader that closed early (`mcpctl --help | head`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -12,29 +12,43 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const controller = new AbortController();
-let interrupts = 0;
-const onSignal = (sig: NodeJS.Signals) => {
-  // A command that took the signals over handles them itself (serve forwards them to its child).
-  if (signalsTakenOver()) return;
-  interrupts++;
-  // A second Ctrl-C means "out now": cleanup already had its chance.
-  if (interrupts > 1) process.exit(ExitCode.interrupted);
-  controller.abort(new Error(sig));
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // Scripts and CI ask for the version on every run: answer without loading commander.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(pkg.version + '\n');
+} else {
+  await runCli();
+}
 
-const code = await main({
-  argv: process.argv.slice(2),
-  cwd: process.cwd(),
-  env: process.env,
-  home: process.env.HOME || homedir(),
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdinIsTTY: process.stdin.isTTY === true,
-  signal: controller.signal,
-});
-process.off('SIGINT', onSignal);
-process.off('SIGTERM', onSignal);
-process.exitCode = code;
+async function runCli(): Promise<void> {
+  const [{ ExitCode }, { main }, { signalsTakenOver }] = await Promise.all([
+    import('./lib/errors.js'),
+    import('./main.js'),
+    import('./lib/signal-forwarding.js'),
+  ]);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    // A command that took the signals over handles them itself (serve forwards them to its child).
+    if (signalsTakenOver()) return;
+    interrupts++;
+    // A second Ctrl-C means "out now": cleanup already had its chance.
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    controller.abort(new Error(sig));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await main({
+    argv,
+    cwd: process.cwd(),
+    env: process.env,
+    home: process.env.HOME || homedir(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: process.stdin.isTTY === true,
+    signal: controller.signal,
+  });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.exitCode = code;
+}
