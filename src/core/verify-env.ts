@@ -9,6 +9,7 @@ import { filesContaining, gitPath, ignoredAmong, trackedAmong, workTreeRoot, typ
 import { appTarget, withClient } from '../lib/pg.js';
 import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
 import { compareVersions, parseVersion, pgMajorFromNum, type Version } from '../lib/versions.js';
+import { pathExists } from '../lib/fs-exists.js';
 
 /** Options of `mcpctl verify-env`. */
 export interface VerifyEnvOptions {
@@ -156,8 +157,8 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
   });
 
   const envFileCheck = runCheck('env-file', async () => {
-    if (loaded?.files.envExists ?? (await exists(path.join(cwd, '.env')))) return pass('.env present');
-    return fail(`.env not found in ${cwd}`, (await exists(path.join(cwd, '.env.template'))) ? 'cp .env.template .env, then fill it in' : 'create .env (see .env.template in the mcpctl package)');
+    if (loaded?.files.envExists ?? (await pathExists(path.join(cwd, '.env')))) return pass('.env present');
+    return fail(`.env not found in ${cwd}`, (await pathExists(path.join(cwd, '.env.template'))) ? 'cp .env.template .env, then fill it in' : 'create .env (see .env.template in the mcpctl package)');
   });
 
   const configCheck = runCheck('config', async () => {
@@ -223,7 +224,7 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     if (!gitRoot) return skip('not a git work tree');
     const hooksPathR = await run('git', ['config', '--get', 'core.hooksPath'], { cwd, env: { ...env, LC_ALL: 'C' }, log: deps.log });
     const hook = hooksPathR.exitCode === 0 && hooksPathR.stdout.trim() ? path.resolve(gitRoot, hooksPathR.stdout.trim(), 'pre-commit') : await gitPath(gdeps, 'hooks/pre-commit');
-    const hasConfig = await exists(path.join(gitRoot, '.pre-commit-config.yaml'));
+    const hasConfig = await pathExists(path.join(gitRoot, '.pre-commit-config.yaml'));
     if (hook && (await isExecutable(hook))) return pass(`hook installed (${path.relative(gitRoot, hook) || hook})`);
     return warn('no pre-commit hook installed', hasConfig ? 'run: pre-commit install' : 'add a .pre-commit-config.yaml (for example with detect-secrets), then: pre-commit install');
   });
@@ -269,19 +270,11 @@ async function findVenv(cwd: string, env: Readonly<Record<string, string | undef
   if (env.VIRTUAL_ENV) candidates.push([env.VIRTUAL_ENV, `VIRTUAL_ENV=${env.VIRTUAL_ENV}`]);
   candidates.push([path.join(cwd, '.venv'), '.venv'], [path.join(cwd, 'venv'), 'venv']);
   for (const [dir, label] of candidates) {
-    if (await exists(path.join(dir, 'pyvenv.cfg'))) return { label, python: path.join(dir, 'bin', 'python') };
+    if (await pathExists(path.join(dir, 'pyvenv.cfg'))) return { label, python: path.join(dir, 'bin', 'python') };
   }
   return undefined;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function isExecutable(p: string): Promise<boolean> {
   try {

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { git, type GitDeps } from './git.js';
+import { pathExists } from './fs-exists.js';
 
 /** Where we are: a work tree (never bare), its top folder and git dirs, and HEAD. */
 export interface RepoInfo {
@@ -145,9 +146,9 @@ async function operationsAt(paths: string[]): Promise<OperationInProgress[]> {
   await Promise.all(
     STATE_FILES.map(async (s, i) => {
       const p = paths[i];
-      if (!p || !(await exists(p))) return;
+      if (!p || !(await pathExists(p))) return;
       // `git am` also keeps its state in rebase-apply/, marked by an `applying` file.
-      const kind = s.name === 'rebase-apply' && (await exists(path.join(p, 'applying'))) ? 'am' : s.kind;
+      const kind = s.name === 'rebase-apply' && (await pathExists(path.join(p, 'applying'))) ? 'am' : s.kind;
       found.push({ kind, path: p });
     }),
   );
@@ -327,11 +328,3 @@ export async function pathsAddedBy(deps: GitDeps, from: string | undefined, to: 
   return r.exitCode === 0 ? r.stdout.split('\0').filter(Boolean) : undefined;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
