@@ -84,12 +84,14 @@ export interface StartOptions extends Omit<RunOptions, 'input' | 'reject' | 'str
 
 /**
  * Starts a child without buffering its output (for pg_dump streams and `serve`).
- * Returns execa's subprocess: a promise of the result that is also the ChildProcess.
+ * Returns `{ child }`, execa's subprocess (a promise of the result that is also the
+ * ChildProcess). It is wrapped because an async function returning a thenable would
+ * adopt it: `await start()` would wait for the child to exit.
  */
 export async function start(file: string, args: readonly string[], opts: StartOptions) {
   const { execa } = await import('execa');
   opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
-  return execa(file, args, {
+  const child = execa(file, args, {
     cwd: opts.cwd,
     env: opts.env as Record<string, string>,
     extendEnv: false,
@@ -105,4 +107,5 @@ export async function start(file: string, args: readonly string[], opts: StartOp
     buffer: false,
     reject: false,
   });
+  return { child };
 }
