@@ -122,11 +122,13 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
             config: loaded,
             yes: globals.yes,
             log: out.debug,
-            onPlan: (p) => out.status(`restoring into ${p.database} (${p.mode === 'created' ? 'new database' : p.mode === 'replaced' ? `replacing ${p.tables} tables` : 'empty database'})…`),
+            onPlan: (p) => {
+              if (p.checksum === 'missing') out.warn(`${p.file} has no .sha256 beside it; restoring without a checksum check`);
+              out.status(`restoring into ${p.database} (${p.mode === 'created' ? 'new database' : p.mode === 'replaced' ? `replacing ${p.tables} tables` : 'empty database'})…`);
+            },
           },
           { file: args[0]!, database, confirm: opts.confirm },
         );
-        if (result.checksum === 'missing') out.warn(`${result.file} has no .sha256 beside it; restored without a checksum check`);
         if (out.json) out.result(result);
         else {
           const how = { created: 'into a new database', restored: 'into the empty database', replaced: 'replacing the database' }[result.mode];

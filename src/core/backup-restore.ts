@@ -30,7 +30,7 @@ export interface RestoreDeps {
   yes?: boolean;
   log?: (line: string) => void;
   /** Called before the restore starts (what will happen). */
-  onPlan?: (plan: { database: string; mode: RestoreMode; tables: number }) => void;
+  onPlan?: (plan: { file: string; database: string; mode: RestoreMode; tables: number; checksum: ChecksumState }) => void;
 }
 
 /** created: the database did not exist; restored: it was empty; replaced: it held tables. */
@@ -74,7 +74,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     const prompt: PromptDeps = { ctx, yes: deps.yes ?? false };
     await confirmTyped(prompt, `database ${database} holds ${tables} table(s); restoring replaces it with the backup.`, database, { flag: '--confirm', given: options.confirm });
   }
-  deps.onPlan?.({ database, mode, tables: tables ?? 0 });
+  deps.onPlan?.({ file, database, mode, tables: tables ?? 0, checksum: sum.state });
 
   const admin = maintenanceTarget(cfg, target, database);
   const load = (into: ConnTarget) => loadBackup(tools, { file, ...kind, env: libpqEnv(ctx.env, into) });
