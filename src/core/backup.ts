@@ -90,16 +90,22 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   for (const d of options.databases ?? []) requireDbName(d, '--db');
   const tools = { cwd: ctx.cwd, env: ctx.env, log: deps.log };
 
-  // Pre-flight: nothing is written before every check passed.
-  const pgDump = await pgToolVersion(tools, 'pg_dump');
+  // Pre-flight, in parallel (each spawn or SCRAM login costs real time): nothing is written before every check passed.
   const firstDb = options.databases?.[0] ?? cfg.POSTGRES_DB;
-  const probe = await appTargetFor(deps.config, ctx, firstDb);
-  const { serverMajor, owned } = await withClient(probe, async (c) => ({
-    serverMajor: pgMajorFromNum(Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v)),
-    owned: options.allProjects ? await ownedDatabases(c) : [],
-  }));
+  const wantZstd = format === 'sql' && compression === 'zstd';
+  const [pgDump, server, zstdFound] = await Promise.all([
+    pgToolVersion(tools, 'pg_dump'),
+    appTargetFor(deps.config, ctx, firstDb).then((probe) =>
+      withClient(probe, async (c) => ({
+        major: pgMajorFromNum(Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v)),
+        owned: options.allProjects ? await ownedDatabases(c) : [],
+      })),
+    ),
+    wantZstd ? hasProgram(tools, 'zstd') : Promise.resolve(true),
+  ]);
+  const serverMajor = server.major;
   requireDumpNotOlder(pgDump, serverMajor);
-  if (format === 'sql' && compression === 'zstd' && !(await hasProgram(tools, 'zstd'))) {
+  if (!zstdFound) {
     throw new UsageError('--compress zstd needs the zstd program, which is not on PATH', { hint: 'install it (apt install zstd, brew install zstd) or use --compress gzip' });
   }
   if (format === 'custom' && compression === 'zstd' && pgDump.major < 16) {
@@ -107,7 +113,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   }
   const dir = path.resolve(ctx.cwd, options.dir ?? 'backups');
   await ensureWritableDir(dir);
-  const databases = options.allProjects ? owned : options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB];
+  const databases = options.allProjects ? server.owned : options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB];
   if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
 
   const one = (database: string) => backupOne(deps, { ...options, format, compression, dir, database, pgDump });
