@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/core/backup.js';
 import { InterruptedError } from '../../src/lib/errors.js';
+import { adminQuery } from '../helpers/pg.js';
 import { runCli, runMain } from '../helpers/project.js';
 import { filesIn, makeApp, pgDumpWrapper, type App } from './backup-fixtures.js';
 
@@ -92,6 +93,24 @@ describe('backup failures leave no file that looks complete', () => {
     expect(await filesIn(path.join(app.project.dir, 'bk-int'))).toEqual([]);
   });
 
+  it('interrupted during --verify: the scratch database is dropped, the finished backup kept', async () => {
+    const marker = path.join(app.project.dir, 'psql-started');
+    const w = await pgDumpWrapper(app.project, `if [ "$1" = --version ]; then exec "$REAL" "$@"; fi\ntouch ${marker}\nsleep 5 >/dev/null 2>&1 &\nwait\nexec "$REAL" "$@"`, 'psql');
+    const ac = new AbortController();
+    const deps = { ctx: app.project.ctx({ env: { ...app.env, ...w.env }, signal: ac.signal }), config: await app.config() };
+    const running = runBackup(deps, { dir: 'bk-int-verify', verify: true });
+    const started = Date.now();
+    while (!(await fs.stat(marker).then(() => true, () => false)) && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
+    const during = await adminQuery<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'mcpctl_restorecheck_%' AND pg_get_userbyid(datdba) = $1`, [app.role]);
+    expect(during).toHaveLength(1);
+    ac.abort();
+    await expect(running).rejects.toBeInstanceOf(InterruptedError);
+    expect(await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [during[0]!.datname])).toEqual([]);
+    const files = await filesIn(path.join(app.project.dir, 'bk-int-verify'));
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.sql.gz'))).toHaveLength(1);
+  });
+
   it('the password never appears in any process\'s argv, nor in --debug output', async () => {
     const w = await pgDumpWrapper(app.project, 'if [ "$1" = --version ]; then exec "$REAL" "$@"; fi\nsleep 1 >/dev/null 2>&1 &\nwait\nexec "$REAL" "$@"');
     const run = runCli(['backup', '--dir', 'bk-ps', '--debug', '--verify'], { cwd: app.project.dir, env: { ...app.env, ...w.env } });
@@ -110,7 +129,7 @@ describe('backup failures leave no file that looks complete', () => {
         if (/pg_dump|psql|mcpctl/.test(cmd)) seen++;
         if (cmd.includes(app.password)) leaks.push(cmd.replace(/\0/g, ' '));
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
     }
     const r = await run;
     expect(r.code, r.stderr).toBe(0);

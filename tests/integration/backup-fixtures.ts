@@ -97,7 +97,17 @@ INSERT INTO extra."Weird Name" SELECT 'k' || g, g / 3.0 FROM generate_series(1, 
 
 /** Tables, columns, constraints and indexes from the catalogs, and each table's contents. */
 export async function describeDb(app: App, database: string): Promise<Record<string, unknown>> {
-  const q = <T extends pg.QueryResultRow>(sql: string) => app.query<T>(sql, database);
+  const h = harness();
+  const c = new pg.Client({ host: h.host, port: h.port, user: app.role, password: app.password, database });
+  await c.connect();
+  try {
+    return await describeWith(<T extends pg.QueryResultRow>(sql: string) => c.query<T>(sql).then((r) => r.rows));
+  } finally {
+    await c.end();
+  }
+}
+
+async function describeWith(q: <T extends pg.QueryResultRow>(sql: string) => Promise<T[]>): Promise<Record<string, unknown>> {
   const user = `n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'`;
   const columns = await q(`SELECT table_schema, table_name, column_name, data_type, udt_name, is_nullable, column_default, is_identity
     FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog','information_schema') ORDER BY 1,2,3`);
@@ -115,12 +125,12 @@ export async function describeDb(app: App, database: string): Promise<Record<str
   return { columns, constraints, indexes, types, views, contents };
 }
 
-/** A folder with a `pg_dump` script to put first on PATH. */
-export async function pgDumpWrapper(project: TempProject, body: string): Promise<{ env: Record<string, string>; dir: string }> {
+/** A folder with a `pg_dump` (or other tool) script to put first on PATH; `$REAL` is the real one. */
+export async function pgDumpWrapper(project: TempProject, body: string, tool = 'pg_dump'): Promise<{ env: Record<string, string>; dir: string }> {
   const dir = path.join(path.dirname(project.dir), `wrap-${randomBytes(3).toString('hex')}`);
   await fs.mkdir(dir);
-  const real = await realPath('pg_dump', project.env.PATH!);
-  await fs.writeFile(path.join(dir, 'pg_dump'), `#!/bin/sh\nREAL=${real}\n${body}\n`, { mode: 0o755 });
+  const real = await realPath(tool, project.env.PATH!);
+  await fs.writeFile(path.join(dir, tool), `#!/bin/sh\nREAL=${real}\n${body}\n`, { mode: 0o755 });
   return { dir, env: { PATH: `${dir}:${project.env.PATH}` } };
 }
 
