@@ -11,6 +11,7 @@ interface BackupOpts {
   verify?: boolean;
   keep?: number;
   concurrency: number;
+  gzipWith?: 'zlib' | 'gzip';
 }
 
 /** Subcommand help lists mcpctl's global options, not `backup`'s own (they do not apply). */
@@ -40,6 +41,8 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
     .option('--verify', 'restore into a scratch database and compare every table\'s row count, then drop it')
     .option('--keep <n>', "after a success, keep only the database's n newest backups", intOption('--keep'))
     .option('--concurrency <n>', 'databases dumped at once', intOption('--concurrency', 1, 16), 2)
+    // For measurement (the benchmark): which gzip implementation. Not part of the contract.
+    .addOption(new Option('--gzip-with <impl>', 'gzip in-process (zlib) or with the gzip program').choices(['zlib', 'gzip']).hideHelp())
     .addHelpText(
       'after',
       '\nFiles: <dir>/<db>_<YYYYMMDD_HHMMSS>.sql.gz (.sql.zst, .sql, .dump; UTC) with <file>.sha256 beside it.\n' +
@@ -58,12 +61,14 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
             config: loaded,
             log: out.debug,
             onProgress: (p) => {
-              const rate = p.elapsedMs > 0 ? (p.dumped / p.elapsedMs) * 1000 : 0;
-              lines.set(p.database, `${p.database}: ${formatBytes(p.dumped)} dumped → ${formatBytes(p.written)} written, ${formatBytes(rate)}/s`);
+              const bytes = p.dumped ?? p.written;
+              const rate = p.elapsedMs > 0 ? Math.round((bytes / p.elapsedMs) * 1000) : 0;
+              const dumped = p.dumped === undefined ? '' : `${formatBytes(p.dumped)} dumped → `;
+              lines.set(p.database, `${p.database}: ${dumped}${formatBytes(p.written)} written, ${formatBytes(rate)}/s`);
               out.status([...lines.values()].join('  |  '));
             },
           },
-          { databases: opts.db, allProjects: opts.allProjects, dir: opts.dir, format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency },
+          { databases: opts.db, allProjects: opts.allProjects, dir: opts.dir, format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency, gzipWith: opts.gzipWith },
         );
         if (out.json) out.result(result);
         else {
@@ -71,7 +76,8 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
             if (b.path) {
               const mark = b.ok ? out.paint('success', '✓') : out.paint('error', '✗');
               out.info(`${mark} ${b.database} → ${b.path}`);
-              out.info(`    ${formatBytes(b.size!)} (${formatBytes(b.dumpedBytes!)} of SQL) in ${formatMs(b.durationMs)}  sha256 ${b.sha256}`);
+              const sql = b.dumpedBytes === undefined ? '' : ` (${formatBytes(b.dumpedBytes)} of SQL)`;
+              out.info(`    ${formatBytes(b.size!)}${sql} in ${formatMs(b.durationMs)}  sha256 ${b.sha256}`);
             }
             if (b.verify) out.info(`    verify: ${b.verify.message} ${out.paint('muted', `(${formatMs(b.verify.durationMs)})`)}`);
             if (b.pruned.length) out.info(`    pruned ${b.pruned.length} older backup(s): ${b.pruned.map((p) => p.split('/').pop()).join(', ')}`);

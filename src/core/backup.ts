@@ -20,6 +20,8 @@ import { verifyBackup, type VerifyOutcome } from './backup-verify.js';
 /** gzip level used by default: level 1 measured fastest at a ratio close to level 6 (docs/backup.md). */
 export const DEFAULT_GZIP_LEVEL = 1;
 export const DEFAULT_ZSTD_LEVEL = 3;
+/** How gzip runs by default, chosen by `npm run bench -- backup` (docs/backup.md). */
+export const DEFAULT_GZIP_WITH: 'zlib' | 'gzip' = 'gzip';
 
 export interface BackupOptions {
   /** Databases to back up (default POSTGRES_DB). */
@@ -36,13 +38,15 @@ export interface BackupOptions {
   /** Databases dumped at once (default 2). */
   concurrency?: number;
   gzipLevel?: number;
+  /** gzip in-process (node:zlib) or through the system `gzip` (default: by measurement, see DEFAULT_GZIP_WITH). */
+  gzipWith?: 'zlib' | 'gzip';
 }
 
 /** Progress of one database's dump. */
 export interface BackupProgress {
   database: string;
-  /** Uncompressed bytes read from pg_dump. */
-  dumped: number;
+  /** Uncompressed bytes read from pg_dump (undefined with zstd). */
+  dumped?: number;
   /** Bytes written to the file. */
   written: number;
   elapsedMs: number;
@@ -93,7 +97,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   // Pre-flight, in parallel (each spawn or SCRAM login costs real time): nothing is written before every check passed.
   const firstDb = options.databases?.[0] ?? cfg.POSTGRES_DB;
   const wantZstd = format === 'sql' && compression === 'zstd';
-  const [pgDump, server, zstdFound] = await Promise.all([
+  const wantGzip = format === 'sql' && compression === 'gzip' && (options.gzipWith ?? DEFAULT_GZIP_WITH) === 'gzip';
+  const [pgDump, server, zstdFound, gzipFound] = await Promise.all([
     pgToolVersion(tools, 'pg_dump'),
     appTargetFor(deps.config, ctx, firstDb).then((probe) =>
       withClient(probe, async (c) => ({
@@ -102,7 +107,10 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
       })),
     ),
     wantZstd ? hasProgram(tools, 'zstd') : Promise.resolve(true),
+    wantGzip ? hasProgram(tools, 'gzip') : Promise.resolve(false),
   ]);
+  // Without a gzip program, node:zlib does the same job in-process.
+  const gzipWith = gzipFound ? 'gzip' : 'zlib';
   const serverMajor = server.major;
   requireDumpNotOlder(pgDump, serverMajor);
   if (!zstdFound) {
@@ -116,7 +124,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   const databases = options.allProjects ? server.owned : options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB];
   if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
 
-  const one = (database: string) => backupOne(deps, { ...options, format, compression, dir, database, pgDump });
+  const one = (database: string) => backupOne(deps, { ...options, gzipWith, format, compression, dir, database, pgDump });
   const backups = await mapLimit(databases, Math.max(1, options.concurrency ?? 2), one);
   if (ctx.signal.aborted) throw new InterruptedError('backup interrupted; temporary files and scratch databases were removed');
   return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups };
@@ -180,6 +188,7 @@ async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBacku
         env: libpqEnv(ctx.env, target),
         compression: o.format === 'custom' ? 'none' : o.compression,
         gzipLevel: o.gzipLevel ?? DEFAULT_GZIP_LEVEL,
+        gzipWith: o.gzipWith,
         zstdLevel: DEFAULT_ZSTD_LEVEL,
         tempFile,
         onProgress: deps.onProgress && ((p) => deps.onProgress!({ database: o.database, ...p, elapsedMs: performance.now() - t0 })),

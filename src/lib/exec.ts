@@ -74,7 +74,8 @@ export async function run(file: string, args: readonly string[], opts: RunOption
 /** Options for a long-running child (streams, signals) started through the same wrapper. */
 export interface StartOptions extends Omit<RunOptions, 'input' | 'reject' | 'stripFinalNewline'> {
   stdin?: 'inherit' | 'pipe' | 'ignore';
-  stdout?: 'inherit' | 'pipe' | 'ignore';
+  /** A stream with a file descriptor (another child's stdin) is handed to the child as is: no copy through Node. */
+  stdout?: 'inherit' | 'pipe' | 'ignore' | import('node:stream').Writable;
   stderr?: 'inherit' | 'pipe' | 'ignore';
   /** Start in a new process group (so the group can be signalled). */
   detached?: boolean;

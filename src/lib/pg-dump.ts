@@ -82,19 +82,23 @@ export interface DumpToFileOptions {
   compression: Compression;
   /** gzip level for node:zlib (1 = fastest; see docs/backup.md for the measurement). */
   gzipLevel: number;
+  /** gzip through node:zlib in this process, or through the system `gzip` (docs/backup.md). */
+  gzipWith?: 'zlib' | 'gzip';
   /** zstd level for the system `zstd`. */
   zstdLevel: number;
   /** The temporary file to create (must not exist; created 0600). */
   tempFile: string;
   /** Called at most every `progressMs` with bytes read from pg_dump and written to the file. */
-  onProgress?: (p: { dumped: number; written: number }) => void;
+  /** `dumped` is undefined with an external compressor, which pg_dump writes into directly. */
+  onProgress?: (p: { dumped?: number; written: number }) => void;
   progressMs?: number;
 }
 
 /** Size and SHA-256 of what was written. */
 export interface DumpToFileResult {
   size: number;
-  dumped: number;
+  /** Uncompressed bytes from pg_dump (undefined with an external compressor: those bytes never pass through mcpctl). */
+  dumped?: number;
   sha256: string;
 }
 
@@ -136,20 +140,25 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     await fs.rm(o.tempFile, { force: true });
   };
   try {
-    const { child: dump } = await start('pg_dump', o.args, { cwd: deps.cwd, env: o.env, signal: deps.signal, log: deps.log, stdout: 'pipe', stderr: 'pipe' });
+    // An external compressor starts first: pg_dump then writes straight into its stdin
+    // (one pipe, no copy through Node), and mcpctl reads only the compressed bytes.
+    const program = o.compression === 'zstd' ? 'zstd' : o.compression === 'gzip' && o.gzipWith === 'gzip' ? 'gzip' : undefined;
+    const programArgs = program === 'zstd' ? ['-q', '-c', `-${o.zstdLevel}`] : ['-c', `-${o.gzipLevel}`];
+    const compressor = program
+      ? (await start(program, programArgs, { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })).child
+      : undefined;
+    const compressorErr = tail(compressor?.stderr);
+    const { child: dump } = await start('pg_dump', o.args, { cwd: deps.cwd, env: o.env, signal: deps.signal, log: deps.log, stdout: compressor ? compressor.stdin! : 'pipe', stderr: 'pipe' });
+    // pg_dump holds the write end now; ours must close so that the compressor sees the end when pg_dump exits.
+    compressor?.stdin!.destroy();
     const dumpErr = tail(dump.stderr);
-    const zstd =
-      o.compression === 'zstd'
-        ? (await start('zstd', ['-q', '-c', `-${o.zstdLevel}`], { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })).child
-        : undefined;
-    const zstdErr = tail(zstd?.stderr);
 
     let lastProgress = 0;
     const progress = () => {
       const now = Date.now();
       if (o.onProgress && now - lastProgress >= (o.progressMs ?? 250)) {
         lastProgress = now;
-        o.onProgress({ dumped, written });
+        o.onProgress({ dumped: compressor ? undefined : dumped, written });
       }
     };
     const counter = new Transform({
@@ -171,10 +180,8 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     });
 
     const flows: Promise<void>[] = [];
-    if (zstd) {
-      flows.push(pipeline(dump.stdout!, counter, zstd.stdin!));
-      flows.push(pipeline(zstd.stdout!, sink));
-    } else if (o.compression === 'gzip') {
+    if (compressor) flows.push(pipeline(compressor.stdout!, sink));
+    else if (o.compression === 'gzip') {
       const { createGzip } = await import('node:zlib');
       flows.push(pipeline(dump.stdout!, counter, createGzip({ level: o.gzipLevel, chunkSize: GZIP_CHUNK }), sink));
     } else {
@@ -183,10 +190,10 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     // A failed write (a full disk) stops the children at once: nothing waits on a dead pipe.
     const streamed = Promise.all(flows).catch((e: unknown) => {
       dump.kill();
-      zstd?.kill();
+      compressor?.kill();
       throw e;
     });
-    const [flow, dumpR, zstdR] = await Promise.allSettled([streamed, dump, zstd ?? Promise.resolve(undefined)]);
+    const [flow, dumpR, compressorR] = await Promise.allSettled([streamed, dump, compressor ?? Promise.resolve(undefined)]);
 
     if (deps.signal?.aborted) throw new InterruptedError('backup interrupted; the temporary file was removed');
     if (flow.status === 'rejected') {
@@ -200,15 +207,15 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
       const text = dumpErr();
       throw new UserError(`pg_dump ${d ? howEnded(d) : 'failed'}${text ? `:\n${text}` : ''}`, { hint: 'no backup was written; fix the error above and run again' });
     }
-    const z = zstdR.status === 'fulfilled' ? zstdR.value : undefined;
-    if (zstd && (!z || z.exitCode !== 0 || z.signal)) {
-      throw new UserError(`zstd ${z ? howEnded(z) : 'failed'}${zstdErr() ? `: ${zstdErr()}` : ''}`, { hint: 'no backup was written' });
+    const z = compressorR.status === 'fulfilled' ? compressorR.value : undefined;
+    if (compressor && (!z || z.exitCode !== 0 || z.signal)) {
+      throw new UserError(`${program} ${z ? howEnded(z) : 'failed'}${compressorErr() ? `: ${compressorErr()}` : ''}`, { hint: 'no backup was written' });
     }
     progress();
     await fh.sync();
     await fh.close();
     closed = true;
-    return { size: written, dumped, sha256: hash.digest('hex') };
+    return { size: written, dumped: compressor ? undefined : dumped, sha256: hash.digest('hex') };
   } catch (e) {
     await cleanup();
     if (e instanceof UserError) throw e;

@@ -18,13 +18,15 @@ describe('backup round trip', () => {
   });
 
   it.each([
-    ['gzip', 'sql', '.sql.gz'],
-    ['zstd', 'sql', '.sql.zst'],
-    ['none', 'sql', '.sql'],
-    ['gzip', 'custom', '.dump'],
-  ] as const)('--compress %s --format %s writes %s that restores to equal catalogs and contents', async (compress, format, ext) => {
-    const dir = `bk-${compress}-${format}`;
-    const r = await runMain(['backup', '--compress', compress, '--format', format, '--dir', dir, '--json'], { cwd: app.project.dir, env: app.env });
+    ['gzip', 'sql', '.sql.gz', 'gzip'],
+    ['gzip', 'sql', '.sql.gz', 'zlib'],
+    ['zstd', 'sql', '.sql.zst', ''],
+    ['none', 'sql', '.sql', ''],
+    ['gzip', 'custom', '.dump', ''],
+  ] as const)('--compress %s --format %s writes %s (%s) that restores to equal catalogs and contents', async (compress, format, ext, gzipWith) => {
+    const dir = `bk-${compress}-${format}-${gzipWith}`;
+    const extra = gzipWith ? ['--gzip-with', gzipWith] : [];
+    const r = await runMain(['backup', '--compress', compress, '--format', format, '--dir', dir, '--json', ...extra], { cwd: app.project.dir, env: app.env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
@@ -40,7 +42,7 @@ describe('backup round trip', () => {
     // sha256sum agrees with the checksum file.
     execFileSync('sha256sum', ['-c', path.basename(b.path) + '.sha256'], { cwd: path.dirname(b.path) });
 
-    const target = `${app.db}_${compress}_${format}`.slice(0, 63);
+    const target = `${app.db}_${compress}_${format}_${gzipWith}`.slice(0, 63);
     app.databases.push(target);
     const rr = await runMain(['backup', 'restore', b.path, '--db', target, '--json'], { cwd: app.project.dir, env: app.env });
     expect(rr.code, rr.stderr).toBe(0);
