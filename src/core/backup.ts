@@ -19,7 +19,7 @@ import { verifyBackup, type VerifyOutcome } from './backup-verify.js';
 
 /** gzip level used by default: level 1 measured fastest at a ratio close to level 6 (docs/backup.md). */
 export const DEFAULT_GZIP_LEVEL = 1;
-export const DEFAULT_ZSTD_LEVEL = 3;
+export const DEFAULT_ZSTD_LEVEL = 1;
 /** How gzip runs by default, chosen by `npm run bench -- backup` (docs/backup.md). */
 export const DEFAULT_GZIP_WITH: 'zlib' | 'gzip' = 'gzip';
 
