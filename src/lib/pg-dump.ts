@@ -139,12 +139,13 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     closed = true;
     await fs.rm(o.tempFile, { force: true });
   };
+  let compressor: Awaited<ReturnType<typeof start>>['child'] | undefined;
   try {
     // An external compressor starts first: pg_dump then writes straight into its stdin
     // (one pipe, no copy through Node), and mcpctl reads only the compressed bytes.
     const program = o.compression === 'zstd' ? 'zstd' : o.compression === 'gzip' && o.gzipWith === 'gzip' ? 'gzip' : undefined;
     const programArgs = program === 'zstd' ? ['-q', '-c', `-${o.zstdLevel}`] : ['-c', `-${o.gzipLevel}`];
-    const compressor = program
+    compressor = program
       ? (await start(program, programArgs, { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })).child
       : undefined;
     const compressorErr = tail(compressor?.stderr);
@@ -217,6 +218,7 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     closed = true;
     return { size: written, dumped: compressor ? undefined : dumped, sha256: hash.digest('hex') };
   } catch (e) {
+    compressor?.kill();
     await cleanup();
     if (e instanceof UserError) throw e;
     if (deps.signal?.aborted) throw new InterruptedError('backup interrupted; the temporary file was removed');
