@@ -21,7 +21,7 @@ import { verifyBackup, type VerifyOutcome } from './backup-verify.js';
 export const DEFAULT_GZIP_LEVEL = 1;
 export const DEFAULT_ZSTD_LEVEL = 1;
 /** How gzip runs by default, chosen by `npm run bench -- backup` (docs/backup.md). */
-export const DEFAULT_GZIP_WITH: 'zlib' | 'gzip' = 'gzip';
+export const DEFAULT_GZIP_WITH: 'zlib' | 'gzip' = 'zlib';
 
 export interface BackupOptions {
   /** Databases to back up (default POSTGRES_DB). */
