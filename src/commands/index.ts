@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBackup } from './backup.js';
 import { registerBaseline } from './baseline.js';
 import { registerRollback } from './rollback.js';
 import { registerServe } from './serve.js';
@@ -12,6 +13,7 @@ export function registerCommands(program: Command, makeEnv: EnvFactory): void {
   registerSetupDb(program, makeEnv);
   registerVerifyDb(program, makeEnv);
   registerVerifyEnv(program, makeEnv);
+  registerBackup(program, makeEnv);
   registerRollback(program, makeEnv);
   registerBaseline(program, makeEnv);
   registerServe(program, makeEnv);

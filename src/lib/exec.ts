@@ -74,7 +74,8 @@ export async function run(file: string, args: readonly string[], opts: RunOption
 /** Options for a long-running child (streams, signals) started through the same wrapper. */
 export interface StartOptions extends Omit<RunOptions, 'input' | 'reject' | 'stripFinalNewline'> {
   stdin?: 'inherit' | 'pipe' | 'ignore';
-  stdout?: 'inherit' | 'pipe' | 'ignore';
+  /** A stream with a file descriptor (another child's stdin) is handed to the child as is: no copy through Node. */
+  stdout?: 'inherit' | 'pipe' | 'ignore' | import('node:stream').Writable;
   stderr?: 'inherit' | 'pipe' | 'ignore';
   /** Start in a new process group (so the group can be signalled). */
   detached?: boolean;
@@ -84,13 +85,14 @@ export interface StartOptions extends Omit<RunOptions, 'input' | 'reject' | 'str
 
 /**
  * Starts a child without buffering its output (for pg_dump streams and `serve`).
- * Gives execa's subprocess (a promise of the result that is also the ChildProcess) wrapped in
- * an object: returned bare from an async function, it would be awaited until the child exits.
+ * Returns `{ child }`, execa's subprocess (a promise of the result that is also the
+ * ChildProcess). It is wrapped because an async function returning a thenable would
+ * adopt it: `await start()` would wait for the child to exit.
  */
 export async function start(file: string, args: readonly string[], opts: StartOptions) {
   const { execa } = await import('execa');
   opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
-  const subprocess = execa(file, args, {
+  const child = execa(file, args, {
     cwd: opts.cwd,
     env: opts.env as Record<string, string>,
     extendEnv: false,
@@ -106,5 +108,5 @@ export async function start(file: string, args: readonly string[], opts: StartOp
     buffer: false,
     reject: false,
   });
-  return { subprocess };
+  return { child };
 }

@@ -111,7 +111,7 @@ export interface SupervisedChild {
  */
 export async function startChild(spec: ChildSpec, graceMs: number): Promise<SupervisedChild> {
   const now = spec.now ?? Date.now;
-  const { subprocess: sub } = await start(spec.file, spec.args, {
+  const { child: sub } = await start(spec.file, spec.args, {
     cwd: spec.cwd,
     env: spec.env,
     stdin: 'inherit',

@@ -1,0 +1,269 @@
+/**
+ * `mcpctl backup`: pre-flight (versions, folder, databases), then each database streamed
+ * by pg_dump into a temporary file that becomes `<db>_<stamp>.<ext>` only after pg_dump
+ * exited 0, with a `.sha256` beside it; optional restore check and pruning.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Client } from 'pg';
+import { backupFileName, backupsToPrune, checksumPath, listBackupFiles, writeChecksum, type Compression, type DumpFormat } from '../lib/backup-files.js';
+import type { LoadedConfig } from '../lib/config/load.js';
+import type { Context } from '../lib/context.js';
+import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
+import { connect, withClient, type ConnTarget } from '../lib/pg.js';
+import { dumpToFile, hasProgram, libpqEnv, pgToolVersion, requireDumpNotOlder } from '../lib/pg-dump.js';
+import { pgMajorFromNum, type Version } from '../lib/versions.js';
+import { appTargetFor, mapLimit, requireDbName } from './backup-db.js';
+import { verifyBackup, type VerifyOutcome } from './backup-verify.js';
+
+/** gzip level used by default: level 1 measured fastest at a ratio close to level 6 (docs/backup.md). */
+export const DEFAULT_GZIP_LEVEL = 1;
+export const DEFAULT_ZSTD_LEVEL = 1;
+/** How gzip runs by default, chosen by `npm run bench -- backup` (docs/backup.md). */
+export const DEFAULT_GZIP_WITH: 'zlib' | 'gzip' = 'zlib';
+
+export interface BackupOptions {
+  /** Databases to back up (default POSTGRES_DB). */
+  databases?: string[];
+  /** Every database the app role owns. */
+  allProjects?: boolean;
+  /** Target folder, relative to the project (default `backups`). */
+  dir?: string;
+  format?: DumpFormat;
+  compress?: Compression;
+  verify?: boolean;
+  /** After a success, keep this many of the database's newest backups. */
+  keep?: number;
+  /** Databases dumped at once (default 2). */
+  concurrency?: number;
+  gzipLevel?: number;
+  /** gzip in-process (node:zlib) or through the system `gzip` (default: by measurement, see DEFAULT_GZIP_WITH). */
+  gzipWith?: 'zlib' | 'gzip';
+}
+
+/** Progress of one database's dump. */
+export interface BackupProgress {
+  database: string;
+  /** Uncompressed bytes read from pg_dump (undefined with zstd). */
+  dumped?: number;
+  /** Bytes written to the file. */
+  written: number;
+  elapsedMs: number;
+}
+
+export interface BackupDeps {
+  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'now' | 'signal'>;
+  config: LoadedConfig;
+  log?: (line: string) => void;
+  onProgress?: (p: BackupProgress) => void;
+}
+
+/** The outcome for one database. */
+export interface DatabaseBackup {
+  database: string;
+  ok: boolean;
+  path?: string;
+  size?: number;
+  sha256?: string;
+  /** Uncompressed size of the dump. */
+  dumpedBytes?: number;
+  durationMs: number;
+  verify?: VerifyOutcome;
+  /** Older backups deleted by --keep. */
+  pruned: string[];
+  error?: { message: string; hint?: string };
+}
+
+export interface BackupResult {
+  ok: boolean;
+  dir: string;
+  format: DumpFormat;
+  compression: Compression;
+  pgDump: string;
+  serverMajor: number;
+  backups: DatabaseBackup[];
+}
+
+export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): Promise<BackupResult> {
+  const { ctx } = deps;
+  const cfg = deps.config.values;
+  const format = options.format ?? 'sql';
+  const compression: Compression = options.compress ?? 'gzip';
+  if (options.allProjects && options.databases?.length) throw new UsageError('--db and --all-projects exclude each other', { hint: 'pass one of them' });
+  for (const d of options.databases ?? []) requireDbName(d, '--db');
+  const tools = { cwd: ctx.cwd, env: ctx.env, log: deps.log };
+
+  // Pre-flight, in parallel (each spawn or SCRAM login costs real time): nothing is written before every check passed.
+  const firstDb = options.databases?.[0] ?? cfg.POSTGRES_DB;
+  const wantZstd = format === 'sql' && compression === 'zstd';
+  const wantGzip = format === 'sql' && compression === 'gzip' && (options.gzipWith ?? DEFAULT_GZIP_WITH) === 'gzip';
+  const [pgDump, server, zstdFound, gzipFound] = await Promise.all([
+    pgToolVersion(tools, 'pg_dump'),
+    appTargetFor(deps.config, ctx, firstDb).then((probe) =>
+      withClient(probe, async (c) => ({
+        major: pgMajorFromNum(Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v)),
+        owned: options.allProjects ? await ownedDatabases(c) : [],
+      })),
+    ),
+    wantZstd ? hasProgram(tools, 'zstd') : Promise.resolve(true),
+    wantGzip ? hasProgram(tools, 'gzip') : Promise.resolve(false),
+  ]);
+  // Without a gzip program, node:zlib does the same job in-process.
+  const gzipWith = gzipFound ? 'gzip' : 'zlib';
+  const serverMajor = server.major;
+  requireDumpNotOlder(pgDump, serverMajor);
+  if (!zstdFound) {
+    throw new UsageError('--compress zstd needs the zstd program, which is not on PATH', { hint: 'install it (apt install zstd, brew install zstd) or use --compress gzip' });
+  }
+  if (format === 'custom' && compression === 'zstd' && pgDump.major < 16) {
+    throw new UsageError(`pg_dump ${pgDump.raw} cannot compress custom format with zstd (needs 16 or newer)`, { hint: 'use --compress gzip with --format custom, or --format sql --compress zstd' });
+  }
+  const dir = path.resolve(ctx.cwd, options.dir ?? 'backups');
+  await ensureWritableDir(dir);
+  const databases = options.allProjects ? server.owned : options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB];
+  if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
+
+  const one = (database: string) => backupOne(deps, { ...options, gzipWith, format, compression, dir, database, pgDump });
+  const backups = await mapLimit(databases, Math.max(1, options.concurrency ?? 2), one);
+  if (ctx.signal.aborted) throw new InterruptedError('backup interrupted; temporary files and scratch databases were removed');
+  return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups };
+}
+
+async function ownedDatabases(c: Client): Promise<string[]> {
+  const r = await c.query<{ datname: string }>(
+    `SELECT datname FROM pg_database
+      WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+        AND NOT datistemplate AND datallowconn
+        AND datname !~ '^mcpctl_(restorecheck|restore)_'
+      ORDER BY datname`,
+  );
+  return r.rows.map((x) => x.datname);
+}
+
+/** Creates the folder when missing and proves it writable by creating a file in it. */
+export async function ensureWritableDir(dir: string): Promise<void> {
+  const probe = path.join(dir, `.mcpctl-probe-${randomBytes(4).toString('hex')}`);
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    const fh = await fs.open(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    await fh.close();
+    await fs.rm(probe, { force: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UserError(`backup folder ${dir} is not writable: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), {
+      hint: 'choose another --dir, or fix the folder (and its parents) so that you can create files in it',
+      cause: e,
+    });
+  }
+}
+
+type OneOptions = BackupOptions & { format: DumpFormat; compression: Compression; dir: string; database: string; pgDump: Version };
+
+async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBackup> {
+  const { ctx } = deps;
+  const t0 = performance.now();
+  const started = ctx.now();
+  const base: DatabaseBackup = { database: o.database, ok: false, durationMs: 0, pruned: [] };
+  let snapshot: Client | undefined;
+  try {
+    const target = await appTargetFor(deps.config, ctx, o.database);
+    const args = ['--no-password', '--no-owner', '--no-acl'];
+    if (o.format === 'custom') args.push('--format=custom', `--compress=${o.compression === 'none' ? '0' : o.compression === 'zstd' ? 'zstd' : String(o.gzipLevel ?? DEFAULT_GZIP_LEVEL)}`);
+    else args.push('--format=plain');
+    if (o.verify) {
+      // The row counts are taken from the very snapshot pg_dump dumps, so live writes cannot cause a false mismatch.
+      snapshot = await connect(target);
+      await snapshot.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const id = (await snapshot.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+      args.push(`--snapshot=${id}`);
+    }
+    args.push(o.database);
+    const finalName = backupFileName(o.database, started, o.format, o.format === 'custom' ? 'none' : o.compression);
+    const tempFile = path.join(o.dir, `.${finalName}.mcpctl-${randomBytes(6).toString('hex')}.tmp`);
+    const dumped = await dumpToFile(
+      { cwd: ctx.cwd, env: ctx.env, log: deps.log, signal: ctx.signal },
+      {
+        args,
+        env: libpqEnv(ctx.env, target),
+        compression: o.format === 'custom' ? 'none' : o.compression,
+        gzipLevel: o.gzipLevel ?? DEFAULT_GZIP_LEVEL,
+        gzipWith: o.gzipWith,
+        zstdLevel: DEFAULT_ZSTD_LEVEL,
+        tempFile,
+        onProgress: deps.onProgress && ((p) => deps.onProgress!({ database: o.database, ...p, elapsedMs: performance.now() - t0 })),
+      },
+    );
+    const file = await publish(tempFile, o.dir, (seq) => backupFileName(o.database, started, o.format, o.format === 'custom' ? 'none' : o.compression, seq), dumped.sha256);
+    Object.assign(base, { path: file, size: dumped.size, sha256: dumped.sha256, dumpedBytes: dumped.dumped });
+    if (o.verify) {
+      base.verify = await verifyBackup(
+        { ctx, config: deps.config, log: deps.log },
+        { file, format: o.format, compression: o.format === 'custom' ? 'none' : o.compression, source: snapshot!, target },
+      );
+      if (!base.verify.ok) throw new UserError(`backup ${path.basename(file)} was written but does not restore the same: ${base.verify.message}`, { hint: 'the file is kept for inspection; older backups were not pruned' });
+    }
+    if (o.keep !== undefined) {
+      for (const old of backupsToPrune(await listBackupFiles(o.dir), o.database, o.keep)) {
+        await fs.rm(old.file, { force: true });
+        await fs.rm(checksumPath(old.file), { force: true });
+        base.pruned.push(old.file);
+      }
+    }
+    base.ok = true;
+  } catch (e) {
+    if (e instanceof InterruptedError || ctx.signal.aborted) throw e instanceof InterruptedError ? e : new InterruptedError();
+    if (!(e instanceof UserError)) throw e;
+    base.error = { message: e.message, hint: e.hint };
+  } finally {
+    await snapshot?.end().catch(() => undefined);
+    base.durationMs = performance.now() - t0;
+  }
+  return base;
+}
+
+/**
+ * Gives the finished temporary file its final name without ever replacing a file
+ * (two backups in one second get `-1`, `-2`): the checksum first, then a hard link,
+ * so a file that looks complete always has its `.sha256`.
+ */
+async function publish(tempFile: string, dir: string, nameFor: (seq: number) => string, sha256: string): Promise<string> {
+  try {
+    for (let seq = 0; ; seq++) {
+      const file = path.join(dir, nameFor(seq));
+      if ((await exists(file)) || (await exists(checksumPath(file)))) continue;
+      await writeChecksum(file, sha256);
+      try {
+        await fs.link(tempFile, file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+          await fs.rm(checksumPath(file), { force: true });
+          continue;
+        }
+        // File systems without hard links: a rename (the name was free a moment ago).
+        await fs.rename(tempFile, file);
+      }
+      await fs.rm(tempFile, { force: true });
+      await fsyncDir(dir);
+      return file;
+    }
+  } catch (e) {
+    await fs.rm(tempFile, { force: true });
+    throw new UserError(`could not name the backup in ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const d = await fs.open(dir, 'r').catch(() => undefined);
+  await d?.sync().catch(() => undefined);
+  await d?.close();
+}
+
+export type { ConnTarget };

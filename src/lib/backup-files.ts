@@ -1,0 +1,133 @@
+/**
+ * Backup file names and checksum files: `<db>_<YYYYMMDD_HHMMSS>[-N].<ext>` beside
+ * `<file>.sha256` (the `sha256sum` format, so `sha256sum -c` checks it too).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+
+/** How a backup is compressed (`none` for plain SQL and for custom format). */
+export type Compression = 'gzip' | 'zstd' | 'none';
+/** pg_dump's output format. */
+export type DumpFormat = 'sql' | 'custom';
+
+/** What a backup file's name says about it. */
+export interface BackupName {
+  database: string;
+  /** When the backup started (UTC). */
+  time: Date;
+  format: DumpFormat;
+  compression: Compression;
+  /** The collision counter (two backups of one database in one second). */
+  seq: number;
+}
+
+const EXTENSIONS: { ext: string; format: DumpFormat; compression: Compression }[] = [
+  { ext: '.sql.gz', format: 'sql', compression: 'gzip' },
+  { ext: '.sql.zst', format: 'sql', compression: 'zstd' },
+  { ext: '.sql', format: 'sql', compression: 'none' },
+  { ext: '.dump', format: 'custom', compression: 'none' },
+];
+
+// The timestamp part is fixed width, so database names may themselves contain `_`.
+const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})(?:-(\d+))?(\.sql\.gz|\.sql\.zst|\.sql|\.dump)$/;
+
+/** The file extension for a format and compression. */
+export function backupExtension(format: DumpFormat, compression: Compression): string {
+  if (format === 'custom') return '.dump';
+  return EXTENSIONS.find((e) => e.format === 'sql' && e.compression === compression)!.ext;
+}
+
+/** `20260126_093015` in UTC (names sort by time whatever the time zone or DST). */
+export function timestamp(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+/** The file name of a backup (without folder). */
+export function backupFileName(database: string, time: Date, format: DumpFormat, compression: Compression, seq = 0): string {
+  return `${database}_${timestamp(time)}${seq > 0 ? `-${seq}` : ''}${backupExtension(format, compression)}`;
+}
+
+/** Parses a backup file name; undefined for anything else (temp files, checksums, strangers). */
+export function parseBackupName(fileName: string): BackupName | undefined {
+  const m = NAME.exec(fileName);
+  if (!m) return undefined;
+  const [, database, y, mo, d, h, mi, s, seq, ext] = m;
+  const time = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  if (Number.isNaN(time.getTime()) || timestamp(time) !== `${y}${mo}${d}_${h}${mi}${s}`) return undefined;
+  const kind = EXTENSIONS.find((e) => e.ext === ext)!;
+  return { database: database!, time, format: kind.format, compression: kind.compression, seq: seq ? Number(seq) : 0 };
+}
+
+/** Newest first (time, then collision counter). */
+export function compareNewestFirst(a: BackupName, b: BackupName): number {
+  return b.time.getTime() - a.time.getTime() || b.seq - a.seq;
+}
+
+export function checksumPath(file: string): string {
+  return `${file}.sha256`;
+}
+
+/** Writes `<file>.sha256` atomically in the `sha256sum` format. */
+export async function writeChecksum(file: string, sha256: string): Promise<void> {
+  await writeFileAtomic(checksumPath(file), `${sha256}  ${path.basename(file)}\n`, { mode: 0o644 });
+}
+
+/** The recorded checksum, or undefined when there is no (readable, well-formed) checksum file. */
+export async function readChecksum(file: string): Promise<string | undefined> {
+  const text = await fs.readFile(checksumPath(file), 'utf8').catch(() => undefined);
+  const m = text === undefined ? null : /^([0-9a-f]{64})\b/i.exec(text.trim());
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+/** SHA-256 of a file, read as a stream (flat memory). */
+export async function hashFile(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Whether a backup's content matches its checksum file. */
+export type ChecksumState = 'ok' | 'mismatch' | 'missing';
+
+export async function checkChecksum(file: string): Promise<{ state: ChecksumState; expected?: string; actual?: string }> {
+  const expected = await readChecksum(file);
+  if (expected === undefined) return { state: 'missing' };
+  const actual = await hashFile(file);
+  return { state: actual === expected ? 'ok' : 'mismatch', expected, actual };
+}
+
+/** One backup found in a folder. */
+export interface BackupEntry extends BackupName {
+  file: string;
+  name: string;
+  size: number;
+}
+
+/** The backups in `dir` (files whose names parse), newest first; a missing folder has none. */
+export async function listBackupFiles(dir: string): Promise<BackupEntry[]> {
+  const names = await fs.readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [] as string[];
+    throw e;
+  });
+  const out: BackupEntry[] = [];
+  for (const name of names) {
+    const parsed = parseBackupName(name);
+    if (!parsed) continue;
+    const file = path.join(dir, name);
+    const st = await fs.stat(file).catch(() => undefined);
+    if (!st?.isFile()) continue;
+    out.push({ ...parsed, file, name, size: st.size });
+  }
+  return out.sort((a, b) => a.database.localeCompare(b.database) || compareNewestFirst(a, b));
+}
+
+/** Which of a database's backups fall beyond the newest `keep` (to delete). */
+export function backupsToPrune(entries: readonly BackupEntry[], database: string, keep: number): BackupEntry[] {
+  return entries
+    .filter((e) => e.database === database)
+    .sort(compareNewestFirst)
+    .slice(keep);
+}

@@ -1,0 +1,142 @@
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBackup } from '../../src/core/backup.js';
+import { hashFile, parseBackupName } from '../../src/lib/backup-files.js';
+import { adminQuery } from '../helpers/pg.js';
+import { runMain } from '../helpers/project.js';
+import { describeDb, filesIn, makeApp, type App } from './backup-fixtures.js';
+
+describe('backup round trip', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await makeApp({ seed: true });
+  });
+  afterAll(async () => {
+    await app?.cleanup();
+  });
+
+  it.each([
+    ['gzip', 'sql', '.sql.gz', 'gzip'],
+    ['gzip', 'sql', '.sql.gz', 'zlib'],
+    ['zstd', 'sql', '.sql.zst', ''],
+    ['none', 'sql', '.sql', ''],
+    ['gzip', 'custom', '.dump', ''],
+  ] as const)('--compress %s --format %s writes %s (%s) that restores to equal catalogs and contents', async (compress, format, ext, gzipWith) => {
+    const dir = `bk-${compress}-${format}-${gzipWith}`;
+    const extra = gzipWith ? ['--gzip-with', gzipWith] : [];
+    const r = await runMain(['backup', '--compress', compress, '--format', format, '--dir', dir, '--json', ...extra], { cwd: app.project.dir, env: app.env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(true);
+    const [b] = doc.backups;
+    expect(b.path.endsWith(ext)).toBe(true);
+    expect(parseBackupName(path.basename(b.path))).toMatchObject({ database: app.db });
+    // Only the backup and its checksum: no temporary file is left.
+    expect(await filesIn(path.join(app.project.dir, dir))).toEqual([path.basename(b.path), path.basename(b.path) + '.sha256'].sort());
+    expect(await hashFile(b.path)).toBe(b.sha256);
+    expect((await fs.readFile(b.path + '.sha256', 'utf8')).trim()).toBe(`${b.sha256}  ${path.basename(b.path)}`);
+    expect((await fs.stat(b.path)).mode & 0o777).toBe(0o600);
+    // sha256sum agrees with the checksum file.
+    execFileSync('sha256sum', ['-c', path.basename(b.path) + '.sha256'], { cwd: path.dirname(b.path) });
+
+    const target = `${app.db}_${compress}_${format}_${gzipWith}`.slice(0, 63);
+    app.databases.push(target);
+    const rr = await runMain(['backup', 'restore', b.path, '--db', target, '--json'], { cwd: app.project.dir, env: app.env });
+    expect(rr.code, rr.stderr).toBe(0);
+    expect(JSON.parse(rr.stdout)).toMatchObject({ ok: true, database: target, mode: 'created', checksum: 'ok' });
+    const owner = await adminQuery<{ o: string }>('SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = $1', [target]);
+    expect(owner[0]!.o).toBe(app.role);
+    expect(await describeDb(app, target)).toEqual(await describeDb(app, app.db));
+  });
+
+  it('--verify restores into a scratch database, compares every count, and drops it', async () => {
+    const r = await runMain(['backup', '--verify', '--dir', 'bk-verify', '--json'], { cwd: app.project.dir, env: app.env });
+    expect(r.code, r.stderr).toBe(0);
+    const [b] = JSON.parse(r.stdout).backups;
+    expect(b.verify).toMatchObject({ ok: true, tables: 4, rows: 3700, differences: [] });
+    expect(b.verify.scratchDatabase).toMatch(/^mcpctl_restorecheck_[0-9a-f]{10}$/);
+    expect(await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [b.verify.scratchDatabase])).toEqual([]);
+  });
+
+  it('prints a human summary with path, size and sha256, and lists the backups', async () => {
+    const r = await runMain(['backup', '--dir', 'bk-human'], { cwd: app.project.dir, env: app.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`✓ ${app.db} → .*bk-human/${app.db}_\\d{8}_\\d{6}\\.sql\\.gz`));
+    expect(r.stdout).toMatch(/sha256 [0-9a-f]{64}/);
+    const l = await runMain(['backup', 'list', '--dir', 'bk-human'], { cwd: app.project.dir, env: app.env });
+    expect(l.code).toBe(0);
+    expect(l.stdout).toMatch(/DATABASE\s+TIME \(UTC\)\s+SIZE\s+CHECKSUM\s+FILE/);
+    expect(l.stdout).toContain(`${app.db} `);
+    expect(l.stdout).toMatch(/\bok\b/);
+    const empty = await runMain(['backup', 'list', '--dir', 'nothing-here'], { cwd: app.project.dir, env: app.env });
+    expect(empty.stdout).toContain('no backups in');
+  });
+
+  it('backs up with only the password file (no POSTGRES_PASSWORD)', async () => {
+    const { POSTGRES_PASSWORD: _, ...env } = app.env;
+    const h = { host: env.POSTGRES_HOST!, port: env.POSTGRES_PORT! };
+    await fs.writeFile(app.project.pgpass, `${h.host}:${h.port}:${app.db}:${app.role}:${app.password}\n`, { mode: 0o600 });
+    try {
+      const r = await runMain(['backup', '--dir', 'bk-pgpass', '--json'], { cwd: app.project.dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).backups[0].size).toBeGreaterThan(1000);
+    } finally {
+      await fs.rm(app.project.pgpass, { force: true });
+    }
+  });
+
+  it('--all-projects backs up every database the role owns; one failing does not stop the others', async () => {
+    const solo = await makeApp();
+    try {
+      const second = `${solo.db}_two`;
+      const broken = `${solo.db}_broken`;
+      solo.databases.push(second, broken);
+      await solo.query(`CREATE DATABASE ${second}`);
+      await solo.query(`CREATE DATABASE ${broken}`);
+      await solo.query('CREATE TABLE t AS SELECT generate_series(1, 10) AS n', second);
+      // A table the app role cannot read: pg_dump itself fails on this database.
+      await adminQuery('CREATE TABLE secret (x int)', [], broken);
+      const r = await runMain(['backup', '--all-projects', '--dir', 'bk-all', '--json'], { cwd: solo.project.dir, env: solo.env });
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.ok).toBe(false);
+      const by = Object.fromEntries(doc.backups.map((b: { database: string }) => [b.database, b]));
+      expect(Object.keys(by).sort()).toEqual([solo.db, broken, second].sort());
+      expect(by[solo.db].ok).toBe(true);
+      expect(by[second].ok).toBe(true);
+      expect(by[broken].ok).toBe(false);
+      expect(by[broken].error.message).toMatch(/pg_dump exited with status 1:[\s\S]*permission denied/);
+      const files = await filesIn(path.join(solo.project.dir, 'bk-all'));
+      expect(files.filter((f) => f.startsWith(broken + '_'))).toEqual([]);
+      expect(files.filter((f) => !f.endsWith('.sha256'))).toHaveLength(2);
+      expect(files.some((f) => f.endsWith('.tmp'))).toBe(false);
+    } finally {
+      await solo.cleanup();
+    }
+  });
+
+  it('--keep prunes only that database\'s older backups, after a success', async () => {
+    const dir = path.join(app.project.dir, 'bk-keep');
+    await fs.mkdir(dir);
+    const old = ['20200101_000000', '20210101_000000', '20220101_000000'].map((t) => `${app.db}_${t}.sql.gz`);
+    const other = `${app.db}x_20200101_000000.sql.gz`;
+    for (const f of [...old, other]) {
+      await fs.writeFile(path.join(dir, f), 'old');
+      await fs.writeFile(path.join(dir, f + '.sha256'), 'x');
+    }
+    // Two runs in one second get distinct names, never replacing a file.
+    const now = () => new Date('2030-01-01T00:00:00Z');
+    const deps = { ctx: app.project.ctx({ env: app.env, now }), config: await app.config() };
+    const first = await runBackup(deps, { dir: 'bk-keep' });
+    const second = await runBackup(deps, { dir: 'bk-keep', keep: 2 });
+    expect(path.basename(first.backups[0]!.path!)).toBe(`${app.db}_20300101_000000.sql.gz`);
+    expect(path.basename(second.backups[0]!.path!)).toBe(`${app.db}_20300101_000000-1.sql.gz`);
+    expect(second.backups[0]!.pruned.map((p) => path.basename(p)).sort()).toEqual(old);
+    expect(await filesIn(dir)).toEqual(
+      [`${app.db}_20300101_000000.sql.gz`, `${app.db}_20300101_000000-1.sql.gz`, other].flatMap((f) => [f, f + '.sha256']).sort(),
+    );
+  });
+});
