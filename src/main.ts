@@ -78,7 +78,7 @@ export async function main(io: CliIO): Promise<number> {
     return { ctx, out, globals };
   };
 
-  registerCommands(program, makeEnv);
+  await registerCommands(program, makeEnv, io.argv);
 
   try {
     await program.parseAsync(io.argv, { from: 'user' });

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError, UsageError } from '../lib/errors.js';
 import { action, collect, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface BackupOpts {
   db?: string[];
@@ -32,7 +33,7 @@ interface RestoreOpts {
 export function registerBackup(program: Command, makeEnv: EnvFactory): void {
   const backup = program
     .command('backup')
-    .description('stream pg_dump into a compressed, checksummed backup file; list and restore backups')
+    .description(COMMAND_DESCRIPTIONS['backup'])
     .option('--db <name>', 'database to back up (repeatable; default POSTGRES_DB)', collect)
     .option('--all-projects', 'every database the app role owns, each in its own file')
     .option('--dir <dir>', 'backup folder, relative to the project', 'backups')

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
 import type { Output } from '../lib/output.js';
 import { action, collect, intOption, type EnvFactory } from './shared.js';
+import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface GenerateOpts {
   files: number;
@@ -33,7 +34,7 @@ interface CompareOpts {
 export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
   const baseline = program
     .command('baseline')
-    .description('performance baselines: generate a test repository, collect timings, compare against a baseline');
+    .description(COMMAND_DESCRIPTIONS['baseline']);
 
   baseline
     .command('generate-repo')

@@ -1,20 +1,28 @@
 import type { Command } from 'commander';
-import { registerBackup } from './backup.js';
-import { registerBaseline } from './baseline.js';
-import { registerRollback } from './rollback.js';
-import { registerServe } from './serve.js';
+import { COMMAND_DESCRIPTIONS, requestedCommand, type CommandName } from './catalog.js';
 import type { EnvFactory } from './shared.js';
-import { registerSetupDb } from './setup-db.js';
-import { registerVerifyDb } from './verify-db.js';
-import { registerVerifyEnv } from './verify-env.js';
 
-/** Registers every command, in the contract's order. Each adapter loads its implementation only when it runs. */
-export function registerCommands(program: Command, makeEnv: EnvFactory): void {
-  registerSetupDb(program, makeEnv);
-  registerVerifyDb(program, makeEnv);
-  registerVerifyEnv(program, makeEnv);
-  registerBackup(program, makeEnv);
-  registerRollback(program, makeEnv);
-  registerBaseline(program, makeEnv);
-  registerServe(program, makeEnv);
+type Register = (program: Command, makeEnv: EnvFactory) => void;
+
+const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
+  'setup-db': async () => (await import('./setup-db.js')).registerSetupDb,
+  'verify-db': async () => (await import('./verify-db.js')).registerVerifyDb,
+  'verify-env': async () => (await import('./verify-env.js')).registerVerifyEnv,
+  backup: async () => (await import('./backup.js')).registerBackup,
+  rollback: async () => (await import('./rollback.js')).registerRollback,
+  baseline: async () => (await import('./baseline.js')).registerBaseline,
+  serve: async () => (await import('./serve.js')).registerServe,
+};
+
+/**
+ * Registers every command, in the contract's order. Only the command that `argv` asks for is
+ * loaded and defined in full; the others are listed by name and description, which is all
+ * `mcpctl --help` shows — so start-up loads one adapter at most.
+ */
+export async function registerCommands(program: Command, makeEnv: EnvFactory, argv: readonly string[]): Promise<void> {
+  const wanted = requestedCommand(argv);
+  for (const name of Object.keys(ADAPTERS) as CommandName[]) {
+    if (name === wanted) (await ADAPTERS[name]())(program, makeEnv);
+    else program.command(name).description(COMMAND_DESCRIPTIONS[name]);
+  }
 }

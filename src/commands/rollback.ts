@@ -4,6 +4,7 @@ import type { Output } from '../lib/output.js';
 import type { RollbackPlan, RollbackResult } from '../core/rollback.js';
 import type { PrepareResult } from '../core/rollback-prepare.js';
 import { action, type EnvFactory } from './shared.js';
+import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
   tag: string;
@@ -26,7 +27,7 @@ const DEFAULT_REFACTOR_BRANCH = '004-multi-project-refactor';
 export function registerRollback(program: Command, makeEnv: EnvFactory): void {
   const rollback = program
     .command('rollback')
-    .description('reset a branch to the backup tag after checks, keeping the old tip and stashing every change')
+    .description(COMMAND_DESCRIPTIONS['rollback'])
     .option('--tag <name>', 'the tag to roll back to (lightweight or annotated)', DEFAULT_TAG)
     .option('--branch <name>', 'the branch to reset', 'main')
     .option('--expect-branch <name>', 'the branch you are expected to be on (otherwise a yes/no question)', DEFAULT_REFACTOR_BRANCH)

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitError, UsageError } from '../lib/errors.js';
 import { action, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
   healthPort?: number;
@@ -30,7 +31,7 @@ const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1
 export function registerServe(program: Command, makeEnv: EnvFactory): void {
   program
     .command('serve')
-    .description('wait for PostgreSQL, then run the MCP server with the configuration in its environment (replaces `make run`)')
+    .description(COMMAND_DESCRIPTIONS['serve'])
     .argument('[command...]', 'the command to run, after `--` (default: MCP_SERVER_COMMAND)')
     .option('--wait <seconds>', 'how long to wait for PostgreSQL to accept the login', intOption('--wait', 0, 86_400), 30)
     .option('--grace <seconds>', 'time between a forwarded SIGINT/SIGTERM and SIGKILL', intOption('--grace', 0, 3600), 10)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action, type CommandEnv, type EnvFactory } from './shared.js';
+import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
   migrations?: string;
@@ -13,7 +14,7 @@ interface Opts {
 export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
   program
     .command('setup-db')
-    .description('create or bring up to date the app role, its databases, the registry schema and the credential files (idempotent)')
+    .description(COMMAND_DESCRIPTIONS['setup-db'])
     .option('--migrations <dir>', 'folder of *.sql migrations applied in name order (default: <project>/migrations)')
     .option('--with-pgvector', 'CREATE EXTENSION vector in both databases (exit 1 with install hints when not installed)')
     .option('--rotate-password', 'generate a new app password and update the role and every file')

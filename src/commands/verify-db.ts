@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
 import { action, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
   only?: string;
@@ -14,7 +15,7 @@ interface Opts {
 export function registerVerifyDb(program: Command, makeEnv: EnvFactory): void {
   program
     .command('verify-db')
-    .description('check the database as the app user: server, login, databases, CREATE DATABASE, schema and migrations, pgvector, a connection pool')
+    .description(COMMAND_DESCRIPTIONS['verify-db'])
     .option('--only <names>', 'run only these checks (comma-separated)')
     .option('--skip <names>', 'leave out these checks (comma-separated)')
     .option('--timeout <ms>', 'time allowed for connecting and for each check', intOption('--timeout'), 5000)

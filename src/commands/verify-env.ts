@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
 import { action, collect, intOption, type EnvFactory } from './shared.js';
+import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
   strict?: boolean;
@@ -12,7 +13,7 @@ interface Opts {
 export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
   program
     .command('verify-env')
-    .description('check the machine and the project: tools, virtual environment, configuration, env files, git hygiene')
+    .description(COMMAND_DESCRIPTIONS['verify-env'])
     .option('--strict', 'warnings fail too')
     .option('--explain', 'list every configuration key with its masked value, the source that won and those it overrode')
     .option('--python-package <name>', 'a Python package that must be importable (repeatable; default fastmcp)', collect)
