@@ -71,6 +71,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
           },
           { databases: opts.db, allProjects: opts.allProjects, dir: opts.dir, format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency, gzipWith: opts.gzipWith },
         );
+        for (const w of result.warnings) out.warn(w);
         if (out.json) out.result(result);
         else {
           for (const b of result.backups) {

@@ -16,6 +16,7 @@ import { dumpToFile, hasProgram, libpqEnv, pgToolVersion, requireDumpNotOlder } 
 import { pgMajorFromNum, type Version } from '../lib/versions.js';
 import { appTargetFor, mapLimit, requireDbName } from './backup-db.js';
 import { verifyBackup, type VerifyOutcome } from './backup-verify.js';
+import { ignoredAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
 
 /** gzip level used by default: level 1 measured fastest at a ratio close to level 6 (docs/backup.md). */
 export const DEFAULT_GZIP_LEVEL = 1;
@@ -83,6 +84,8 @@ export interface BackupResult {
   pgDump: string;
   serverMajor: number;
   backups: DatabaseBackup[];
+  /** Things worth knowing that did not fail the backup (e.g. the folder is not git-ignored). */
+  warnings: string[];
 }
 
 export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): Promise<BackupResult> {
@@ -121,13 +124,14 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   }
   const dir = path.resolve(ctx.cwd, options.dir ?? 'backups');
   await ensureWritableDir(dir);
+  const warnings = await unignoredFolderWarning(tools, dir);
   const databases = options.allProjects ? server.owned : options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB];
   if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
 
   const one = (database: string) => backupOne(deps, { ...options, gzipWith, format, compression, dir, database, pgDump });
   const backups = await mapLimit(databases, Math.max(1, options.concurrency ?? 2), one);
   if (ctx.signal.aborted) throw new InterruptedError('backup interrupted; temporary files and scratch databases were removed');
-  return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups };
+  return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups, warnings };
 }
 
 async function ownedDatabases(c: Client): Promise<string[]> {
@@ -139,6 +143,19 @@ async function ownedDatabases(c: Client): Promise<string[]> {
       ORDER BY datname`,
   );
   return r.rows.map((x) => x.datname);
+}
+
+/**
+ * Dumps hold the project's data: a backup folder inside a git work tree that git does not
+ * ignore is one `git add .` away from publishing it. Warn (never edit .gitignore unasked).
+ */
+async function unignoredFolderWarning(deps: GitDeps, dir: string): Promise<string[]> {
+  const root = await workTreeRoot(deps);
+  if (!root || path.relative(root, dir).startsWith('..')) return [];
+  const probe = path.join(dir, 'backup.sql.gz');
+  if ((await ignoredAmong(deps, [probe])).length) return [];
+  const rel = path.relative(root, dir) || '.';
+  return [`the backup folder ${rel}/ is inside the git work tree and not ignored: add "${rel}/" to .gitignore so that dumps are never committed`];
 }
 
 /** Creates the folder when missing and proves it writable by creating a file in it. */

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/core/backup.js';
 import { hashFile, parseBackupName } from '../../src/lib/backup-files.js';
 import { adminQuery } from '../helpers/pg.js';
-import { runMain } from '../helpers/project.js';
+import { initRepo } from '../helpers/git.js';
+import { runMain, tempProject } from '../helpers/project.js';
 import { describeDb, filesIn, makeApp, type App } from './backup-fixtures.js';
 
 describe('backup round trip', () => {
@@ -50,6 +51,25 @@ describe('backup round trip', () => {
     const owner = await adminQuery<{ o: string }>('SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = $1', [target]);
     expect(owner[0]!.o).toBe(app.role);
     expect(await describeDb(app, target)).toEqual(await describeDb(app, app.db));
+  });
+
+  it('warns when the backup folder is inside a git work tree and not ignored', async () => {
+    const repo = await tempProject();
+    try {
+      initRepo(repo.dir, repo.home);
+      const env = { ...app.env, HOME: repo.home, GIT_CONFIG_NOSYSTEM: '1' };
+      const r = await runMain(['backup', '--json'], { cwd: repo.dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).warnings).toEqual([expect.stringContaining('add "backups/" to .gitignore')]);
+      expect(r.stderr).toContain('backups/ is inside the git work tree and not ignored');
+      await repo.write('.gitignore', 'backups/\n');
+      const ignored = await runMain(['backup', '--json'], { cwd: repo.dir, env });
+      expect(ignored.code).toBe(0);
+      expect(JSON.parse(ignored.stdout).warnings).toEqual([]);
+      expect(ignored.stderr).toBe('');
+    } finally {
+      await repo.cleanup();
+    }
   });
 
   it('--verify restores into a scratch database, compares every count, and drops it', async () => {
