@@ -43,6 +43,7 @@ export async function main(io: CliIO): Promise<number> {
     .option('--debug', 'stack traces, and each external command run (secrets redacted)')
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true)
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
