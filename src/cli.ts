@@ -1,6 +1,6 @@
 // The only module that reads `process`: it builds the outside world and hands it to main().
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { packageVersion } from './lib/version.js';
 
 const argv = process.argv.slice(2);
 
@@ -14,8 +14,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   // Scripts and CI ask for the version on every run: answer without loading commander.
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  process.stdout.write(pkg.version + '\n');
+  process.stdout.write(packageVersion() + '\n');
 } else {
   await runCli();
 }

@@ -1,14 +1,13 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { registerCommands } from './commands/index.js';
 import type { CommandEnv } from './commands/shared.js';
 import { isCi, type Context, type GlobalOptions } from './lib/context.js';
 import { ExitCode, ExitError, UsageError, UserError } from './lib/errors.js';
 import type { Stream } from './lib/output.js';
+import { packageVersion } from './lib/version.js';
 
-// Only commander is loaded up front: `--help` and `--version` stay close to bare Node.
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Everything the CLI takes from the outside world; `cli.ts` fills it from `process`. */
 export interface CliIO {
@@ -35,7 +34,7 @@ export async function main(io: CliIO): Promise<number> {
   program
     .name('mcpctl')
     .description('Environment and database lifecycle for MCP server projects.')
-    .version(pkg.version, '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('-C, --cwd <dir>', 'project directory (.env, .env.local, backups/ and migrations/ resolve against it)')
     .option('--json', 'print exactly one JSON document on stdout; human text goes to stderr')
     .option('--no-color', 'no ANSI colour (also NO_COLOR, or when not a TTY; FORCE_COLOR forces)')

@@ -11,12 +11,13 @@ import { backupFileName, backupsToPrune, checksumPath, listBackupFiles, writeChe
 import type { LoadedConfig } from '../lib/config/load.js';
 import type { Context } from '../lib/context.js';
 import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
-import { connect, withClient, type ConnTarget } from '../lib/pg.js';
+import { connect, serverVersion, withClient, type ConnTarget } from '../lib/pg.js';
 import { dumpToFile, hasProgram, libpqEnv, pgToolVersion, requireDumpNotOlder } from '../lib/pg-dump.js';
-import { pgMajorFromNum, type Version } from '../lib/versions.js';
+import type { Version } from '../lib/versions.js';
 import { appTargetFor, mapLimit, requireDbName } from './backup-db.js';
 import { verifyBackup, type VerifyOutcome } from './backup-verify.js';
 import { ignoredAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
+import { fsyncDir } from '../lib/atomic-write.js';
 
 /** gzip level used by default: level 1 measured fastest at a ratio close to level 6 (docs/backup.md). */
 export const DEFAULT_GZIP_LEVEL = 1;
@@ -105,7 +106,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
     pgToolVersion(tools, 'pg_dump'),
     appTargetFor(deps.config, ctx, firstDb).then((probe) =>
       withClient(probe, async (c) => ({
-        major: pgMajorFromNum(Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v)),
+        major: (await serverVersion(c)).major,
         owned: options.allProjects ? await ownedDatabases(c) : [],
       })),
     ),
@@ -275,12 +276,6 @@ async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const d = await fs.open(dir, 'r').catch(() => undefined);
-  await d?.sync().catch(() => undefined);
-  await d?.close();
 }
 
 export type { ConnTarget };

@@ -8,7 +8,7 @@ import type { Context } from '../lib/context.js';
 import { UsageError, UserError } from '../lib/errors.js';
 import { migrationStatus, type Migration, type MigrationStatus } from '../lib/migrations.js';
 import { classifyPgError, connect, describePgError, type ConnTarget } from '../lib/pg.js';
-import { lookupPgpass, readPgpass } from '../lib/pgpass.js';
+import { passwordFromFile } from '../lib/credentials.js';
 import { registerSecret } from '../lib/redact.js';
 
 export const MIN_SERVER_VERSION_NUM = 140000;
@@ -58,10 +58,9 @@ export async function connectAdmin(
   let password = cfg.SETUP_POSTGRES_PASSWORD || undefined;
   let source = 'SETUP_POSTGRES_PASSWORD (environment)';
   if (!password) {
-    const file = await readPgpass(ctx.env, ctx.home);
-    const found = file.text === undefined ? undefined : lookupPgpass(file.text, { host: target.host, port: target.port, database: target.database, user: target.user });
-    if (found !== undefined) {
-      password = found;
+    const file = await passwordFromFile(ctx, { host: target.host, port: target.port, database: target.database, user: target.user });
+    if (file.password !== undefined) {
+      password = file.password;
       source = `password file ${file.path}`;
     } else source = 'none';
   }

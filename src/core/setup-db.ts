@@ -7,14 +7,14 @@
 import path from 'node:path';
 import type { Client } from 'pg';
 import { advisoryKey, withAdvisoryLock } from '../lib/advisory-lock.js';
-import { loadConfig, type LoadedConfig } from '../lib/config/load.js';
+import { formatIssue, loadConfig, type LoadedConfig } from '../lib/config/load.js';
 import type { Config } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
 import { InterruptedError, UserError } from '../lib/errors.js';
 import { applyMigrations, changedMigrationError, loadMigrations, migrationStatus, type Migration } from '../lib/migrations.js';
 import { generatePassword } from '../lib/password.js';
 import { appTarget, classifyPgError, connect, describePgError, quoteIdent, quoteLiteral, withClient } from '../lib/pg.js';
-import { lookupPgpass, readPgpass } from '../lib/pgpass.js';
+import { passwordFromFile } from '../lib/credentials.js';
 import { registerSecret } from '../lib/redact.js';
 import { scramVerifier } from '../lib/scram.js';
 import { inspectGit, planFiles, writeFiles, type FilePlan } from './setup-db-files.js';
@@ -97,10 +97,8 @@ async function storedPassword(loaded: LoadedConfig, ctx: Context): Promise<{ val
   const cfg = loaded.values;
   const r = loaded.resolved.POSTGRES_PASSWORD;
   if (cfg.POSTGRES_PASSWORD && r.source) return { value: cfg.POSTGRES_PASSWORD, source: r.source.label, fromEnvironment: r.source.kind === 'environment' };
-  const file = await readPgpass(ctx.env, ctx.home);
-  const pw = file.text === undefined ? undefined : lookupPgpass(file.text, { host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, database: cfg.POSTGRES_DB, user: cfg.POSTGRES_USER });
-  registerSecret(pw);
-  return { value: pw, source: `password file ${file.path}`, fromEnvironment: false };
+  const file = await passwordFromFile(ctx, { host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, database: cfg.POSTGRES_DB, user: cfg.POSTGRES_USER });
+  return { value: file.password, source: `password file ${file.path}`, fromEnvironment: false };
 }
 
 /** True when `password` logs in as the app role; other failures than a wrong password are errors. */
@@ -130,7 +128,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   const rotated = options.rotatePassword ? generatePassword() : undefined;
   registerSecret(rotated);
   let loaded = await loadFor(ctx, rotated);
-  for (const w of loaded.warnings) deps.onWarning?.(`${w.source}: ${w.key ? w.key + ' ' : ''}${w.message}`);
+  for (const w of loaded.warnings) deps.onWarning?.(formatIssue(w));
   const cfg = loaded.values;
   const migrationsDir = path.resolve(ctx.cwd, options.migrationsDir ?? 'migrations');
   const migrations = await loadMigrations(migrationsDir);

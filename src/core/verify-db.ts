@@ -11,7 +11,7 @@ import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
 import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
 import { loadMigrations, migrationStatus, type Migration } from '../lib/migrations.js';
-import { appTarget, clientConfig, connect, describePgError, withTransaction, type ConnTarget } from '../lib/pg.js';
+import { appTarget, clientConfig, connect, describePgError, serverVersion, withTransaction, type ConnTarget } from '../lib/pg.js';
 import { fail, makeReport, pass, selectChecks, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
 import { createScratch, dropScratch, scratchName, scratchOwnerAppName, sweepLeftovers, type SweepResult } from '../lib/scratch-db.js';
 import {
@@ -284,8 +284,8 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
         if (!anyClient) record('version', blockedBy(mainMissing!), 0);
         else
           await timed('version', async () => {
-            const r = await anyClient.query<{ num: string; v: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS v");
-            return evaluateVersion(Number(r.rows[0]!.num), r.rows[0]!.v);
+            const v = await serverVersion(anyClient);
+            return evaluateVersion(v.num, v.text);
           });
       }
       if (want('pool') && mainClient) capacity = await readCapacity(mainClient).catch(() => undefined);

@@ -6,9 +6,9 @@ import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
 import { run } from '../lib/exec.js';
 import { filesContaining, gitPath, ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
-import { appTarget, withClient } from '../lib/pg.js';
+import { appTarget, serverVersion, withClient } from '../lib/pg.js';
 import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
-import { compareVersions, parseVersion, pgMajorFromNum, type Version } from '../lib/versions.js';
+import { compareVersions, parseVersion, type Version } from '../lib/versions.js';
 import { pathExists } from '../lib/fs-exists.js';
 
 /** Options of `mcpctl verify-env`. */
@@ -121,16 +121,12 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     if (!loaded) return skip('configuration invalid');
     const cfg = loaded.values;
     const pw = await resolveAppPassword(cfg, deps.ctx, loaded.resolved.POSTGRES_PASSWORD.source?.label);
-    let num: number;
+    let major: number;
     try {
-      num = await withClient({ ...appTarget(cfg, pw.password), timeoutMs: Math.min(timeoutMs, 3000) }, async (c) => {
-        const r = await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-        return Number(r.rows[0]!.v);
-      });
+      major = (await withClient({ ...appTarget(cfg, pw.password), timeoutMs: Math.min(timeoutMs, 3000) }, serverVersion)).major;
     } catch (e) {
       return skip(`server did not answer (${(e as Error).message})`);
     }
-    const major = pgMajorFromNum(num);
     if (pgDumpVersion.major < major) {
       return fail(`pg_dump ${pgDumpVersion.major} is older than the server (${major})`, `install the PostgreSQL ${major} client tools so backups can be taken`);
     }

@@ -50,7 +50,8 @@ export async function writeIfChanged(file: string, data: string, opts: AtomicWri
   return true;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Fsyncs a folder so that a rename in it survives a crash; ignored where the file system refuses. */
+export async function fsyncDir(dir: string): Promise<void> {
   try {
     const d = await fs.open(dir, 'r');
     try {

@@ -7,6 +7,7 @@ import type { Client, ClientConfig } from 'pg';
 import { UserError } from './errors.js';
 import { redact } from './redact.js';
 import type { Config } from './config/keys.js';
+import { pgMajorFromNum } from './versions.js';
 
 /** Where and as whom to connect. */
 export interface ConnTarget {
@@ -109,6 +110,13 @@ export async function withTransaction<T>(c: Client, fn: (c: Client) => Promise<T
     await c.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
+}
+
+/** The server's own version (never the client's): server_version_num, its major, and the display text. */
+export async function serverVersion(c: Client): Promise<{ num: number; major: number; text: string }> {
+  const r = await c.query<{ num: string; text: string }>("SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text");
+  const num = Number(r.rows[0]!.num);
+  return { num, major: pgMajorFromNum(num), text: r.rows[0]!.text };
 }
 
 /** Double-quotes an identifier that has already been validated (defence in depth). */
