@@ -3,6 +3,7 @@
  * own rules exactly (fe-connect.c passwordFromFile / pwdfMatchesString), and a pure merge
  * that replaces entries for one host/port/db/user while keeping every other line byte for byte.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 /** The connection a password is looked up for (libpq's matching inputs). */
@@ -153,7 +154,6 @@ export async function readPgpass(
   env: Readonly<Record<string, string | undefined>>,
   home: string,
 ): Promise<{ path: string; text?: string; ignored?: string }> {
-  const { promises: fs } = await import('node:fs');
   const file = pgpassPath(env, home);
   try {
     const st = await fs.stat(file);

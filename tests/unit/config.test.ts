@@ -76,7 +76,7 @@ describe('loadConfig', () => {
   it('accepts host names, IP addresses and socket directories, and rejects the rest', async () => {
     p = await tempProject();
     for (const h of ['db.example.com', '127.0.0.1', '::1', '/var/run/postgresql', 'localhost']) {
-      await expect(loadConfig({ cwd: p.dir, env: { POSTGRES_HOST: h } })).resolves.toBeTruthy();
+      await expect(loadConfig({ cwd: p.dir, env: { POSTGRES_HOST: h } })).resolves.toMatchObject({ values: { POSTGRES_HOST: h } });
     }
     for (const h of ['not a host', 'relative/dir', 'a..b']) {
       await expect(loadConfig({ cwd: p.dir, env: { POSTGRES_HOST: h } })).rejects.toBeInstanceOf(ConfigError);

@@ -74,6 +74,8 @@ describe('setDotenvKey', () => {
   it('replaces a multi-line quoted value whole', () => {
     const out = setDotenvKey('A="one\ntwo"\nB=3\n', 'A', 'x');
     expect(out).toBe('A=x\nB=3\n');
+    // A comment after the value is not part of it.
+    expect(setDotenvKey('A="one\ntwo"\n# note\nB=3\n', 'A', 'x')).toBe('A=x\n# note\nB=3\n');
   });
 
   it('quotes values that need it and round-trips them', () => {

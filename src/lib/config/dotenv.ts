@@ -11,6 +11,8 @@ export interface DotenvEntry {
   value: string;
   /** 1-based line where the assignment starts. */
   line: number;
+  /** 1-based line where it ends (later than `line` for a multi-line quoted value). */
+  endLine: number;
 }
 
 /** A problem with a line of an env file. */
@@ -85,7 +87,7 @@ export function parseDotenv(text: string): DotenvParse {
       continue;
     }
     seen.set(key, lineNo);
-    entries.push({ key, value, line: lineNo });
+    entries.push({ key, value, line: lineNo, endLine: i + 1 });
   }
   return { entries, errors };
 }
@@ -137,19 +139,10 @@ export function setDotenvKey(text: string, key: string, value: string): string {
   const { entries } = parseDotenv(text);
   const hit = entries.find((e) => e.key === key);
   if (hit) {
-    // An assignment may span lines (a multi-line quoted value): replace all of them.
-    const next = entries.find((e) => e.line > hit.line);
-    let end = (next ? next.line - 1 : lines.length) - 1;
-    while (end > hit.line - 1 && !isPartOfValue(lines, hit.line - 1, end)) end--;
-    lines.splice(hit.line - 1, end - hit.line + 2, assignment);
+    // A multi-line quoted value spans several lines: replace all of them.
+    lines.splice(hit.line - 1, hit.endLine - hit.line + 1, assignment);
     return lines.join(nl);
   }
   const trailing = text === '' || text.endsWith('\n') ? '' : nl;
   return text + trailing + assignment + nl;
-}
-
-function isPartOfValue(lines: string[], start: number, end: number): boolean {
-  const chunk = lines.slice(start, end + 1).join('\n');
-  const { entries, errors } = parseDotenv(chunk);
-  return errors.length === 0 && entries.length === 1 && !/^\s*(#|$)/.test(lines[end] ?? '');
 }
