@@ -5,7 +5,8 @@ import { CONFIG_KEYS } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
 import { run } from '../lib/exec.js';
-import { filesContaining, gitPath, ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
+import { filesContaining, gitPath, trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
+import { missingIgnorePatterns } from '../lib/gitignore.js';
 import { appTarget, serverVersion, withClient } from '../lib/pg.js';
 import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
 import { compareVersions, parseVersion, type Version } from '../lib/versions.js';
@@ -194,11 +195,9 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
 
   const gitignoreCheck = runCheck('gitignore', async () => {
     if (!gitRoot) return skip('not a git work tree');
-    const want = ['.env', '.env.local', '.env.development.local'];
-    const ignored = new Set(await ignoredAmong(gdeps, want));
-    const missing = want.filter((f) => !ignored.has(f));
+    const missing = await missingIgnorePatterns(gdeps);
     if (missing.length) {
-      return fail(`.gitignore does not cover ${missing.join(', ')}`, 'add these lines to .gitignore: .env  .env.local  .env.*.local (or run `mcpctl setup-db`)');
+      return fail(`.gitignore does not cover ${missing.join(', ')}`, `add these lines to .gitignore: ${missing.join('  ')} (or run \`mcpctl setup-db\`)`);
     }
     return pass('.env, .env.local and .env.*.local are ignored');
   });

@@ -159,7 +159,7 @@ describe('verify-env', () => {
       expect(check(r, 'env-local').status).toBe('fail');
       expect(check(r, 'env-local').message).toContain('0644');
       expect(check(r, 'env-local').message).toContain('tracked by git');
-      expect(check(r, 'gitignore').message).toContain('.env, .env.local, .env.development.local');
+      expect(check(r, 'gitignore').message).toContain('.env, .env.local, .env.*.local');
       expect(check(r, 'secrets-in-git').status).toBe('fail');
       expect(JSON.stringify(r)).not.toContain(PASSWORD);
     } finally {
