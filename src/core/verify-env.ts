@@ -117,11 +117,14 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     runCheck('pg_dump', pgDumpCheck),
   ]);
 
+  // Two checks need the app password: read the configuration and the password file once.
+  const appPassword = loaded ? resolveAppPassword(loaded.values, deps.ctx, loaded.resolved.POSTGRES_PASSWORD.source?.label) : undefined;
+
   const serverCheck = runCheck('pg_dump-server', async () => {
     if (!pgDumpVersion) return skip('pg_dump not available');
     if (!loaded) return skip('configuration invalid');
     const cfg = loaded.values;
-    const pw = await resolveAppPassword(cfg, deps.ctx, loaded.resolved.POSTGRES_PASSWORD.source?.label);
+    const pw = (await appPassword)!;
     let major: number;
     try {
       major = (await withClient({ ...appTarget(cfg, pw.password), timeoutMs: Math.min(timeoutMs, 3000) }, serverVersion)).major;
@@ -205,7 +208,7 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
   const secretsCheck = runCheck('secrets-in-git', async () => {
     if (!gitRoot) return skip('not a git work tree');
     if (!loaded) return skip('configuration invalid');
-    const pw = await resolveAppPassword(loaded.values, deps.ctx);
+    const pw = (await appPassword)!;
     if (!pw.password) return skip('no password configured');
     const found = await filesContaining(gdeps, pw.password);
     const files = [...new Set([...found.worktree, ...found.head.map((f) => `${f} (HEAD)`)])];
