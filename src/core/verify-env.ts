@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { platform } from 'node:os';
 import path from 'node:path';
 import { loadConfig, maskValue, formatIssue, ConfigError, type LoadedConfig } from '../lib/config/load.js';
 import { CONFIG_KEYS, KEYS } from '../lib/config/keys.js';
@@ -11,6 +12,7 @@ import { appTarget, serverVersion, withClient } from '../lib/pg.js';
 import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
 import { compareVersions, parseVersion, type Version } from '../lib/versions.js';
 import { pathExists } from '../lib/fs-exists.js';
+import { clientsOutcome } from './verify-env-clients.js';
 import { packagesOutcome, pythonFacts, serverCommandOutcome, venvOutcome } from './verify-env-python.js';
 
 /** Options of `mcpctl verify-env`. */
@@ -40,6 +42,8 @@ export interface VerifyEnvResult extends Report {
 export interface VerifyEnvDeps {
   ctx: Pick<Context, 'cwd' | 'env' | 'home'>;
   log?: (line: string) => void;
+  /** Where MCP clients keep their files differs per platform (default: this one). */
+  platform?: NodeJS.Platform;
 }
 
 const DEFAULT_PYTHON = '3.11';
@@ -62,6 +66,7 @@ export const VERIFY_ENV_CHECKS = [
   'gitignore',
   'secrets-in-git',
   'pre-commit',
+  'clients',
 ] as const;
 
 export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOptions = {}): Promise<VerifyEnvResult> {
@@ -218,7 +223,11 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     return warn('no pre-commit hook installed', hasConfig ? 'run: pre-commit install' : 'add a .pre-commit-config.yaml (for example with detect-secrets), then: pre-commit install');
   });
 
-  const rest = await Promise.all([serverCheck, venvCheck, packagesCheck, serverCommandCheck, envFileCheck, configCheck, envLocalCheck, gitignoreCheck, secretsCheck, preCommitCheck]);
+  const clientsCheck = runCheck('clients', async () =>
+    clientsOutcome({ ctx: deps.ctx, platform: deps.platform ?? platform(), password: loaded ? (await appPassword)?.password : undefined }),
+  );
+
+  const rest = await Promise.all([serverCheck, venvCheck, packagesCheck, serverCommandCheck, envFileCheck, configCheck, envLocalCheck, gitignoreCheck, secretsCheck, preCommitCheck, clientsCheck]);
   const checks: Check[] = [python, node, gitC, psql, pgDump, ...rest];
   const report = makeReport(checks, options.strict);
   const result: VerifyEnvResult = { ...report, configInvalid: configError instanceof ConfigError };
