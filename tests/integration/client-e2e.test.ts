@@ -51,7 +51,7 @@ describe('client add claude-code → an MCP client starts the server through the
     const entry = JSON.parse(text).mcpServers.project as { command: string; args: string[]; type: string };
 
     // As Claude Code does: the entry's command and args, an environment without the project's settings.
-    const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { PATH: p.env.PATH, HOME: p.home }, stderr: 'pipe' });
+    const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { PATH: p.env.PATH!, HOME: p.home }, stderr: 'pipe' });
     let stderr = '';
     transport.stderr?.on('data', (d: Buffer) => (stderr += String(d)));
     const client = new Client({ name: 'mcpctl-test', version: '1.0.0' });
