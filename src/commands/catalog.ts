@@ -17,7 +17,7 @@ export const COMMAND_DESCRIPTIONS = {
 export type CommandName = keyof typeof COMMAND_DESCRIPTIONS;
 
 /** Global options that take a value: their value is not a command name. */
-const VALUE_OPTIONS = new Set(['-C', '--cwd']);
+export const VALUE_OPTIONS = new Set(['-C', '--cwd']);
 
 /**
  * The command an argument list asks for (`mcpctl [globals] <command> …`, or `mcpctl help <command>`),
