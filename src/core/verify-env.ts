@@ -3,6 +3,7 @@ import { platform } from 'node:os';
 import path from 'node:path';
 import { loadConfig, maskValue, formatIssue, ConfigError, type LoadedConfig } from '../lib/config/load.js';
 import { CONFIG_KEYS, KEYS } from '../lib/config/keys.js';
+import { maskDatabaseUrl } from '../lib/config/url-keys.js';
 import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
 import { run } from '../lib/exec.js';
@@ -233,14 +234,16 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
   const result: VerifyEnvResult = { ...report, configInvalid: configError instanceof ConfigError };
   if (options.explain) {
     const resolved = loaded?.resolved ?? (configError instanceof ConfigError ? configError.resolved : undefined);
-    if (resolved) result.explain = explainRows(resolved);
+    if (resolved) result.explain = explainRows(resolved, loaded?.urlKeys);
   }
   return result;
 }
 
 /** `--explain` rows: masked value, the source that won, and the sources it overrode. */
-export function explainRows(resolved: LoadedConfig['resolved']): ExplainRow[] {
-  return CONFIG_KEYS.map((key) => {
+export function explainRows(resolved: LoadedConfig['resolved'], urlKeys: LoadedConfig['urlKeys'] = {}): ExplainRow[] {
+  // URL keys carry the password inside them: shown with it masked, like every secret.
+  const urls = Object.entries(urlKeys).map(([key, u]) => ({ key, value: maskDatabaseUrl(u.value), source: u.source.label, overridden: [] }));
+  return [...CONFIG_KEYS.map((key) => {
     const r = resolved[key];
     return {
       key,
@@ -248,7 +251,7 @@ export function explainRows(resolved: LoadedConfig['resolved']): ExplainRow[] {
       source: r.source?.label ?? 'unset',
       overridden: r.overridden.map((o) => ({ source: o.source.label, value: maskValue(key, o.value) })),
     };
-  });
+  }), ...urls];
 }
 
 async function readPythonVersion(cwd: string): Promise<{ version: string; source: string }> {

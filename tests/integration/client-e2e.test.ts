@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerifyEnv } from '../../src/core/verify-env.js';
+import { formatDatabaseUrl } from '../../src/lib/config/url-keys.js';
 import { REPO_ROOT, runCli, tempProject, type TempProject } from '../helpers/project.js';
 import { appRole, NODE } from './serve-helpers.js';
 
@@ -13,6 +14,7 @@ const FIXTURE = path.join(REPO_ROOT, 'tests', 'fixtures', 'mcp-server.mjs');
 
 let role: Awaited<ReturnType<typeof appRole>>;
 let p: TempProject;
+let url: string;
 beforeAll(async () => {
   role = await appRole();
   p = await tempProject();
@@ -21,7 +23,8 @@ beforeAll(async () => {
     '.env',
     [`POSTGRES_HOST=${e.POSTGRES_HOST}`, `POSTGRES_PORT=${e.POSTGRES_PORT}`, `POSTGRES_USER=${e.POSTGRES_USER}`, `POSTGRES_DB=${e.POSTGRES_DB}`, 'POSTGRES_SSLMODE=disable', `MCP_SERVER_COMMAND="'${NODE}' '${FIXTURE}'"`, ''].join('\n'),
   );
-  await p.write('.env.local', `POSTGRES_PASSWORD=${role.password}\n`, 0o600);
+  url = formatDatabaseUrl({ scheme: 'postgresql+asyncpg', user: role.user, password: role.password, host: e.POSTGRES_HOST, port: Number(e.POSTGRES_PORT), database: role.db });
+  await p.write('.env.local', `POSTGRES_PASSWORD=${role.password}\nDATABASE_URL=${url}\n`, 0o600);
 });
 afterAll(async () => {
   await p?.cleanup();
@@ -63,8 +66,11 @@ describe('client add claude-code → an MCP client starts the server through the
     const tools = await client.listTools();
     expect(tools.tools.map((t) => t.name)).toEqual(['whoami']);
     const r = await client.callTool({ name: 'whoami', arguments: {} });
-    const seen = JSON.parse((r.content as { text: string }[])[0]!.text) as { POSTGRES_DB: string; cwd: string; pid: number };
+    const seen = JSON.parse((r.content as { text: string }[])[0]!.text) as { POSTGRES_DB: string; DATABASE_URL: string; login: { u: string; d: string }; cwd: string; pid: number };
     expect(seen.POSTGRES_DB).toBe(role.db);
+    // The URL key from .env.local reached the server, and it logs in.
+    expect(seen.DATABASE_URL).toBe(url);
+    expect(seen.login).toEqual({ u: role.user, d: role.db });
     expect(await fs.realpath(seen.cwd)).toBe(await fs.realpath(p.dir));
     await client.close();
     expect(await gone(seen.pid)).toBe(true);
