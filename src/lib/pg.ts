@@ -209,7 +209,7 @@ export function describePgError(e: unknown, t: ConnTarget, note?: string): UserE
     auth:
       t.password === undefined || t.password === ''
         ? [`the server asks for a password for user "${t.user}" at ${where} and none was given`, `set POSTGRES_PASSWORD (.env.local) or add a password-file entry; \`mcpctl setup-db\` creates both`]
-        : [`password authentication failed for user "${t.user}" at ${where}${from}`, `the stored password is not the role's: \`mcpctl setup-db\` repairs the files when another stored password logs in; \`mcpctl setup-db --rotate-password\` sets a new one`],
+        : [`password authentication failed for user "${t.user}" at ${where}${from}`, `check POSTGRES_PASSWORD (.env.local) and the password file: \`mcpctl setup-db\` repairs them when another stored password logs in; \`mcpctl setup-db --rotate-password\` sets a new one`],
     'no-role': [`the role "${t.user}" does not exist on ${where}`, 'run `mcpctl setup-db` to create it, or check POSTGRES_USER'],
     pg_hba: [`the server refuses connections for user "${t.user}" to database "${t.database}" from this host (no pg_hba.conf entry)`, `add a line for this host, user and database to the server's pg_hba.conf (e.g. host ${t.database} ${t.user} <client-address>/32 scram-sha-256) and reload it; with sslmode=disable a hostssl-only rule does not match`],
     'no-database': [`database "${t.database}" does not exist on ${where}`, 'run `mcpctl setup-db` to create it'],
@@ -219,7 +219,7 @@ export function describePgError(e: unknown, t: ConnTarget, note?: string): UserE
     ],
     timeout: [`connecting to ${where} timed out`, 'check the host and port, firewalls, and that the server is not overloaded; raise --timeout if the network is slow'],
     tls: [
-      NO_SSL.test(raw) ? `the server at ${where} does not support TLS, and POSTGRES_SSLMODE=${t.sslmode} requires it` : `TLS problem connecting to ${where}: ${raw}`,
+      NO_SSL.test(raw) ? `TLS problem connecting to ${where}: the server does not support TLS, and POSTGRES_SSLMODE=${t.sslmode} requires it` : `TLS problem connecting to ${where}: ${raw}`,
       'set POSTGRES_SSLMODE to match the server (disable, prefer, require, verify-ca, verify-full), or enable ssl on the server; for verify-* check the server certificate',
     ],
     'no-host': [`host ${t.host} cannot be resolved`, 'check POSTGRES_HOST'],
