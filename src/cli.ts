@@ -20,16 +20,17 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 }
 
 async function runCli(): Promise<void> {
-  const [{ ExitCode }, { main }, { signalsTakenOver }] = await Promise.all([
+  const [{ ExitCode }, { main }, { createSignalRouter }] = await Promise.all([
     import('./lib/errors.js'),
     import('./main.js'),
     import('./lib/signal-forwarding.js'),
   ]);
   const controller = new AbortController();
+  const signals = createSignalRouter();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     // A command that took the signals over handles them itself (serve forwards them to its child).
-    if (signalsTakenOver()) return;
+    if (signals.takenOver) return;
     interrupts++;
     // A second Ctrl-C means "out now": cleanup already had its chance.
     if (interrupts > 1) process.exit(ExitCode.interrupted);
@@ -46,6 +47,7 @@ async function runCli(): Promise<void> {
     stderr: process.stderr,
     stdinIsTTY: process.stdin.isTTY === true,
     signal: controller.signal,
+    signals,
   });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);

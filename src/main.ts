@@ -7,6 +7,8 @@ import type { CommandEnv } from './commands/shared.js';
 import { isCi, type Context, type GlobalOptions } from './lib/context.js';
 import { ExitCode, ExitError, UsageError, UserError } from './lib/errors.js';
 import type { Stream } from './lib/output.js';
+import { SecretRegistry } from './lib/redact.js';
+import { createSignalRouter, type SignalRouter } from './lib/signal-forwarding.js';
 import { packageVersion } from './lib/version.js';
 
 
@@ -20,6 +22,8 @@ export interface CliIO {
   stderr: Stream;
   stdinIsTTY: boolean;
   signal: AbortSignal;
+  /** Signal take-over for commands that forward signals (cli.ts passes the process's router). */
+  signals?: SignalRouter;
   now?: () => Date;
 }
 
@@ -30,6 +34,9 @@ export async function main(io: CliIO): Promise<number> {
   const jsonRequested = ownArgs.includes('--json');
   const debugRequested = ownArgs.includes('--debug');
   let outputForErrors: CommandEnv['out'] | undefined;
+  // This run's secrets: registered as they are learnt, redacted from everything printed.
+  const secrets = new SecretRegistry();
+  const signals = io.signals ?? createSignalRouter();
 
   const program = new Command();
   program
@@ -73,9 +80,11 @@ export async function main(io: CliIO): Promise<number> {
       stderrIsTTY: io.stderr.isTTY === true,
       ci: isCi(io.env),
       signal: io.signal,
+      secrets,
+      signals,
     };
     const globals: GlobalOptions = { cwd, json: g.json === true, color: g.color !== false, yes: g.yes === true, debug: g.debug === true };
-    const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci });
+    const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci, secrets });
     outputForErrors = out;
     return { ctx, out, globals };
   };
@@ -102,7 +111,7 @@ export async function main(io: CliIO): Promise<number> {
       }
       return ExitCode.usage;
     }
-    const { redact } = await import('./lib/redact.js');
+    const redact = (t: string) => secrets.redact(t);
     const user = err instanceof UserError ? err : undefined;
     const aborted = io.signal.aborted && !user;
     const exitCode = user?.exitCode ?? (aborted ? ExitCode.interrupted : ExitCode.failed);

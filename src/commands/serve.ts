@@ -61,7 +61,6 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
         }
         // Loading the core alongside the configuration saves a little of the start-up.
         const [loaded, { runServe, FORWARDED_SIGNALS }] = await Promise.all([loadCommandConfig(env), import('../core/serve.js')]);
-        const { takeOverSignals } = await import('../lib/signal-forwarding.js');
         const { describeExit } = await import('../lib/supervisor.js');
         const restartPolicy = opts.restartDelayMs === undefined ? undefined : (await import('../lib/restart-policy.js')).scaledPolicy(opts.restartDelayMs);
         const say = (text: string) => out.note(`${out.paint('muted', 'mcpctl:')} ${text}`);
@@ -73,7 +72,7 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
             config: loaded.values,
             urlKeys: Object.fromEntries(Object.entries(loaded.urlKeys).map(([k, v]) => [k, v.value])),
             log: out.debug,
-            onSignal: (handler) => takeOverSignals(FORWARDED_SIGNALS, handler),
+            onSignal: (handler) => ctx.signals.takeOver(FORWARDED_SIGNALS, handler),
             onEvent: (e) => {
               switch (e.type) {
                 case 'interpreter':

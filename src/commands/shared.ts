@@ -51,7 +51,7 @@ export function collect(value: string, prev: string[] | undefined): string[] {
  */
 export async function loadCommandConfig(env: CommandEnv, flags?: import('../lib/config/load.js').LoadOptions['flags'], flagNames?: import('../lib/config/load.js').LoadOptions['flagNames']) {
   const { loadConfig, formatIssue } = await import('../lib/config/load.js');
-  const loaded = await loadConfig({ cwd: env.ctx.cwd, env: env.ctx.env, flags, flagNames });
+  const loaded = await loadConfig({ cwd: env.ctx.cwd, env: env.ctx.env, flags, flagNames, secrets: env.ctx.secrets });
   for (const w of loaded.warnings) env.out.warn(formatIssue(w));
   return loaded;
 }

@@ -28,7 +28,7 @@ export interface RestoreOptions {
 }
 
 export interface RestoreDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'signal' | 'stdinIsTTY' | 'ci'>;
+  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'signal' | 'stdinIsTTY' | 'ci' | 'secrets'>;
   config: LoadedConfig;
   yes?: boolean;
   log?: (line: string) => void;

@@ -55,7 +55,7 @@ export interface BackupProgress {
 }
 
 export interface BackupDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'now' | 'signal'>;
+  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'secrets'>;
   config: LoadedConfig;
   log?: (line: string) => void;
   onProgress?: (p: BackupProgress) => void;

@@ -51,7 +51,7 @@ export interface VerifyDbOptions {
 }
 
 export interface VerifyDbDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'signal'>;
+  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'signal' | 'secrets'>;
   config: Config;
   /** Where POSTGRES_PASSWORD came from (e.g. ".env.local:3"), for messages. */
   passwordSourceLabel?: string;

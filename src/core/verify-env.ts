@@ -42,7 +42,7 @@ export interface VerifyEnvResult extends Report {
 }
 
 export interface VerifyEnvDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'home'>;
+  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'secrets'>;
   log?: (line: string) => void;
   /** Where MCP clients keep their files differs per platform (default: this one). */
   platform?: NodeJS.Platform;
@@ -81,7 +81,7 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
   let loaded: LoadedConfig | undefined;
   let configError: unknown;
   try {
-    loaded = await loadConfig({ cwd, env });
+    loaded = await loadConfig({ cwd, env, secrets: deps.ctx.secrets });
   } catch (e) {
     configError = e;
   }

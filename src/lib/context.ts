@@ -1,3 +1,6 @@
+import type { SecretRegistry } from './redact.js';
+import type { SignalRouter } from './signal-forwarding.js';
+
 /**
  * The ambient world a command runs in. Only the CLI layer builds it from `process`;
  * cores receive it, so tests can run them with any folder, environment, clock or TTY.
@@ -17,6 +20,10 @@ export interface Context {
   ci: boolean;
   /** Aborted on SIGINT/SIGTERM: long operations stop and clean up. */
   signal: AbortSignal;
+  /** The secrets this run must never print; every Output of the run redacts them. */
+  secrets: SecretRegistry;
+  /** Lets a command take SIGINT/SIGTERM/SIGHUP over (serve forwards them to its child). */
+  signals: SignalRouter;
 }
 
 /** Global options shared by every command. */

@@ -5,7 +5,6 @@ import { fsyncDir, writeFileAtomic } from './atomic-write.js';
 import type { Config } from './config/keys.js';
 import type { Context } from './context.js';
 import { lookupPgpass, parseLine, pgpassHost, readPgpass, type PgpassKey } from './pgpass.js';
-import { registerSecret } from './redact.js';
 
 /** The app user's password and where it came from (never the value in messages). */
 export interface AppPassword {
@@ -21,19 +20,19 @@ export interface AppPassword {
  * the file's path, and why the file was ignored when libpq would ignore it.
  */
 export async function passwordFromFile(
-  ctx: Pick<Context, 'env' | 'home'>,
+  ctx: Pick<Context, 'env' | 'home' | 'secrets'>,
   key: PgpassKey,
 ): Promise<{ password: string | undefined; path: string; ignored?: string }> {
   const file = await readPgpass(ctx.env, ctx.home);
   const password = file.text === undefined ? undefined : lookupPgpass(file.text, key);
-  registerSecret(password);
+  ctx.secrets.add(password);
   return { password, path: file.path, ignored: file.ignored };
 }
 
 /** POSTGRES_PASSWORD from configuration, else the password file's entry for the app user. */
 export async function resolveAppPassword(
   cfg: Config,
-  ctx: Pick<Context, 'env' | 'home'>,
+  ctx: Pick<Context, 'env' | 'home' | 'secrets'>,
   sourceLabel?: string,
   database = cfg.POSTGRES_DB,
 ): Promise<AppPassword> {
@@ -71,7 +70,7 @@ export function pendingPath(ctx: Pick<Context, 'env' | 'home'>, key: { host: str
 }
 
 /** The pending record for this server and role, if any (a damaged one counts as none). */
-export async function readPending(ctx: Pick<Context, 'env' | 'home'>, key: { host: string; port: number; user: string }): Promise<PendingPassword | undefined> {
+export async function readPending(ctx: Pick<Context, 'env' | 'home' | 'secrets'>, key: { host: string; port: number; user: string }): Promise<PendingPassword | undefined> {
   const file = pendingPath(ctx, key);
   let text: string;
   try {
@@ -83,7 +82,7 @@ export async function readPending(ctx: Pick<Context, 'env' | 'home'>, key: { hos
   try {
     const rec = JSON.parse(text) as PendingPassword;
     if (rec.host !== key.host || rec.port !== key.port || rec.user !== key.user || typeof rec.password !== 'string' || !rec.password) return undefined;
-    registerSecret(rec.password);
+    ctx.secrets.add(rec.password);
     return rec;
   } catch {
     // Written atomically, so a torn record cannot happen; anything else is not ours to trust.
@@ -110,7 +109,7 @@ export async function clearPending(ctx: Pick<Context, 'env' | 'home'>, key: { ho
  * Every other password the password file holds for this host, port and user (any database,
  * wildcards included), distinct, in file order — candidates when the stored one fails.
  */
-export async function otherStoredPasswords(ctx: Pick<Context, 'env' | 'home'>, key: { host: string; port: number; user: string }): Promise<{ password: string; source: string }[]> {
+export async function otherStoredPasswords(ctx: Pick<Context, 'env' | 'home' | 'secrets'>, key: { host: string; port: number; user: string }): Promise<{ password: string; source: string }[]> {
   const file = await readPgpass(ctx.env, ctx.home);
   if (file.text === undefined) return [];
   const host = pgpassHost(key.host);
@@ -122,7 +121,7 @@ export async function otherStoredPasswords(ctx: Pick<Context, 'env' | 'home'>, k
     const [h, p, , u, pw] = f as [string, string, string, string, string];
     if ((h === '*' || h === host) && (p === '*' || p === String(key.port)) && (u === '*' || u === key.user) && pw && !seen.has(pw)) {
       seen.add(pw);
-      registerSecret(pw);
+      ctx.secrets.add(pw);
       out.push({ password: pw, source: `password file ${file.path}:${i + 1}` });
     }
   });

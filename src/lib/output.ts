@@ -1,5 +1,4 @@
-import kleur from 'kleur';
-import { redact } from './redact.js';
+import { SecretRegistry } from './redact.js';
 import type { Check, Report } from './report.js';
 
 /** Colour roles; the rest of the code asks for a role, never for a colour. */
@@ -45,6 +44,8 @@ export interface OutputOptions {
   stdout: Stream;
   stderr: Stream;
   ci: boolean;
+  /** The run's secrets (the context's registry); every written string is redacted with them. */
+  secrets?: SecretRegistry;
 }
 
 /** Contract colour rules: --no-color, NO_COLOR or a non-TTY stream disable; FORCE_COLOR forces. */
@@ -64,18 +65,10 @@ export function colorEnabled(o: Pick<OutputOptions, 'noColorFlag' | 'env'>, stre
 export function createOutput(o: OutputOptions): Output {
   const human = o.json ? o.stderr : o.stdout;
   const color = colorEnabled(o, human);
-  const k = kleur;
-  k.enabled = color;
-  const roles: Record<Role, (s: string) => string> = {
-    error: (s) => k.red().bold(s),
-    warn: (s) => k.yellow(s),
-    success: (s) => k.green(s),
-    hint: (s) => k.cyan(s),
-    muted: (s) => k.dim(s),
-    strong: (s) => k.bold(s),
-    plain: (s) => s,
-  };
-  const paint = (role: Role, text: string) => (color ? roles[role](text) : text);
+  const secrets = o.secrets ?? new SecretRegistry();
+  const redact = (t: string) => secrets.redact(t);
+  // Colour is this instance's decision: no process-wide switch (kleur's `enabled` was one).
+  const paint = (role: Role, text: string) => (color ? sgr(role, text) : text);
   const progress = o.stderr.isTTY === true && !o.ci && !o.json;
   let statusShown = false;
   const clearStatus = () => {
@@ -117,6 +110,21 @@ export function createOutput(o: OutputOptions): Output {
     stdout: (t) => line(o.stdout, t),
     note: (t) => line(o.stderr, t),
   };
+}
+
+/** ANSI SGR open/close codes per role (close codes reset only what they opened). */
+const SGR: Record<Role, [string, string][]> = {
+  error: [['31', '39'], ['1', '22']],
+  warn: [['33', '39']],
+  success: [['32', '39']],
+  hint: [['36', '39']],
+  muted: [['2', '22']],
+  strong: [['1', '22']],
+  plain: [],
+};
+
+function sgr(role: Role, text: string): string {
+  return SGR[role].reduce((s, [open, close]) => `\x1b[${open}m${s}\x1b[${close}m`, text);
 }
 
 const SYMBOL: Record<Check['status'], { mark: string; role: Role }> = {

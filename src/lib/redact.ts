@@ -1,31 +1,37 @@
 /**
  * The one redaction function. Every string that mcpctl prints or logs passes through
- * `redact`, which replaces each registered secret and anything shaped like a credential.
+ * `redact`, which replaces each known secret and anything shaped like a credential.
+ * The secrets a run learns (passwords, verifiers) live in a `SecretRegistry` owned by that
+ * run's context — no module-level state, so two runs in one process never share secrets.
  */
-const secrets = new Set<string>();
 
 /** Shortest value treated as a secret; shorter strings would mangle ordinary text. */
 const MIN_SECRET_LENGTH = 4;
 export const REDACTED = '[redacted]';
 
-/** Registers a value that must never be printed (a password, a verifier). */
-export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
-}
+/** The values one run must never print (a password, a verifier). Owned by the Context. */
+export class SecretRegistry {
+  readonly #values = new Set<string>();
 
-/** For tests: forget registered secrets. */
-export function clearSecrets(): void {
-  secrets.clear();
+  /** Registers a value that must never be printed; too-short values are ignored. */
+  add(value: string | undefined | null): void {
+    if (value && value.length >= MIN_SECRET_LENGTH) this.#values.add(value);
+  }
+
+  /** `redact` with every registered secret. */
+  redact(text: string): string {
+    return redact(text, this.#values);
+  }
 }
 
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@\s/]+)@/gi;
 const KEY_VALUE = /\b([A-Z0-9_]*(?:PASSWORD|SECRET|TOKEN)[A-Z0-9_]*)=("[^"]*"|'[^']*'|[^\s]*)/g;
 const SCRAM_VERIFIER = /SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+/g;
 
-/** Returns `text` with every known secret and credential-shaped substring replaced. */
-export function redact(text: string, extra: Iterable<string> = []): string {
+/** Returns `text` with each of `secrets` and every credential-shaped substring replaced. */
+export function redact(text: string, secrets: Iterable<string> = []): string {
   let out = text;
-  const all = [...secrets, ...[...extra].filter((s) => s && s.length >= MIN_SECRET_LENGTH)];
+  const all = [...secrets].filter((s) => s && s.length >= MIN_SECRET_LENGTH);
   // Longest first, so a secret that contains another is replaced whole.
   all.sort((a, b) => b.length - a.length);
   for (const s of all) {

@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../../src/lib/context.js';
+import { SecretRegistry } from '../../src/lib/redact.js';
+import { createSignalRouter } from '../../src/lib/signal-forwarding.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO_ROOT, 'bin', 'mcpctl.js');
@@ -55,6 +57,8 @@ export async function tempProject(files: Record<string, string> = {}, extraEnv: 
       stderrIsTTY: false,
       ci: true,
       signal: controller.signal,
+      secrets: new SecretRegistry(),
+      signals: createSignalRouter(),
       ...over,
     }),
     write: async (rel, content, mode) => {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { SecretRegistry } from '../../src/lib/redact.js';
 import { advisoryKey, withAdvisoryLock } from '../../src/lib/advisory-lock.js';
 import { InterruptedError, UserError } from '../../src/lib/errors.js';
 import { scramVerifier, scramVerifierMatches } from '../../src/lib/scram.js';
@@ -46,7 +47,7 @@ describe('connectAdmin', () => {
     const h = harness();
     return { POSTGRES_HOST: h.host, POSTGRES_PORT: h.port, POSTGRES_SSLMODE: 'disable', SETUP_POSTGRES_USER: h.superuser } as unknown as Config;
   };
-  const ctx = { env: { PGPASSFILE: '/nonexistent/pgpass' }, home: '/nonexistent' };
+  const ctx = { env: { PGPASSFILE: '/nonexistent/pgpass' }, home: '/nonexistent', secrets: new SecretRegistry() };
 
   it('asks for the admin password only when the server wants one, and says where it came from', async () => {
     const asked: string[] = [];

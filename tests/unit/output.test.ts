@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { colorEnabled, createOutput, formatBytes, formatMs, renderReport } from '../../src/lib/output.js';
-import { clearSecrets, registerSecret } from '../../src/lib/redact.js';
+import { SecretRegistry } from '../../src/lib/redact.js';
 import { makeReport, runCheck, selectChecks, type Check } from '../../src/lib/report.js';
 import { Collect } from '../helpers/project.js';
 
@@ -21,10 +21,10 @@ describe('colour rules', () => {
   });
 });
 
-function make(json: boolean, env: Record<string, string> = {}) {
+function make(json: boolean, env: Record<string, string> = {}, secrets?: SecretRegistry) {
   const stdout = new Collect();
   const stderr = new Collect();
-  const out = createOutput({ json, noColorFlag: false, debug: true, env, stdout, stderr, ci: true });
+  const out = createOutput({ json, noColorFlag: false, debug: true, env, stdout, stderr, ci: true, secrets });
   return { out, stdout, stderr };
 }
 
@@ -40,14 +40,18 @@ describe('createOutput', () => {
   });
 
   it('redacts every string it writes', () => {
-    registerSecret('TopSecretPassword123');
-    const { out, stdout, stderr } = make(false);
+    const secrets = new SecretRegistry();
+    const { out, stdout, stderr } = make(false, {}, secrets);
+    secrets.add('TopSecretPassword123');
     out.info('pw TopSecretPassword123');
     out.error('failed TopSecretPassword123', 'hint TopSecretPassword123');
     out.debug('cmd TopSecretPassword123');
     out.result({ p: 'TopSecretPassword123' });
     expect(stdout.text + stderr.text).not.toContain('TopSecretPassword123');
-    clearSecrets();
+    // The registry belongs to one run: another Output (another run) does not know the secret.
+    const other = make(false);
+    other.out.info('pw TopSecretPassword123');
+    expect(other.stdout.text).toContain('TopSecretPassword123');
   });
 
   it('paints by role only with colour on', () => {
@@ -55,6 +59,15 @@ describe('createOutput', () => {
     expect(out.paint('error', 'x')).not.toBe('x');
     const plain = make(false).out;
     expect(plain.paint('error', 'x')).toBe('x');
+  });
+
+  it('decides colour per instance: a plain Output made later does not turn another one plain', () => {
+    const forced = make(false, { FORCE_COLOR: '1' }).out;
+    const plain = make(false, { FORCE_COLOR: '0' }).out;
+    expect(forced.paint('warn', 'x')).toBe('\x1b[33mx\x1b[39m');
+    expect(forced.paint('error', 'x')).toBe('\x1b[1m\x1b[31mx\x1b[39m\x1b[22m');
+    expect(plain.paint('warn', 'x')).toBe('x');
+    expect(make(false, { FORCE_COLOR: '1' }).out.paint('plain', 'x')).toBe('x');
   });
 });
 

@@ -1,12 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { clearSecrets, redact, registerSecret, REDACTED } from '../../src/lib/redact.js';
-
-afterEach(() => clearSecrets());
+import { describe, expect, it } from 'vitest';
+import { redact, REDACTED, SecretRegistry } from '../../src/lib/redact.js';
 
 describe('redact', () => {
   it('replaces registered secrets everywhere', () => {
-    registerSecret('s3cret-value-123');
-    expect(redact('a s3cret-value-123 b s3cret-value-123')).toBe(`a ${REDACTED} b ${REDACTED}`);
+    const secrets = new SecretRegistry();
+    secrets.add('s3cret-value-123');
+    expect(secrets.redact('a s3cret-value-123 b s3cret-value-123')).toBe(`a ${REDACTED} b ${REDACTED}`);
+    expect(redact('a s3cret-value-123', ['s3cret-value-123'])).toBe(`a ${REDACTED}`);
+  });
+
+  it('keeps each registry to itself: no secret is shared between runs', () => {
+    const a = new SecretRegistry();
+    const b = new SecretRegistry();
+    a.add('only-in-run-a');
+    expect(a.redact('x only-in-run-a')).toBe(`x ${REDACTED}`);
+    expect(b.redact('x only-in-run-a')).toBe('x only-in-run-a');
+    expect(redact('x only-in-run-a')).toBe('x only-in-run-a');
   });
 
   it('replaces URL passwords, KEY=value credentials and SCRAM verifiers', () => {
@@ -16,14 +25,16 @@ describe('redact', () => {
   });
 
   it('ignores very short values and empty assignments', () => {
-    registerSecret('ab');
-    expect(redact('ab abc')).toBe('ab abc');
-    expect(redact('POSTGRES_PASSWORD=')).toBe('POSTGRES_PASSWORD=');
+    const secrets = new SecretRegistry();
+    secrets.add('ab');
+    expect(secrets.redact('ab abc')).toBe('ab abc');
+    expect(secrets.redact('POSTGRES_PASSWORD=')).toBe('POSTGRES_PASSWORD=');
   });
 
   it('replaces the longer of two overlapping secrets whole', () => {
-    registerSecret('secret');
-    registerSecret('secret-longer');
-    expect(redact('x secret-longer y')).toBe(`x ${REDACTED} y`);
+    const secrets = new SecretRegistry();
+    secrets.add('secret');
+    secrets.add('secret-longer');
+    expect(secrets.redact('x secret-longer y')).toBe(`x ${REDACTED} y`);
   });
 });

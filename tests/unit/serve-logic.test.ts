@@ -4,7 +4,7 @@ import type { Config } from '../../src/lib/config/keys.js';
 import { UsageError } from '../../src/lib/errors.js';
 import { cachedProbe } from '../../src/lib/health-server.js';
 import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, scaledPolicy, type CrashHistory } from '../../src/lib/restart-policy.js';
-import { signalsTakenOver, takeOverSignals } from '../../src/lib/signal-forwarding.js';
+import { createSignalRouter } from '../../src/lib/signal-forwarding.js';
 import { describeExit, exitStatus } from '../../src/lib/supervisor.js';
 
 const cfg: Config = {
@@ -123,16 +123,19 @@ describe('cachedProbe', () => {
   });
 });
 
-describe('takeOverSignals', () => {
+describe('signal router', () => {
   it('routes the signals to the handler and tells cli.ts to leave them alone until released', () => {
     const got: string[] = [];
-    expect(signalsTakenOver()).toBe(false);
-    const release = takeOverSignals(['SIGHUP'] as const, (s) => got.push(s));
-    expect(signalsTakenOver()).toBe(true);
+    const router = createSignalRouter();
+    expect(router.takenOver).toBe(false);
+    const release = router.takeOver(['SIGHUP'] as const, (s) => got.push(s));
+    expect(router.takenOver).toBe(true);
+    // Each run's router is its own: another one has not been taken over.
+    expect(createSignalRouter().takenOver).toBe(false);
     process.emit('SIGHUP', 'SIGHUP');
     release();
     release();
-    expect(signalsTakenOver()).toBe(false);
+    expect(router.takenOver).toBe(false);
     expect(got).toEqual(['SIGHUP']);
     expect(process.listenerCount('SIGHUP')).toBe(0);
   });

@@ -13,7 +13,6 @@ import { InterruptedError, RefusedError } from '../../lib/errors.js';
 import { loadMigrations } from '../../lib/migrations.js';
 import { generatePassword } from '../../lib/password.js';
 import { connect } from '../../lib/pg.js';
-import { registerSecret } from '../../lib/redact.js';
 import { scramVerifier } from '../../lib/scram.js';
 import { applyPlan } from './apply.js';
 import { inspectGit, planFiles } from './files.js';
@@ -31,6 +30,7 @@ async function loadFor(ctx: Context, rotated: string | undefined): Promise<Loade
   return loadConfig({
     cwd: ctx.cwd,
     env: ctx.env,
+    secrets: ctx.secrets,
     flags: rotated ? { POSTGRES_PASSWORD: rotated } : undefined,
     flagNames: { POSTGRES_PASSWORD: '--rotate-password' },
   });
@@ -41,7 +41,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   const progress = deps.onProgress ?? (() => undefined);
   const log = deps.log ?? (() => undefined);
   const newPassword = generatePassword();
-  registerSecret(newPassword);
+  ctx.secrets.add(newPassword);
   const loaded = await loadFor(ctx, options.rotatePassword ? newPassword : undefined);
   for (const w of loaded.warnings) deps.onWarning?.(formatIssue(w));
   const cfg = loaded.values;
@@ -108,9 +108,9 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
       plan.warnings.push('POSTGRES_PASSWORD is set in the environment and overrides .env.local: update it to the new password (see .env.local)');
     }
     const password = plan.password.value;
-    registerSecret(password);
+    ctx.secrets.add(password);
     const verifier = plan.password.changesRole ? scramVerifier(password) : undefined;
-    registerSecret(verifier);
+    ctx.secrets.add(verifier);
     // Files are planned (and refused) now, before the first change on the server.
     const files = plan.refusals.length && !password ? [] : await planFiles(cfg, ctx, password, await gitFacts);
 

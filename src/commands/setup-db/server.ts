@@ -8,7 +8,6 @@ import type { Context } from '../../lib/context.js';
 import { UsageError, UserError } from '../../lib/errors.js';
 import { classifyPgError, connect, describePgError, PgConnectError, type ConnTarget } from '../../lib/pg.js';
 import { passwordFromFile } from '../../lib/credentials.js';
-import { registerSecret } from '../../lib/redact.js';
 import type { SetupState } from './types.js';
 
 export const MIN_SERVER_VERSION_NUM = 140000;
@@ -62,7 +61,7 @@ function adminError(e: unknown, t: ConnTarget, source: string): UserError {
  */
 export async function connectAdmin(
   cfg: Config,
-  ctx: Pick<Context, 'env' | 'home'>,
+  ctx: Pick<Context, 'env' | 'home' | 'secrets'>,
   prompt?: (message: string) => Promise<string | undefined>,
 ): Promise<AdminConnection> {
   const target = adminTarget(cfg);
@@ -75,14 +74,14 @@ export async function connectAdmin(
       source = `password file ${file.path}`;
     } else source = 'none';
   }
-  registerSecret(password);
+  ctx.secrets.add(password);
   try {
     return { client: await rawConnect({ ...target, password }), target: { ...target, password }, passwordSource: source };
   } catch (e) {
     if (password === undefined && prompt && classifyPgError(e) === 'auth') {
       const typed = await prompt(`Password for the PostgreSQL admin role ${target.user}:`);
       if (typed) {
-        registerSecret(typed);
+        ctx.secrets.add(typed);
         try {
           return { client: await rawConnect({ ...target, password: typed }), target: { ...target, password: typed }, passwordSource: 'prompt' };
         } catch (e2) {

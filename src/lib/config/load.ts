@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import type { SecretRegistry } from '../redact.js';
 import { parseDotenv } from './dotenv.js';
 import { CONFIG_KEYS, KEYS, type Config, type ConfigKey, type KeyDef } from './keys.js';
 import { collectUrlKeys, CONNECTION_KEYS, urlCandidates, urlDisagreements, type UrlKeyValue } from './url-config.js';
@@ -72,6 +72,8 @@ export interface LoadOptions {
   flags?: Partial<Record<ConfigKey, string>>;
   /** Labels for flags in messages, e.g. { POSTGRES_DB: '--db' }. */
   flagNames?: Partial<Record<ConfigKey, string>>;
+  /** Where the secrets found while loading go (the context's registry), so no output shows them. */
+  secrets?: SecretRegistry;
 }
 
 interface FileLayer {
@@ -130,7 +132,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const urlKeys = collectUrlKeys(opts.env, [
     [localFile, '.env.local'],
     [envFile, '.env'],
-  ]);
+  ], opts.secrets);
   const setSomewhere = (k: ConfigKey) => opts.flags?.[k] !== undefined || !!opts.env[k] || !!localFile.values.get(k)?.value || !!envFile.values.get(k)?.value;
   const configuredByUrl = urlKeys.DATABASE_URL !== undefined && !CONNECTION_KEYS.some(setSomewhere);
   const fromUrl = configuredByUrl ? urlCandidates(urlKeys.DATABASE_URL) : { candidates: {} as ReturnType<typeof urlCandidates>['candidates'] };
@@ -158,7 +160,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     const url = fromUrl.candidates[key];
     if (url) candidates.push(url);
     if (def.default !== undefined) candidates.push({ value: def.default, source: { kind: 'default', label: 'default' } });
-    if (def.secret) for (const c of candidates) registerSecret(c.value);
+    if (def.secret) for (const c of candidates) opts.secrets?.add(c.value);
     const [win, ...rest] = candidates;
     resolved[key] = { key, value: win?.value, source: win?.source, overridden: rest };
     if (!win) continue;

@@ -4,7 +4,7 @@
  * sets any POSTGRES_* connection key. Otherwise every URL key is an output (what serve passes on,
  * what setup-db writes), compared with the POSTGRES_* values so that a stale one is warned about.
  */
-import { registerSecret } from '../redact.js';
+import type { SecretRegistry } from '../redact.js';
 import type { Config, ConfigKey } from './keys.js';
 import type { ConfigIssue, Source } from './load.js';
 import { isUrlKey, parseDatabaseUrl, type DatabaseUrl } from './url-keys.js';
@@ -24,7 +24,7 @@ interface Layer {
 }
 
 /** Every URL key set by the environment, `.env.local` or `.env` (highest first; empty means unset). */
-export function collectUrlKeys(env: Readonly<Record<string, string | undefined>>, layers: [Layer, string][]): Record<string, UrlKeyValue> {
+export function collectUrlKeys(env: Readonly<Record<string, string | undefined>>, layers: [Layer, string][], secrets?: SecretRegistry): Record<string, UrlKeyValue> {
   const out: Record<string, UrlKeyValue> = {};
   for (const [layer, rel] of [...layers].reverse()) {
     for (const [key, v] of layer.values) if (isUrlKey(key) && v.value !== '') out[key] = { value: v.value, source: { kind: 'file', label: `${rel}:${v.line}`, file: layer.path, line: v.line } };
@@ -33,7 +33,7 @@ export function collectUrlKeys(env: Readonly<Record<string, string | undefined>>
   for (const { value } of Object.values(out)) {
     try {
       const u = parseDatabaseUrl(value);
-      registerSecret(u.password);
+      secrets?.add(u.password);
     } catch {
       // Invalid URLs are reported where they matter; redact() still masks URL-shaped passwords.
     }
