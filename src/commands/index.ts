@@ -6,7 +6,7 @@ type Register = (program: Command, makeEnv: EnvFactory) => void;
 
 const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
   'setup-db': async () => (await import('./setup-db/command.js')).registerSetupDb,
-  'verify-db': async () => (await import('./verify-db.js')).registerVerifyDb,
+  'verify-db': async () => (await import('./verify-db/command.js')).registerVerifyDb,
   'verify-env': async () => (await import('./verify-env.js')).registerVerifyEnv,
   backup: async () => (await import('./backup.js')).registerBackup,
   rollback: async () => (await import('./rollback.js')).registerRollback,

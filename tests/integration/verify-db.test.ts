@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runVerifyDb } from '../../src/core/verify-db.js';
+import { runVerifyDb } from '../../src/commands/verify-db/run.js';
 import { loadConfig } from '../../src/lib/config/load.js';
 import { freePort } from '../../src/lib/cluster.js';
 import type { Check } from '../../src/lib/report.js';
@@ -288,7 +288,7 @@ describe('mcpctl verify-db', () => {
       {
         ctx: f.project.ctx({ signal: controller.signal }),
         config: loaded.values,
-        onProgress: (t) => {
+        events: ({ text: t }) => {
           if (t.startsWith('created scratch database')) {
             seen = [t.split(' ').pop()!];
             controller.abort();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateVersion, percentile, poolLimitHint, selectVerifyDbChecks, VERIFY_DB_CHECKS } from '../../src/core/verify-db.js';
-import { poolOutcome, schemaOutcome, type PoolRun } from '../../src/core/verify-db-outcomes.js';
+import { selectVerifyDbChecks, VERIFY_DB_CHECKS } from '../../src/commands/verify-db/check-names.js';
+import { percentile, poolLimitHint, poolOutcome, type PoolRun } from '../../src/commands/verify-db/checks/pool.js';
+import { schemaOutcome } from '../../src/commands/verify-db/checks/schema.js';
+import { evaluateVersion } from '../../src/commands/verify-db/checks/version.js';
 import { UsageError } from '../../src/lib/errors.js';
 import { isScratchName, SCRATCH_PREFIX, scratchName, scratchOwnerAppName } from '../../src/lib/scratch-db.js';
 

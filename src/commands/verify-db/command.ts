@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ExitCode, ExitError } from '../lib/errors.js';
-import { action, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
-import { COMMAND_DESCRIPTIONS } from './catalog.js';
+import { ExitCode, ExitError } from '../../lib/errors.js';
+import { action, intOption, loadCommandConfig, type EnvFactory } from '../shared.js';
+import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
 interface Opts {
   only?: string;
@@ -30,18 +30,18 @@ export function registerVerifyDb(program: Command, makeEnv: EnvFactory): void {
     .action(
       action<Opts>(makeEnv, async (env, opts) => {
         const { ctx, out } = env;
-        const { runVerifyDb, selectVerifyDbChecks } = await import('../core/verify-db.js');
-        selectVerifyDbChecks(opts.only, opts.skip);
+        // The core validates --only/--skip (exit 2) before it connects anywhere.
+        const { runVerifyDb } = await import('./run.js');
         const loaded = await loadCommandConfig(env);
-        const { renderReport } = await import('../lib/output.js');
+        const { renderReport } = await import('../../lib/output.js');
         const result = await runVerifyDb(
           {
             ctx,
             config: loaded.values,
             passwordSourceLabel: loaded.resolved.POSTGRES_PASSWORD.source?.label,
-            onProgress: (t) => {
-              out.status(`verify-db: ${t}…`);
-              out.debug(t);
+            events: (e) => {
+              out.status(`verify-db: ${e.text}…`);
+              out.debug(e.text);
             },
           },
           {
