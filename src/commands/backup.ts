@@ -15,15 +15,6 @@ interface BackupOpts {
   gzipWith?: 'zlib' | 'gzip';
 }
 
-/** Subcommand help lists mcpctl's global options, not `backup`'s own (they do not apply). */
-const ROOT_GLOBALS_ONLY = {
-  showGlobalOptions: true,
-  visibleGlobalOptions(cmd: Command) {
-    let root = cmd;
-    while (root.parent) root = root.parent;
-    return root.options.filter((o) => !o.hidden);
-  },
-};
 
 interface RestoreOpts {
   db?: string;
@@ -94,7 +85,6 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
 
   backup
     .command('list')
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .description('the backups in the folder: database, time, size, and whether each checksum matches')
     .option('--dir <dir>', 'backup folder, relative to the project', 'backups')
     .action(
@@ -122,7 +112,6 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
 
   backup
     .command('restore <file>')
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .description('restore a backup in one transaction (checksum checked first)')
     .option('--db <name>', 'target database (default: the one in the file name, else POSTGRES_DB)')
     .option('--confirm <name>', 'the target database\'s name: confirms replacing a database that holds tables')
