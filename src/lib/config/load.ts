@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -83,10 +83,20 @@ async function readLayer(
 ): Promise<FileLayer> {
   let bytes: Buffer;
   try {
+    // python-dotenv reads only regular files (os.path.isfile, after symlinks): a FIFO, device
+    // or folder is skipped, never opened (opening a FIFO would block).
+    const st = await stat(file);
+    if (!st.isFile()) {
+      warnings.push({ source: rel, message: 'is not a regular file (a FIFO, device or folder): python-dotenv ignores it, and so does mcpctl' });
+      return { path: file, exists: false, values: new Map() };
+    }
     bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') issues.push({ source: rel, message: `cannot be read (${code ?? (e as Error).message})` });
+    else if (await lstat(file).then((l) => l.isSymbolicLink(), () => false)) {
+      warnings.push({ source: rel, message: 'is a symbolic link to a file that does not exist: python-dotenv ignores it, and so does mcpctl' });
+    }
     return { path: file, exists: false, values: new Map() };
   }
   const text = decodeDotenv(bytes);
