@@ -12,7 +12,7 @@ import { UserError } from '../lib/errors.js';
 import { resolveWriteTarget, writeIfChanged } from '../lib/atomic-write.js';
 import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
 import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../lib/gitignore.js';
-import { mergePgpass, pgpassPath } from '../lib/pgpass.js';
+import { mergePgpassChecked, pgpassPath } from '../lib/pgpass.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {
@@ -26,6 +26,8 @@ export interface FilePlan {
   detail: string;
   /** Set by `writeFiles`. */
   written?: boolean;
+  /** What the user should know about this file (never a secret). */
+  warnings?: string[];
   /** Bytes for the password file (libpq reads bytes; other lines are kept byte for byte). */
   content: string | Buffer;
 }
@@ -130,11 +132,11 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
   const pgCurrent = await readOr(pgpass);
   const entries = [cfg.POSTGRES_DB, cfg.POSTGRES_TEST_DB].map((database) => ({ host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, database, user: cfg.POSTGRES_USER, password }));
   const pgBytes = pgCurrent.exists ? await fs.readFile(pgpass) : Buffer.alloc(0);
-  const pgNext = mergePgpass(pgBytes, entries);
+  const { data: pgNext, warnings: pgWarnings } = mergePgpassChecked(pgBytes, entries);
   const pgPlan = plan('password-file', pgpass, pgCurrent, '', 0o600, `entries for ${cfg.POSTGRES_USER} on ${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB}`);
   if (pgCurrent.exists && pgBytes.equals(pgNext) && pgCurrent.mode === 0o600) pgPlan.action = 'unchanged';
   else if (pgCurrent.exists) pgPlan.action = 'update';
-  plans.push({ ...pgPlan, content: pgNext });
+  plans.push({ ...pgPlan, content: pgNext, ...(pgWarnings.length ? { warnings: pgWarnings } : {}) });
 
   const envCurrent = await readOr(envLocal);
   const has = parseDotenv(envCurrent.text).entries.find((e) => e.key === 'POSTGRES_PASSWORD');

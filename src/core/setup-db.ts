@@ -236,7 +236,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
 
     // Files are planned (and refused) now, before the first change on the server.
     const files = await planFiles(cfg, ctx, password, await gitFacts);
-    warnings.push(...((await gitFacts).warnings ?? []));
+    warnings.push(...((await gitFacts).warnings ?? []), ...files.flatMap((f) => f.warnings ?? []));
 
     let roleState: SetupDbResult['role']['state'] = 'in-place';
     if (!state.role) {

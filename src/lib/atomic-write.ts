@@ -29,7 +29,9 @@ export async function resolveWriteTarget(file: string): Promise<string> {
   try {
     lst = await fs.lstat(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return file;
+    // Absent (or a path through a non-folder): nothing to refuse here; the write reports it.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return file;
     throw e;
   }
   let target = file;

@@ -116,23 +116,31 @@ export function concreteEntries(e: PgpassEntry, defaultSocketDir?: string): Pgpa
 }
 
 /**
- * Refuses (exit 2) a value that cannot be written so that libpq and asyncpg read it alike:
- * asyncpg never de-escapes `\:` or `\\`, strips surrounding whitespace, and splits on CR.
+ * Refuses (exit 2) a value no password-file line can hold for libpq (a line break, NUL or other
+ * control character; an empty or `*` key field). Returns a warning for values libpq reads
+ * exactly but asyncpg cannot: asyncpg never de-escapes `\\:` or `\\\\` (so an IPv6 host or a
+ * password with `:` or `\\`) and strips surrounding whitespace.
  */
-function checkWritable(e: PgpassEntry): void {
+function checkWritable(e: PgpassEntry): string | undefined {
   const fields: [string, string][] = [['host', e.host], ['database', e.database], ['user', e.user], ['password', e.password]];
+  const asyncpgDiffers: string[] = [];
   for (const [name, v] of fields) {
     let why: string | undefined;
-    if (/[:\\]/.test(v)) why = 'contains ":" or "\\", which libpq needs escaped and asyncpg (the servers\' driver) reads with the escape';
-    else if (/[\x00-\x1f\x7f]/.test(v)) why = 'contains a control character (NUL, CR, LF, tab …)';
-    else if (v !== v.trim()) why = 'starts or ends with whitespace, which asyncpg strips';
-    else if (v === '*' || v === '') why = v === '' ? 'is empty' : 'is "*", which both readers take as a wildcard';
+    if (/[\x00-\x1f\x7f]/.test(v)) why = 'contains a control character (a line break, NUL, tab …), which ends or breaks the line for libpq';
+    else if (v === '') why = 'is empty';
+    else if (name !== 'password' && v === '*') why = 'is "*", which libpq takes as a wildcard';
     if (why) {
       throw new UsageError(`cannot write the password file entry: the ${name} ${why}; nothing was changed`, {
         hint: name === 'password' ? 'choose another POSTGRES_PASSWORD, or let `mcpctl setup-db --rotate-password` generate one' : `choose another ${name}`,
       });
     }
+    if (/[:\\]/.test(v) || v !== v.trim()) asyncpgDiffers.push(name);
   }
+  if (!asyncpgDiffers.length) return undefined;
+  return (
+    `the password file entry for ${e.user}@${e.host}:${e.port}/${e.database} is written for libpq (psql, pg_dump), but asyncpg reads its ${asyncpgDiffers.join(' and ')} differently ` +
+    '(it does not de-escape ":" and "\\", and strips surrounding spaces): a server that takes its password from the password file, not from .env.local, would fail to log in'
+  );
 }
 
 /** The same key as libpq matches it: the line's four fields, de-escaped, equal the entry's. */
@@ -156,7 +164,7 @@ export interface MergeResult<T> {
  */
 export function mergePgpassChecked<T extends string | Uint8Array>(data: T, entries: readonly PgpassEntry[], opts: { defaultSocketDir?: string } = {}): MergeResult<T> {
   const all = entries.flatMap((e) => concreteEntries(e, opts.defaultSocketDir));
-  for (const e of all) checkWritable(e);
+  const cautions = [...new Set(entries.map(checkWritable).filter((w): w is string => w !== undefined))];
   const bytes = asBytes(data);
   const lines: Buffer[] = [];
   for (let s = 0; s < bytes.length; ) {
@@ -168,7 +176,7 @@ export function mergePgpassChecked<T extends string | Uint8Array>(data: T, entri
   const at = Math.min(firstUse(kept, entries, all, opts.defaultSocketDir), kept.length);
   const out = [...kept.slice(0, at), ...all.map((e) => Buffer.from(formatEntry(e))), ...kept.slice(at)];
   const result = out.length ? Buffer.concat(out.flatMap((l) => [l, Buffer.from('\n')])) : Buffer.alloc(0);
-  const warnings = verify(result, entries, opts.defaultSocketDir);
+  const warnings = [...cautions, ...verify(result, entries, opts.defaultSocketDir)];
   return { data: (typeof data === 'string' ? result.toString('utf8') : result) as T, warnings };
 }
 
@@ -207,6 +215,7 @@ function verify(result: Buffer, entries: readonly PgpassEntry[], defaultSocketDi
   if (!rows) warnings.push('the password file holds bytes that are not UTF-8: asyncpg (the servers\' driver) cannot read it at all; fix or remove those lines');
   for (const e of entries) {
     if (lookupPgpass(result, e, { defaultSocketDir }) !== e.password) throw new Error(`internal: libpq would not read the new entry for ${e.user}@${e.host}`);
+    if (checkWritable(e)) continue; // asyncpg cannot read this one the same: already warned
     const hit = rows && asyncpgLookup(rows, { ...e, port: String(e.port) });
     if (rows && (hit === undefined || hit === 'crash' || hit.password !== e.password)) throw new Error(`internal: asyncpg would not read the new entry for ${e.user}@${e.host}`);
   }

@@ -155,7 +155,7 @@ describe.skipIf(missing && !process.env.CI)(`password files: libpq and asyncpg a
     for (let i = 0; i < 200; i++) {
       const user = `${prefix}w${i}`;
       const key: PgpassKeyCase = { host: r.pick([h.socketDir, h.socketDir, '127.0.0.1', 'localhost']), port: h.port, database: r.pick(['db', 'app_db', 'é', 'x y']), user };
-      const password = r.chance(60) ? generatePassword() : r.pick(['pw with space', 'é😀#*', 'a:b', 'back\\slash', ' lead', 'p$${x}"\'']) + r.int(1000);
+      const password = r.chance(60) ? generatePassword() : r.pick(['pw with space', 'é😀#*', 'a:b', 'back\\slash', ' lead', 'p$${x}"\'', 'new\nline', 'tab\there']) + r.int(1000);
       const base = bases[i % bases.length]!;
       // The base's own lines aim at another key with the same user: they must not win.
       const baseBytes = Buffer.from(base.bytes.toString('latin1').split(base.key.user).join(user), 'latin1');

@@ -112,8 +112,8 @@ describe('mergePgpass', () => {
     expect(r.warnings[0]).toMatch(/not UTF-8: asyncpg/);
   });
 
-  it('refuses (exit 2) values libpq and asyncpg would read differently, naming the field, never the value', () => {
-    for (const [field, v] of [['password', 'a:b'], ['password', 'a\\b'], ['password', 'trail '], ['database', '*'], ['user', 'x\ny']] as const) {
+  it('refuses (exit 2) what no line can hold, naming the field, never the value', () => {
+    for (const [field, v] of [['password', 'new\nline'], ['password', ''], ['database', '*'], ['user', 'x\ry']] as const) {
       let err: unknown;
       try {
         mergePgpass('', [{ ...key, password: 'ok', [field]: v }]);
@@ -123,6 +123,14 @@ describe('mergePgpass', () => {
       expect(err).toBeInstanceOf(UsageError);
       expect((err as Error).message).toContain(`the ${field}`);
       if (v.length > 1) expect((err as Error).message).not.toContain(v);
+    }
+  });
+
+  it('writes what libpq reads exactly but asyncpg cannot (":" "\\", surrounding spaces, IPv6) with a warning', () => {
+    for (const e of [{ ...key, password: 'a:b\\c' }, { ...key, password: ' lead' }, { ...key, host: '::1', password: 'p' }]) {
+      const r = mergePgpassChecked('', [e]);
+      expect(lookupPgpass(r.data, e)).toBe(e.password);
+      expect(r.warnings.join()).toMatch(/asyncpg reads its/);
     }
     expect(escapeField('a:b\\')).toBe('a\\:b\\\\');
   });
