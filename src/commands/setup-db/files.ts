@@ -142,7 +142,8 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
   const envCurrent = await readOr(envLocal);
   const has = parseDotenv(envCurrent.text).entries.find((e) => e.key === 'POSTGRES_PASSWORD');
   // An equal value stays as written (quoting included): only a real change rewrites the line.
-  const envText = has?.value === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
+  // Unchanged only when the server reads exactly this password (no ${VAR} expansion in between).
+  const envText = has?.value === password && has.raw === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
   plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, 'POSTGRES_PASSWORD'));
 
   if (git.root) {
