@@ -7,25 +7,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDotenv } from '../../src/lib/config/dotenv.js';
 import { lookupPgpass } from '../../src/lib/pgpass.js';
-import { adminQuery, dropAll } from '../helpers/pg.js';
+import { adminQuery } from '../helpers/pg.js';
 import { runMain } from '../helpers/project.js';
-import { gitIn, mode, setupProject, type SetupProject } from '../helpers/setup-db.js';
+import { gitIn, mode, setupProjectsPerTest, type SetupProject } from '../helpers/setup-db.js';
 
-const created: SetupProject[] = [];
-async function project(): Promise<SetupProject> {
-  const p = await setupProject();
-  created.push(p);
-  return p;
-}
-afterEach(async () => {
-  for (const p of created.splice(0)) {
-    await dropAll({ databases: [p.db, p.testDb], roles: [p.user] });
-    await p.cleanup();
-  }
-});
+const project = setupProjectsPerTest();
 const setupDb = (p: SetupProject, args: string[] = [], env: Record<string, string> = {}) => runMain(['setup-db', ...args], { cwd: p.dir, env: { ...p.env, ...env } });
 const roleExists = async (role: string) => (await adminQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).length === 1;
 
