@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { checkChecksum, parseBackupName, type ChecksumState, type Compression } from '../lib/backup-files.js';
 import type { Context } from '../lib/context.js';
-import { sniffBackup, type ArchiveFormat } from '../lib/pg-load.js';
+import { sniffBackup, sniffCompression, type ArchiveFormat } from '../lib/pg-load.js';
 
 export interface ListedBackup {
   /** The database an mcpctl backup holds; undefined for a foreign file (its name does not prove it). */
@@ -49,9 +49,9 @@ export async function runBackupList(deps: { ctx: Pick<Context, 'cwd' | 'env'> },
     const file = path.join(dir, name);
     const st = await fs.stat(file).catch(() => undefined);
     if (!st?.isFile()) continue;
-    const kind = await sniffBackup(tools, file).catch(() => undefined);
-    if (!kind) continue;
     const parsed = parseBackupName(name);
+    // A damaged file is still listed (its checksum says so): its name, else its outer compression, tells the rest.
+    const kind = await sniffBackup(tools, file).catch(async () => ({ format: (parsed?.format ?? 'sql') as ArchiveFormat, compression: await sniffCompression(file).catch(() => 'none' as const) }));
     const { state } = await checkChecksum(file);
     if (!parsed && !DUMPISH.test(name) && kind.format === 'sql' && kind.compression === 'none') continue;
     const mcpctl = parsed !== undefined && state !== 'missing';
