@@ -20,7 +20,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 }
 
 async function runCli(): Promise<void> {
-  const [{ ExitCode }, { main }, { createSignalRouter }] = await Promise.all([
+  const [{ signalExitCode }, { main }, { createSignalRouter }] = await Promise.all([
     import('./lib/errors.js'),
     import('./main.js'),
     import('./lib/signal-forwarding.js'),
@@ -33,11 +33,11 @@ async function runCli(): Promise<void> {
     if (signals.takenOver) return;
     interrupts++;
     // A second Ctrl-C means "out now": cleanup already had its chance.
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    if (interrupts > 1) process.exit(signalExitCode(sig));
     controller.abort(new Error(sig));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP too (a closed terminal or ssh session): the same clean-up, exit 129.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const code = await main({
     argv,
     cwd: process.cwd(),
@@ -49,7 +49,6 @@ async function runCli(): Promise<void> {
     signal: controller.signal,
     signals,
   });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
   process.exitCode = code;
 }

@@ -24,7 +24,7 @@ export async function passwordFromFile(
   key: PgpassKey,
 ): Promise<{ password: string | undefined; path: string; ignored?: string }> {
   const file = await readPgpass(ctx.env, ctx.home);
-  const password = file.text === undefined ? undefined : lookupPgpass(file.text, key);
+  const password = file.bytes === undefined ? undefined : lookupPgpass(file.bytes, key);
   ctx.secrets.add(password);
   return { password, path: file.path, ignored: file.ignored };
 }
