@@ -21,9 +21,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 
 async function runCli(): Promise<void> {
   const [{ signalExitCode }, { main }, { createSignalRouter }] = await Promise.all([
-    import('./lib/errors.js'),
+    import('./lib/cli/errors.js'),
     import('./main.js'),
-    import('./lib/signal-forwarding.js'),
+    import('./lib/process/signal-forwarding.js'),
   ]);
   const controller = new AbortController();
   const signals = createSignalRouter();

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { formatHelp, rewriteHelpRequest, TOP_LEVEL_EXAMPLES } from './commands/help.js';
 import { registerCommands } from './commands/index.js';
 import type { CommandEnv } from './commands/shared.js';
-import { isCi, type Context, type GlobalOptions } from './lib/context.js';
-import { ExitCode, ExitError, UsageError, UserError, signalExitCode } from './lib/errors.js';
-import type { Stream } from './lib/output.js';
-import { SecretRegistry } from './lib/redact.js';
-import { createSignalRouter, type SignalRouter } from './lib/signal-forwarding.js';
+import { isCi, type Context, type GlobalOptions } from './lib/cli/context.js';
+import { ExitCode, ExitError, UsageError, UserError, signalExitCode } from './lib/cli/errors.js';
+import type { Stream } from './lib/cli/output.js';
+import { SecretRegistry } from './lib/cli/redact.js';
+import { createSignalRouter, type SignalRouter } from './lib/process/signal-forwarding.js';
 import { packageVersion } from './lib/version.js';
 
 
@@ -69,7 +69,7 @@ export async function main(io: CliIO): Promise<number> {
       throw new UsageError(`project directory ${cwd} does not exist`, { hint: 'check the -C/--cwd value' });
     }
     if (!st.isDirectory()) throw new UsageError(`${cwd} is not a directory`, { hint: 'check the -C/--cwd value' });
-    const { createOutput } = await import('./lib/output.js');
+    const { createOutput } = await import('./lib/cli/output.js');
     const ctx: Context = {
       cwd,
       env: io.env,

@@ -10,7 +10,7 @@ export const name = 'verify-db';
 
 export async function run() {
   const pg = (await import('pg')).default;
-  const { applyMigrations, loadMigrations } = await import(path.join(ROOT, 'dist/lib/migrations.js'));
+  const { applyMigrations, loadMigrations } = await import(path.join(ROOT, 'dist/lib/pg/migrations.js'));
   return withCluster(async (info) => {
     const project = mkdtempSync(path.join(os.tmpdir(), 'mcpctl-bench-vdb-'));
     try {

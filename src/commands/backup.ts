@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { ExitCode, ExitError, UsageError } from '../lib/errors.js';
+import { ExitCode, ExitError, UsageError } from '../lib/cli/errors.js';
 import { action, collect, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
@@ -45,7 +45,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
         const { ctx, out } = env;
         const loaded = await loadCommandConfig(env);
         const { runBackup } = await import('../core/backup.js');
-        const { formatBytes, formatMs } = await import('../lib/output.js');
+        const { formatBytes, formatMs } = await import('../lib/cli/output.js');
         const lines = new Map<string, string>();
         const result = await runBackup(
           {
@@ -90,7 +90,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
     .action(
       action<{ dir: string }>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
         const { runBackupList } = await import('../core/backup-list.js');
-        const { formatBytes } = await import('../lib/output.js');
+        const { formatBytes } = await import('../lib/cli/output.js');
         const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') ?? opts.dir });
         if (out.json) out.result(result);
         else if (result.backups.length === 0) out.info(`no backups in ${result.dir}`);
@@ -132,7 +132,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
         const database = dbs?.[0] ?? opts.db;
         const loaded = await loadCommandConfig(env);
         const { runRestore } = await import('../core/backup-restore.js');
-        const { formatMs } = await import('../lib/output.js');
+        const { formatMs } = await import('../lib/cli/output.js');
         const result = await runRestore(
           {
             ctx,

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { ExitCode, ExitError } from '../lib/errors.js';
-import { plural, type Output } from '../lib/output.js';
+import { ExitCode, ExitError } from '../lib/cli/errors.js';
+import { plural, type Output } from '../lib/cli/output.js';
 import { action, collect, intOption, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 

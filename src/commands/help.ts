@@ -3,8 +3,8 @@
  * `--help` all show the same page; an unknown name is a usage error with a suggestion.
  */
 import { Help, type Command } from 'commander';
-import { UsageError } from '../lib/errors.js';
-import { closest } from '../lib/suggest.js';
+import { UsageError } from '../lib/cli/errors.js';
+import { closest } from '../lib/cli/suggest.js';
 import { VALUE_OPTIONS } from './catalog.js';
 
 /** The positional words of `argv` (before `--`) with their indexes. */

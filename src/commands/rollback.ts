@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { UsageError } from '../lib/errors.js';
-import type { Output } from '../lib/output.js';
+import { UsageError } from '../lib/cli/errors.js';
+import type { Output } from '../lib/cli/output.js';
 import type { RollbackPlan, RollbackResult } from '../core/rollback.js';
 import type { PrepareResult } from '../core/rollback-prepare.js';
 import { action, type EnvFactory } from './shared.js';

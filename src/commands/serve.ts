@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ExitError, UsageError } from '../lib/errors.js';
+import { ExitError, UsageError } from '../lib/cli/errors.js';
 import { action, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
@@ -61,8 +61,8 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
         }
         // Loading the core alongside the configuration saves a little of the start-up.
         const [loaded, { runServe, FORWARDED_SIGNALS }] = await Promise.all([loadCommandConfig(env), import('../core/serve.js')]);
-        const { describeExit } = await import('../lib/supervisor.js');
-        const restartPolicy = opts.restartDelayMs === undefined ? undefined : (await import('../lib/restart-policy.js')).scaledPolicy(opts.restartDelayMs);
+        const { describeExit } = await import('../lib/process/supervisor.js');
+        const restartPolicy = opts.restartDelayMs === undefined ? undefined : (await import('../lib/process/restart-policy.js')).scaledPolicy(opts.restartDelayMs);
         const say = (text: string) => out.note(`${out.paint('muted', 'mcpctl:')} ${text}`);
         let lastWaitMessage: string | undefined;
 

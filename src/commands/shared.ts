@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Context, GlobalOptions } from '../lib/context.js';
-import type { Output } from '../lib/output.js';
+import type { Context, GlobalOptions } from '../lib/cli/context.js';
+import type { Output } from '../lib/cli/output.js';
 
 /** What every command adapter receives from the CLI layer. */
 export interface CommandEnv {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, ExitError } from '../lib/errors.js';
+import { ExitCode, ExitError } from '../lib/cli/errors.js';
 import { action, collect, intOption, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
@@ -22,7 +22,7 @@ export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
     .action(
       action<Opts>(makeEnv, async ({ ctx, out }, opts) => {
         const { runVerifyEnv } = await import('../core/verify-env.js');
-        const { renderReport } = await import('../lib/output.js');
+        const { renderReport } = await import('../lib/cli/output.js');
         const result = await runVerifyEnv(
           { ctx, log: out.debug },
           { strict: opts.strict, explain: opts.explain, pythonPackages: opts.pythonPackage, timeoutMs: opts.timeout },

@@ -5,10 +5,10 @@
 import type { Client } from 'pg';
 import type { Config } from '../lib/config/keys.js';
 import type { LoadedConfig } from '../lib/config/load.js';
-import type { Context } from '../lib/context.js';
-import { resolveAppPassword } from '../lib/credentials.js';
-import { UsageError } from '../lib/errors.js';
-import { appTarget, quoteIdent, withClient, type ConnTarget } from '../lib/pg.js';
+import type { Context } from '../lib/cli/context.js';
+import { resolveAppPassword } from '../lib/config/credentials.js';
+import { UsageError } from '../lib/cli/errors.js';
+import { appTarget, quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
 
 /**
  * Any name PostgreSQL accepts (1–63 bytes, no NUL): it reaches pg_dump and psql only

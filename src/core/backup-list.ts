@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { checkChecksum, parseBackupName, type ChecksumState, type Compression } from '../lib/backup-files.js';
-import type { Context } from '../lib/context.js';
+import type { Context } from '../lib/cli/context.js';
 import { sniffBackup, sniffCompression, type ArchiveFormat } from '../lib/pg-load.js';
 
 export interface ListedBackup {

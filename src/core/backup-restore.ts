@@ -9,13 +9,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { checkChecksum, parseBackupName, type ChecksumState, type Compression, } from '../lib/backup-files.js';
 import type { LoadedConfig } from '../lib/config/load.js';
-import type { Context } from '../lib/context.js';
-import { UsageError, UserError } from '../lib/errors.js';
-import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../lib/pg.js';
+import type { Context } from '../lib/cli/context.js';
+import { UsageError, UserError } from '../lib/cli/errors.js';
+import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
 import type { Client } from 'pg';
 import { libpqEnv, pgToolVersion } from '../lib/pg-dump.js';
 import { loadBackup, sniffBackup, type ArchiveFormat } from '../lib/pg-load.js';
-import { confirmTyped, type PromptDeps } from '../lib/prompts.js';
+import { confirmTyped, type PromptDeps } from '../lib/cli/prompts.js';
 import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './backup-db.js';
 import { holdScratch, scratchName, sweepScratch } from './backup-sweep.js';
 

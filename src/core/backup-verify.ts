@@ -6,9 +6,9 @@
 import type { Client } from 'pg';
 import type { Compression, DumpFormat } from '../lib/backup-files.js';
 import type { LoadedConfig } from '../lib/config/load.js';
-import type { Context } from '../lib/context.js';
-import { UserError } from '../lib/errors.js';
-import { quoteIdent, withClient, type ConnTarget } from '../lib/pg.js';
+import type { Context } from '../lib/cli/context.js';
+import { UserError } from '../lib/cli/errors.js';
+import { quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
 import { libpqEnv } from '../lib/pg-dump.js';
 import { loadBackup } from '../lib/pg-load.js';
 import { createDatabase, dropDatabase, maintenanceTarget, tableCounts, type TableCount } from './backup-db.js';

@@ -9,17 +9,17 @@ import path from 'node:path';
 import type { Client } from 'pg';
 import { backupFileName, backupsToPrune, checksumPath, listBackupFiles, type Compression, type DumpFormat } from '../lib/backup-files.js';
 import type { LoadedConfig } from '../lib/config/load.js';
-import type { Context } from '../lib/context.js';
-import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
-import { redact } from '../lib/redact.js';
-import { connect, serverVersion, withClient, type ConnTarget } from '../lib/pg.js';
+import type { Context } from '../lib/cli/context.js';
+import { InterruptedError, UsageError, UserError } from '../lib/cli/errors.js';
+import { redact } from '../lib/cli/redact.js';
+import { connect, serverVersion, withClient, type ConnTarget } from '../lib/pg/client.js';
 import { dumpToFile, hasProgram, libpqEnv, pgToolVersion, requireDumpNotOlder } from '../lib/pg-dump.js';
-import type { Version } from '../lib/versions.js';
+import type { Version } from '../lib/pg/versions.js';
 import { appTargetFor, mapLimit, requireDbName } from './backup-db.js';
 import { publish, sweepTempFiles, tempPath } from './backup-publish.js';
 import { sweepScratch } from './backup-sweep.js';
 import { verifyBackup, type VerifyOutcome } from './backup-verify.js';
-import { ignoredAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
+import { ignoredAmong, workTreeRoot, type GitDeps } from '../lib/git/porcelain.js';
 
 /** gzip level used by default: level 1 measured fastest at a ratio close to level 6 (docs/backup.md). */
 export const DEFAULT_GZIP_LEVEL = 1;

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { writeFileAtomic } from '../lib/atomic-write.js';
+import { writeFileAtomic } from '../lib/files/atomic-write.js';
 import { asBaselineFile, readJsonFile, type BaselineEntry, type BaselineFile, type MachineInfo } from '../lib/benchmark-formats.js';
-import type { Context } from '../lib/context.js';
-import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
-import { displayArg, run } from '../lib/exec.js';
-import { git } from '../lib/git.js';
+import type { Context } from '../lib/cli/context.js';
+import { InterruptedError, UsageError, UserError } from '../lib/cli/errors.js';
+import { displayArg, run } from '../lib/process/exec.js';
+import { git } from '../lib/git/porcelain.js';
 import { summarize } from '../lib/stats.js';
 
 export const DEFAULT_OUT = 'baseline-results.json';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { METRICS, readBenchFile, type BenchFormat, type Metric } from '../lib/benchmark-formats.js';
-import type { Context } from '../lib/context.js';
-import { UsageError } from '../lib/errors.js';
+import type { Context } from '../lib/cli/context.js';
+import { UsageError } from '../lib/cli/errors.js';
 import { mannWhitneyU } from '../lib/stats.js';
 import { MATCH_RULES, keyBenchmarks, pairsUnder, parseMap, type Keyed, type MatchRule } from './baseline-match.js';
 

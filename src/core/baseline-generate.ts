@@ -1,8 +1,8 @@
 import { writeFile, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../lib/atomic-write.js';
-import type { Context } from '../lib/context.js';
-import { InterruptedError, UsageError } from '../lib/errors.js';
+import { writeFileAtomic } from '../lib/files/atomic-write.js';
+import type { Context } from '../lib/cli/context.js';
+import { InterruptedError, UsageError } from '../lib/cli/errors.js';
 import { GENERATOR_VERSION, planRepo, renderFile } from '../lib/pyrepo.js';
 import { comparePaths, TreeHasher, treeDigest } from '../lib/tree-digest.js';
 

@@ -4,7 +4,7 @@
  * latency summary by the bare test name (`test_search`), the old flat file by `search`.
  */
 import type { Benchmark } from '../lib/benchmark-formats.js';
-import { UsageError } from '../lib/errors.js';
+import { UsageError } from '../lib/cli/errors.js';
 
 /** `exact`: names as written; `last`: a pytest node id's last `::` component (parameters kept). */
 export type MatchRule = 'exact' | 'last';

@@ -1,6 +1,6 @@
-import type { Context } from '../lib/context.js';
-import { UsageError, UserError } from '../lib/errors.js';
-import { git, type GitDeps } from '../lib/git.js';
+import type { Context } from '../lib/cli/context.js';
+import { UsageError, UserError } from '../lib/cli/errors.js';
+import { git, type GitDeps } from '../lib/git/porcelain.js';
 import { abortCommand, commitLine, inspectRepo, listRefs, resolveTag, workingChanges, type CommitLine } from '../lib/git-state.js';
 import { ROLLBACK_DEFAULTS } from './rollback.js';
 

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../lib/context.js';
-import { InterruptedError, RefusedError, UsageError, UserError } from '../lib/errors.js';
-import { displayArg } from '../lib/exec.js';
-import { git, type GitDeps } from '../lib/git.js';
+import type { Context } from '../lib/cli/context.js';
+import { InterruptedError, RefusedError, UsageError, UserError } from '../lib/cli/errors.js';
+import { displayArg } from '../lib/process/exec.js';
+import { git, type GitDeps } from '../lib/git/porcelain.js';
 import {
   abortCommand,
   branchUsers,
@@ -21,7 +21,7 @@ import {
   type CommitLine,
   type StatusEntry,
 } from '../lib/git-state.js';
-import { confirmTyped, confirmYesNo, type PromptDeps } from '../lib/prompts.js';
+import { confirmTyped, confirmYesNo, type PromptDeps } from '../lib/cli/prompts.js';
 
 /** Options of `mcpctl rollback`. */
 export interface RollbackOptions {

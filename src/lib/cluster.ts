@@ -8,7 +8,7 @@ import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { run, type RunOptions } from './exec.js';
+import { run, type RunOptions } from './process/exec.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, UsageError, UserError } from './errors.js';
-import { run, start } from './exec.js';
-import type { ConnTarget } from './pg.js';
-import { redact } from './redact.js';
-import { parseVersion, type Version } from './versions.js';
+import { InterruptedError, UsageError, UserError } from './cli/errors.js';
+import { run, start } from './process/exec.js';
+import type { ConnTarget } from './pg/client.js';
+import { redact } from './cli/redact.js';
+import { parseVersion, type Version } from './pg/versions.js';
 import type { Compression } from './backup-files.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -13,7 +13,7 @@
  * pg_dump's one-line `COPY … FROM stdin;`, NUL bytes, and a file that ends inside
  * a statement, string or COPY block. A line is passed on only after it was checked.
  */
-import { UserError } from './errors.js';
+import { UserError } from './cli/errors.js';
 
 /** A refused backup: the line (1-based) and why. Nothing from that line on reached psql. */
 export class UnsafeScriptError extends UserError {

@@ -3,9 +3,9 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Context } from '../../src/lib/context.js';
-import { SecretRegistry } from '../../src/lib/redact.js';
-import { createSignalRouter } from '../../src/lib/signal-forwarding.js';
+import type { Context } from '../../src/lib/cli/context.js';
+import { SecretRegistry } from '../../src/lib/cli/redact.js';
+import { createSignalRouter } from '../../src/lib/process/signal-forwarding.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO_ROOT, 'bin', 'mcpctl.js');

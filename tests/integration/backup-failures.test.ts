@@ -3,7 +3,7 @@ import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../src/core/backup.js';
-import { InterruptedError } from '../../src/lib/errors.js';
+import { InterruptedError } from '../../src/lib/cli/errors.js';
 import { adminQuery } from '../helpers/pg.js';
 import { runCli, runMain } from '../helpers/project.js';
 import { filesIn, makeApp, pgDumpWrapper, type App } from './backup-fixtures.js';

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runClientAdd, runClientList, runClientRemove, type ClientDeps } from '../../src/commands/client/run.js';
-import { CLIENTS, CLIENT_IDS, type ClientId } from '../../src/lib/mcp-clients.js';
+import { CLIENTS, CLIENT_IDS, type ClientId } from '../../src/lib/files/mcp-clients.js';
 import { BIN, runMain, tempProject, type TempProject } from '../helpers/project.js';
 
 const NODE = process.execPath;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeDotenv, parseDotenv, setDotenvKey } from '../../src/lib/config/dotenv.js';
-import { UsageError } from '../../src/lib/errors.js';
+import { UsageError } from '../../src/lib/cli/errors.js';
 import { generateEnvFiles, generateValues } from '../helpers/gen-dotenv.js';
 import { judge, judgesAvailable, type DotenvVerdict } from '../helpers/judges.js';
 

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerifyEnv } from '../../src/core/verify-env.js';
-import { findVenv, pythonModule, resolveCommandInterpreter } from '../../src/lib/python.js';
+import { findVenv, pythonModule, resolveCommandInterpreter } from '../../src/lib/process/python.js';
 import { runCli, runMain, tempProject, type TempProject } from '../helpers/project.js';
 import { appRole, NODE } from './serve-helpers.js';
 

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSetupDb } from '../../src/commands/setup-db/run.js';
 import type { Cluster } from '../../src/lib/cluster.js';
-import { InterruptedError } from '../../src/lib/errors.js';
+import { InterruptedError } from '../../src/lib/cli/errors.js';
 import { harness, privateCluster } from '../helpers/pg.js';
 import { BIN, runCli } from '../helpers/project.js';
 import { envLocalPassword, gitIn, psqlWithPgpass, setupProject, snapshot, tryLogin, type SetupProject } from '../helpers/setup-db.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseDotenv } from '../../src/lib/config/dotenv.js';
-import { lookupPgpass } from '../../src/lib/pgpass.js';
+import { lookupPgpass } from '../../src/lib/config/pgpass.js';
 import { adminQuery } from '../helpers/pg.js';
 import { runMain } from '../helpers/project.js';
 import { gitIn, mode, setupProjectsPerTest, type SetupProject } from '../helpers/setup-db.js';

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/lib/cluster.js';
-import { escapeField } from '../../src/lib/pgpass.js';
+import { escapeField } from '../../src/lib/config/pgpass.js';
 import { adminQuery, dropAll, harness } from '../helpers/pg.js';
 import { runMain } from '../helpers/project.js';
 import { envLocalPassword, gitIn, mode, psqlWithPgpass, setupProject, snapshot, tryLogin, type SetupProject } from '../helpers/setup-db.js';

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/lib/cluster.js';
-import type { Check } from '../../src/lib/report.js';
+import type { Check } from '../../src/lib/cli/report.js';
 import { adminClient, harness, privateCluster, uniqueName } from '../helpers/pg.js';
 import { runMain } from '../helpers/project.js';
 import { appFixture, installStandInVector, privateInstall, scratchDatabases, type AppFixture } from './verify-db-fixture.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runVerifyDb } from '../../src/commands/verify-db/run.js';
 import { loadConfig } from '../../src/lib/config/load.js';
 import { freePort } from '../../src/lib/cluster.js';
-import type { Check } from '../../src/lib/report.js';
+import type { Check } from '../../src/lib/cli/report.js';
 import { adminQuery } from '../helpers/pg.js';
 import { BIN, runMain } from '../helpers/project.js';
 import { appFixture, scratchDatabases, type AppFixture } from './verify-db-fixture.js';

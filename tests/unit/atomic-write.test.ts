@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveWriteTarget, writeFileAtomic, writeIfChanged } from '../../src/lib/atomic-write.js';
-import { UserError } from '../../src/lib/errors.js';
+import { resolveWriteTarget, writeFileAtomic, writeIfChanged } from '../../src/lib/files/atomic-write.js';
+import { UserError } from '../../src/lib/cli/errors.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -8,7 +8,7 @@ import { mapLimit, requireDbName } from '../../src/core/backup-db.js';
 import { howEnded, libpqEnv, requireDumpNotOlder } from '../../src/lib/pg-dump.js';
 import { archiveFormat, sniffCompression } from '../../src/lib/pg-load.js';
 import { gzipSync } from 'node:zlib';
-import { UsageError } from '../../src/lib/errors.js';
+import { UsageError } from '../../src/lib/cli/errors.js';
 
 const t = new Date('2026-01-26T09:30:15Z');
 

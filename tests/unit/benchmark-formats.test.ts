@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { asBaselineFile, parseBenchFile } from '../../src/lib/benchmark-formats.js';
-import { UsageError } from '../../src/lib/errors.js';
+import { UsageError } from '../../src/lib/cli/errors.js';
 
 describe('parseBenchFile', () => {
   it('reads mcpctl baseline files', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDotenvValue, parseDotenv, setDotenvKey } from '../../src/lib/config/dotenv.js';
-import { UsageError } from '../../src/lib/errors.js';
+import { UsageError } from '../../src/lib/cli/errors.js';
 
 const values = (text: string, env: Record<string, string> = {}) => Object.fromEntries(parseDotenv(text, env).entries.map((e) => [e.key, e.value]));
 

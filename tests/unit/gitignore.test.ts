@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { advisoryKey } from '../../src/lib/advisory-lock.js';
-import { appendIgnoreLines } from '../../src/lib/gitignore.js';
+import { advisoryKey } from '../../src/lib/pg/advisory-lock.js';
+import { appendIgnoreLines } from '../../src/lib/git/gitignore.js';
 
 describe('appendIgnoreLines', () => {
   it('appends missing patterns under one header, keeping the text byte for byte', () => {

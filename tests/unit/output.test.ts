@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { colorEnabled, createOutput, formatBytes, formatMs, renderReport } from '../../src/lib/output.js';
-import { SecretRegistry } from '../../src/lib/redact.js';
-import { makeReport, runCheck, selectChecks, type Check } from '../../src/lib/report.js';
+import { colorEnabled, createOutput, formatBytes, formatMs, renderReport } from '../../src/lib/cli/output.js';
+import { SecretRegistry } from '../../src/lib/cli/redact.js';
+import { makeReport, runCheck, selectChecks, type Check } from '../../src/lib/cli/report.js';
 import { Collect } from '../helpers/project.js';
 
 const tty = { write: () => true, isTTY: true };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatDotenvValue, parseDotenv, setDotenvKey } from '../../src/lib/config/dotenv.js';
 import { isExamplePassword } from '../../src/lib/config/keys.js';
-import { generatePassword, PASSWORD_ALPHABET } from '../../src/lib/password.js';
-import { escapeField, lookupPgpass, mergePgpass } from '../../src/lib/pgpass.js';
+import { generatePassword, PASSWORD_ALPHABET } from '../../src/lib/config/password.js';
+import { escapeField, lookupPgpass, mergePgpass } from '../../src/lib/config/pgpass.js';
 
 describe('generatePassword', () => {
   it('is 40 characters from the URL-, .env- and .pgpass-safe alphabet, different each time', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/lib/errors.js';
-import { asyncpgLookup, asyncpgRows, libpqLines } from '../../src/lib/pgpass-libpq.js';
-import { concreteEntries, escapeField, lookupPgpass, mergePgpass, mergePgpassChecked, pgpassHost, pgpassPath } from '../../src/lib/pgpass.js';
+import { UsageError } from '../../src/lib/cli/errors.js';
+import { asyncpgLookup, asyncpgRows, libpqLines } from '../../src/lib/config/pgpass-libpq.js';
+import { concreteEntries, escapeField, lookupPgpass, mergePgpass, mergePgpassChecked, pgpassHost, pgpassPath } from '../../src/lib/config/pgpass.js';
 
 const key = { host: 'localhost', port: 5432, database: 'db', user: 'u' };
 const DEB = { defaultSocketDir: '/var/run/postgresql' };

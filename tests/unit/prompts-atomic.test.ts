@@ -2,9 +2,9 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic, writeIfChanged } from '../../src/lib/atomic-write.js';
-import { RefusedError } from '../../src/lib/errors.js';
-import { confirmTyped, confirmYesNo, promptSecret } from '../../src/lib/prompts.js';
+import { writeFileAtomic, writeIfChanged } from '../../src/lib/files/atomic-write.js';
+import { RefusedError } from '../../src/lib/cli/errors.js';
+import { confirmTyped, confirmYesNo, promptSecret } from '../../src/lib/cli/prompts.js';
 
 const nonInteractive = { ctx: { stdinIsTTY: false, ci: false }, yes: false };
 const ciTty = { ctx: { stdinIsTTY: true, ci: true }, yes: false };

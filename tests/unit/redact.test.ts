@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact, REDACTED, SecretRegistry } from '../../src/lib/redact.js';
+import { redact, REDACTED, SecretRegistry } from '../../src/lib/cli/redact.js';
 
 describe('redact', () => {
   it('replaces registered secrets everywhere', () => {

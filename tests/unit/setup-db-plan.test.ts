@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planSetup, type PlanOptions } from '../../src/commands/setup-db/plan.js';
 import type { DatabaseState, SetupState } from '../../src/commands/setup-db/types.js';
-import { builtinMigration, sha256, type Migration } from '../../src/lib/migrations.js';
+import { builtinMigration, sha256, type Migration } from '../../src/lib/pg/migrations.js';
 
 const cfg = { POSTGRES_USER: 'app_u', POSTGRES_DB: 'app_db', POSTGRES_TEST_DB: 'app_test' };
 const builtin = builtinMigration();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitCommand } from '../../src/lib/shell-words.js';
+import { splitCommand } from '../../src/lib/process/shell-words.js';
 
 describe('splitCommand', () => {
   it('splits like a POSIX shell without expanding anything', () => {

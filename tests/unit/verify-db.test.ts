@@ -3,8 +3,8 @@ import { selectVerifyDbChecks, VERIFY_DB_CHECKS } from '../../src/commands/verif
 import { percentile, poolLimitHint, poolOutcome, type PoolRun } from '../../src/commands/verify-db/checks/pool.js';
 import { schemaOutcome } from '../../src/commands/verify-db/checks/schema.js';
 import { evaluateVersion } from '../../src/commands/verify-db/checks/version.js';
-import { UsageError } from '../../src/lib/errors.js';
-import { isScratchName, SCRATCH_PREFIX, scratchName, scratchOwnerAppName } from '../../src/lib/scratch-db.js';
+import { UsageError } from '../../src/lib/cli/errors.js';
+import { isScratchName, SCRATCH_PREFIX, scratchName, scratchOwnerAppName } from '../../src/lib/pg/scratch-db.js';
 
 describe('verify-db check selection', () => {
   it('selects all, --only, and --skip', () => {

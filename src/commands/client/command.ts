@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ExitCode, ExitError } from '../../lib/errors.js';
-import { CLIENT_IDS, type ClientId, type Scope } from '../../lib/mcp-clients.js';
+import { ExitCode, ExitError } from '../../lib/cli/errors.js';
+import { CLIENT_IDS, type ClientId, type Scope } from '../../lib/files/mcp-clients.js';
 import { action, type CommandEnv, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 import type { ClientChange, ClientDeps } from './run.js';

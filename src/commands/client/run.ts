@@ -4,10 +4,10 @@
  * decides (pure), and writes only on change — atomically, leaving everything else as it was.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { editJson, readClientFile, writeClientFile, type ClientFile } from '../../lib/client-file.js';
-import type { Context } from '../../lib/context.js';
-import { RefusedError, UsageError, UserError } from '../../lib/errors.js';
-import { CLIENTS, defaultServerName, knownClientFiles, mcpctlProject, SERVER_NAME, serverEntry, type ClientDef, type ClientId, type ClientWorld, type Scope, type ServerEntry } from '../../lib/mcp-clients.js';
+import { editJson, readClientFile, writeClientFile, type ClientFile } from '../../lib/files/client-file.js';
+import type { Context } from '../../lib/cli/context.js';
+import { RefusedError, UsageError, UserError } from '../../lib/cli/errors.js';
+import { CLIENTS, defaultServerName, knownClientFiles, mcpctlProject, SERVER_NAME, serverEntry, type ClientDef, type ClientId, type ClientWorld, type Scope, type ServerEntry } from '../../lib/files/mcp-clients.js';
 
 export interface ClientDeps {
   ctx: Pick<Context, 'cwd' | 'env' | 'home'>;

@@ -5,11 +5,11 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../lib/atomic-write.js';
-import type { Context } from '../../lib/context.js';
-import { RefusedError, UserError } from '../../lib/errors.js';
-import { pathExists } from '../../lib/fs-exists.js';
-import { appendIgnoreLines, ENV_IGNORE_PATTERNS, gitignorePath } from '../../lib/gitignore.js';
+import { writeFileAtomic } from '../../lib/files/atomic-write.js';
+import type { Context } from '../../lib/cli/context.js';
+import { RefusedError, UserError } from '../../lib/cli/errors.js';
+import { pathExists } from '../../lib/files/fs-exists.js';
+import { appendIgnoreLines, ENV_IGNORE_PATTERNS, gitignorePath } from '../../lib/git/gitignore.js';
 import { packageRoot } from '../../lib/package-root.js';
 
 /** The `.gitignore` lines init guarantees: the env files setup-db guards, and backups. */

@@ -6,8 +6,8 @@
  * and the built-in migration is recorded as applied. Nothing is dropped. One transaction.
  */
 import type { Client } from 'pg';
-import { builtinMigration } from '../../lib/migrations.js';
-import { quoteIdent, withTransaction } from '../../lib/pg.js';
+import { builtinMigration } from '../../lib/pg/migrations.js';
+import { quoteIdent, withTransaction } from '../../lib/pg/client.js';
 
 const ALTER_BY_KIND: Record<string, string> = { r: 'TABLE', p: 'TABLE', v: 'VIEW', m: 'MATERIALIZED VIEW', f: 'FOREIGN TABLE', S: 'SEQUENCE' };
 

@@ -6,11 +6,11 @@
  */
 import type { Client } from 'pg';
 import type { Config } from '../../lib/config/keys.js';
-import type { Context } from '../../lib/context.js';
-import { clearPending, writePending } from '../../lib/credentials.js';
-import { InterruptedError, UserError } from '../../lib/errors.js';
-import { applyMigrations, migrationStatus, type Migration } from '../../lib/migrations.js';
-import { appTarget, connect, describePgError, quoteIdent, quoteLiteral, type ConnTarget } from '../../lib/pg.js';
+import type { Context } from '../../lib/cli/context.js';
+import { clearPending, writePending } from '../../lib/config/credentials.js';
+import { InterruptedError, UserError } from '../../lib/cli/errors.js';
+import { applyMigrations, migrationStatus, type Migration } from '../../lib/pg/migrations.js';
+import { appTarget, connect, describePgError, quoteIdent, quoteLiteral, type ConnTarget } from '../../lib/pg/client.js';
 import { adoptRegistry } from './adopt.js';
 import { stageFiles, sweepStaged, writeFiles, type FilePlan, type StagedFiles } from './files.js';
 import type { SetupPlan, Step } from './types.js';

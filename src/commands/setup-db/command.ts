@@ -51,11 +51,11 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
       action<Opts>(makeEnv, async (env, opts) => {
         const { ctx, out, globals } = env;
         if (opts.confirm !== undefined && !opts.reset) {
-          const { UsageError } = await import('../../lib/errors.js');
+          const { UsageError } = await import('../../lib/cli/errors.js');
           throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
         }
         const { runSetupDb } = await import('./run.js');
-        const { confirmTyped, promptSecret } = await import('../../lib/prompts.js');
+        const { confirmTyped, promptSecret } = await import('../../lib/cli/prompts.js');
         const pdeps = { ctx, yes: globals.yes };
         const result = await runSetupDb(
           {

@@ -7,13 +7,13 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../lib/config/keys.js';
 import { parseDotenv, setDotenvKey } from '../../lib/config/dotenv.js';
-import type { Context } from '../../lib/context.js';
-import { UserError } from '../../lib/errors.js';
-import { fsyncDir, resolveWriteTarget, writeIfChanged } from '../../lib/atomic-write.js';
+import type { Context } from '../../lib/cli/context.js';
+import { UserError } from '../../lib/cli/errors.js';
+import { fsyncDir, resolveWriteTarget, writeIfChanged } from '../../lib/files/atomic-write.js';
 import { randomBytes } from 'node:crypto';
-import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git.js';
-import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/gitignore.js';
-import { mergePgpassChecked, pgpassPath } from '../../lib/pgpass.js';
+import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git/porcelain.js';
+import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/git/gitignore.js';
+import { mergePgpassChecked, pgpassPath } from '../../lib/config/pgpass.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {

@@ -6,10 +6,10 @@
 import type { Client } from 'pg';
 import type { LoadedConfig } from '../../lib/config/load.js';
 import type { Config } from '../../lib/config/keys.js';
-import type { Context } from '../../lib/context.js';
-import { otherStoredPasswords, passwordFromFile, pendingPath, readPending } from '../../lib/credentials.js';
-import { migrationStatus, type Migration, type MigrationStatus } from '../../lib/migrations.js';
-import { appTarget, classifyPgError, withClient } from '../../lib/pg.js';
+import type { Context } from '../../lib/cli/context.js';
+import { otherStoredPasswords, passwordFromFile, pendingPath, readPending } from '../../lib/config/credentials.js';
+import { migrationStatus, type Migration, type MigrationStatus } from '../../lib/pg/migrations.js';
+import { appTarget, classifyPgError, withClient } from '../../lib/pg/client.js';
 import type { DatabaseState, LegacyRegistry, PasswordCandidate, SetupState } from './types.js';
 
 export async function inspectServer(c: Client, cfg: Config): Promise<Pick<SetupState, 'server' | 'role'> & { owners: Map<string, string> }> {

@@ -9,10 +9,10 @@
  * working, or the new one in the pending record, which the next run finds and finishes with.
  */
 import type { Config } from '../../lib/config/keys.js';
-import { RefusedError, UserError } from '../../lib/errors.js';
-import { changedMigrationError, type Migration } from '../../lib/migrations.js';
-import { quoteIdent } from '../../lib/pg.js';
-import { findTransactionControl } from '../../lib/sql-lint.js';
+import { RefusedError, UserError } from '../../lib/cli/errors.js';
+import { changedMigrationError, type Migration } from '../../lib/pg/migrations.js';
+import { quoteIdent } from '../../lib/pg/client.js';
+import { findTransactionControl } from '../../lib/pg/sql-lint.js';
 import type { PasswordCandidate, SetupPlan, SetupState, Step } from './types.js';
 
 export interface PlanOptions {

@@ -4,10 +4,10 @@
  */
 import type { Client } from 'pg';
 import type { Config } from '../../lib/config/keys.js';
-import type { Context } from '../../lib/context.js';
-import { UsageError, UserError } from '../../lib/errors.js';
-import { classifyPgError, connect, describePgError, PgConnectError, type ConnTarget } from '../../lib/pg.js';
-import { passwordFromFile } from '../../lib/credentials.js';
+import type { Context } from '../../lib/cli/context.js';
+import { UsageError, UserError } from '../../lib/cli/errors.js';
+import { classifyPgError, connect, describePgError, PgConnectError, type ConnTarget } from '../../lib/pg/client.js';
+import { passwordFromFile } from '../../lib/config/credentials.js';
 import type { SetupState } from './types.js';
 
 export const MIN_SERVER_VERSION_NUM = 140000;

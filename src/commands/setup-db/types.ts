@@ -2,8 +2,8 @@
  * The shapes setup-db passes between its parts: what inspect finds (SetupState), what the
  * pure plan decides (SetupPlan, Step), and what the command returns (SetupDbResult).
  */
-import type { MigrationStatus } from '../../lib/migrations.js';
-import type { Context } from '../../lib/context.js';
+import type { MigrationStatus } from '../../lib/pg/migrations.js';
+import type { Context } from '../../lib/cli/context.js';
 
 /** Options of `mcpctl setup-db`. */
 export interface SetupDbOptions {
@@ -114,7 +114,7 @@ export interface SetupPlan {
   steps: Step[];
   warnings: string[];
   /** Reasons the run must not go on (a real run throws the first; --dry-run lists them). */
-  refusals: import('../../lib/errors.js').UserError[];
+  refusals: import('../../lib/cli/errors.js').UserError[];
 }
 
 /** A file setup-db writes, as reported. */

@@ -1,6 +1,6 @@
 /** verify-db's check names, and the --only/--skip selection (adapter and core share it). */
-import { UsageError } from '../../lib/errors.js';
-import { selectChecks } from '../../lib/report.js';
+import { UsageError } from '../../lib/cli/errors.js';
+import { selectChecks } from '../../lib/cli/report.js';
 
 /** The checks of verify-db, in report order. */
 export const VERIFY_DB_CHECKS = ['reachable', 'version', 'auth', 'databases', 'createdb', 'dynamic-db', 'schema', 'pgvector', 'pool'] as const;

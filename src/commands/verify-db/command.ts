@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode, ExitError } from '../../lib/errors.js';
+import { ExitCode, ExitError } from '../../lib/cli/errors.js';
 import { action, intOption, loadCommandConfig, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
@@ -33,7 +33,7 @@ export function registerVerifyDb(program: Command, makeEnv: EnvFactory): void {
         // The core validates --only/--skip (exit 2) before it connects anywhere.
         const { runVerifyDb } = await import('./run.js');
         const loaded = await loadCommandConfig(env);
-        const { renderReport } = await import('../../lib/output.js');
+        const { renderReport } = await import('../../lib/cli/output.js');
         const result = await runVerifyDb(
           {
             ctx,

@@ -6,11 +6,11 @@
  */
 import type { Client, Pool } from 'pg';
 import type { Config } from '../../lib/config/keys.js';
-import type { AppPassword } from '../../lib/credentials.js';
-import { InterruptedError, UserError } from '../../lib/errors.js';
-import type { Migration } from '../../lib/migrations.js';
-import { connect, describePgError, type ConnTarget } from '../../lib/pg.js';
-import { fail, makeReport, skip, type Check, type CheckOutcome, type Report } from '../../lib/report.js';
+import type { AppPassword } from '../../lib/config/credentials.js';
+import { InterruptedError, UserError } from '../../lib/cli/errors.js';
+import type { Migration } from '../../lib/pg/migrations.js';
+import { connect, describePgError, type ConnTarget } from '../../lib/pg/client.js';
+import { fail, makeReport, skip, type Check, type CheckOutcome, type Report } from '../../lib/cli/report.js';
 import type { Capacity } from './checks/pool.js';
 import type { SchemaProblem } from './checks/schema.js';
 import { VERIFY_DB_CHECKS, type VerifyDbCheck } from './check-names.js';

@@ -5,7 +5,7 @@
  * The grammar itself is in dotenv-parse.ts.
  */
 import * as util from 'node:util';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../cli/errors.js';
 import { expandVariables, parseBindings, VARIABLE, type DotenvBinding } from './dotenv-parse.js';
 
 /** One effective assignment in an env file (the last one for its key). */

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { splitCommand } from '../shell-words.js';
+import { splitCommand } from '../process/shell-words.js';
 
 /** Identifier rule for roles and databases (lower-case, unquoted-safe, ≤ 63 bytes). */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;

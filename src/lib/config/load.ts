@@ -1,12 +1,12 @@
 import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
-import type { SecretRegistry } from '../redact.js';
+import { UsageError } from '../cli/errors.js';
+import type { SecretRegistry } from '../cli/redact.js';
 import { decodeDotenv, parseDotenv } from './dotenv.js';
 import { CONFIG_KEYS, KEYS, type Config, type ConfigKey, type KeyDef } from './keys.js';
 import { collectUrlKeys, CONNECTION_KEYS, urlCandidates, urlDisagreements, type UrlKeyValue } from './url-config.js';
 import { isUrlKey } from './url-keys.js';
-import { editDistance } from '../suggest.js';
+import { editDistance } from '../cli/suggest.js';
 
 /** Where a value came from. */
 export type Source =

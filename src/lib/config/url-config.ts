@@ -4,7 +4,7 @@
  * sets any POSTGRES_* connection key. Otherwise every URL key is an output (what serve passes on,
  * what setup-db writes), compared with the POSTGRES_* values so that a stale one is warned about.
  */
-import type { SecretRegistry } from '../redact.js';
+import type { SecretRegistry } from '../cli/redact.js';
 import type { Config, ConfigKey } from './keys.js';
 import type { ConfigIssue, Source } from './load.js';
 import { isUrlKey, parseDatabaseUrl, type DatabaseUrl } from './url-keys.js';

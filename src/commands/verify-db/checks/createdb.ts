@@ -4,10 +4,10 @@
  * dropped whatever happens (the cleanup queues behind a CREATE still in flight).
  */
 import type { Client } from 'pg';
-import { UserError } from '../../../lib/errors.js';
-import { connect, describePgError, type ConnTarget } from '../../../lib/pg.js';
-import { fail, pass, skip, type CheckOutcome } from '../../../lib/report.js';
-import { createScratch, dropScratch, sweepLeftovers, type SweepResult } from '../../../lib/scratch-db.js';
+import { UserError } from '../../../lib/cli/errors.js';
+import { connect, describePgError, type ConnTarget } from '../../../lib/pg/client.js';
+import { fail, pass, skip, type CheckOutcome } from '../../../lib/cli/report.js';
+import { createScratch, dropScratch, sweepLeftovers, type SweepResult } from '../../../lib/pg/scratch-db.js';
 import { closeClient, outcomeOf, withTimeout, type Session } from '../session.js';
 import { dynamicDbCheck } from './dynamic-db.js';
 

@@ -1,5 +1,5 @@
 /** `dynamic-db`: in the scratch database createdb made, create a schema and a table, write and read a row. */
-import { fail, pass } from '../../../lib/report.js';
+import { fail, pass } from '../../../lib/cli/report.js';
 import type { Session } from '../session.js';
 
 /** "too many connections" (53300), directly or under describePgError's wrapping. */

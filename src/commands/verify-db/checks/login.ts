@@ -2,8 +2,8 @@
  * `reachable`, `auth` and `databases`: decided together from the two logins (POSTGRES_DB and
  * POSTGRES_TEST_DB), so each took as long as the logins did.
  */
-import type { AppPassword } from '../../../lib/credentials.js';
-import { fail, pass } from '../../../lib/report.js';
+import type { AppPassword } from '../../../lib/config/credentials.js';
+import { fail, pass } from '../../../lib/cli/report.js';
 import type { Attempt, Blocker, Session } from '../session.js';
 
 /** Kinds of connection failure that mean the server itself cannot be used. */

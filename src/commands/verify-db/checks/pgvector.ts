@@ -1,8 +1,8 @@
 /** `pgvector`: the extension is created, or can be (created and rolled back); warn when absent. */
 import type { Client } from 'pg';
-import { InterruptedError } from '../../../lib/errors.js';
-import { withTransaction } from '../../../lib/pg.js';
-import { fail, pass, warn, type CheckOutcome } from '../../../lib/report.js';
+import { InterruptedError } from '../../../lib/cli/errors.js';
+import { withTransaction } from '../../../lib/pg/client.js';
+import { fail, pass, warn, type CheckOutcome } from '../../../lib/cli/report.js';
 import type { Blocker, Session } from '../session.js';
 
 async function pgvectorOutcome(c: Client, db: string, required: boolean, signal: AbortSignal): Promise<CheckOutcome> {

@@ -5,8 +5,8 @@
  * of what was measured, unit-tested on their own.
  */
 import type { Client, Pool } from 'pg';
-import { clientConfig } from '../../../lib/pg.js';
-import { fail, pass, type CheckOutcome } from '../../../lib/report.js';
+import { clientConfig } from '../../../lib/pg/client.js';
+import { fail, pass, type CheckOutcome } from '../../../lib/cli/report.js';
 import { withTimeout, type Blocker, type Session } from '../session.js';
 
 /** Nearest-rank percentile (p in 0..1) of a non-empty list. */

@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import type { Client } from 'pg';
-import { migrationStatus, type Migration } from '../../../lib/migrations.js';
-import { fail, pass, warn, type CheckOutcome } from '../../../lib/report.js';
+import { migrationStatus, type Migration } from '../../../lib/pg/migrations.js';
+import { fail, pass, warn, type CheckOutcome } from '../../../lib/cli/report.js';
 import { outcomeOf, withTimeout, type Blocker, type Session } from '../session.js';
 
 /** One problem the schema check found, in one database. */

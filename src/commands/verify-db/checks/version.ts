@@ -1,7 +1,7 @@
 /** `version`: the server is PostgreSQL 14 or newer. */
 import type { Client } from 'pg';
-import { serverVersion } from '../../../lib/pg.js';
-import { fail, pass, type CheckOutcome } from '../../../lib/report.js';
+import { serverVersion } from '../../../lib/pg/client.js';
+import { fail, pass, type CheckOutcome } from '../../../lib/cli/report.js';
 import type { Blocker, Session } from '../session.js';
 
 export const MIN_SERVER_VERSION_NUM = 140000;

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { applyEdits, format, modify, parse, printParseErrorCode, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { writeFileAtomic } from './atomic-write.js';
-import { UserError } from './errors.js';
+import { UserError } from '../cli/errors.js';
 
 /** A client file as read: its text (empty when absent), its parsed value, and its mode. */
 export interface ClientFile {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
-import { InterruptedError, UserError } from './errors.js';
+import { InterruptedError, UserError } from '../cli/errors.js';
 
 /** A stable signed 64-bit key for a name (advisory locks take a bigint). */
 export function advisoryKey(name: string): string {

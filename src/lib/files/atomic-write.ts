@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../cli/errors.js';
 
 export interface AtomicWriteOptions {
   /** File mode from the moment the temporary file exists (default 0600). */

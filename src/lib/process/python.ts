@@ -6,7 +6,7 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { pathExists } from './fs-exists.js';
+import { pathExists } from '../files/fs-exists.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

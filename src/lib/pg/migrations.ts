@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
-import { UserError } from './errors.js';
-import { withTransaction } from './pg.js';
+import { UserError } from '../cli/errors.js';
+import { withTransaction } from './client.js';
 
 /** One migration, built-in or from a file. */
 export interface Migration {

@@ -4,7 +4,7 @@
  * grace period, and no member of the group left running once the child is gone.
  */
 import { constants } from 'node:os';
-import { UserError } from './errors.js';
+import { UserError } from '../cli/errors.js';
 import { start } from './exec.js';
 
 /** What to run; `env` is the child's complete environment. */

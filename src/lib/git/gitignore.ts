@@ -3,7 +3,7 @@
  * already honour (asking git itself, so rules anywhere in the tree count), and appends them.
  */
 import path from 'node:path';
-import { ignoredAmong, type GitDeps } from './git.js';
+import { ignoredAmong, type GitDeps } from './porcelain.js';
 
 /** The patterns setup-db guarantees, each with a path that proves it is honoured. */
 export const ENV_IGNORE_PATTERNS: readonly { pattern: string; probe: string }[] = [

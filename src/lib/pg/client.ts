@@ -4,9 +4,9 @@
  * `pg` is imported lazily so that commands that do not talk to a server start fast.
  */
 import type { Client, ClientConfig } from 'pg';
-import { UserError } from './errors.js';
-import { redact } from './redact.js';
-import type { Config } from './config/keys.js';
+import { UserError } from '../cli/errors.js';
+import { redact } from '../cli/redact.js';
+import type { Config } from '../config/keys.js';
 import { pgMajorFromNum } from './versions.js';
 
 /** Where and as whom to connect. */

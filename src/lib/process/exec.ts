@@ -1,4 +1,4 @@
-import { redact } from './redact.js';
+import { redact } from '../cli/redact.js';
 
 /** Options for running an external command. */
 export interface RunOptions {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir, writeFileAtomic } from './atomic-write.js';
-import type { Config } from './config/keys.js';
-import type { Context } from './context.js';
+import { fsyncDir, writeFileAtomic } from '../files/atomic-write.js';
+import type { Config } from './keys.js';
+import type { Context } from '../cli/context.js';
 import { lookupPgpass, parseLine, pgpassHost, readPgpass, type PgpassKey } from './pgpass.js';
 
 /** The app user's password and where it came from (never the value in messages). */

@@ -3,7 +3,7 @@
  * always with LC_ALL=C. Every call goes through the one execa wrapper.
  */
 import path from 'node:path';
-import { run, type RunResult } from './exec.js';
+import { run, type RunResult } from '../process/exec.js';
 
 export interface GitDeps {
   cwd: string;

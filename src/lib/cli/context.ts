@@ -1,5 +1,5 @@
 import type { SecretRegistry } from './redact.js';
-import type { SignalRouter } from './signal-forwarding.js';
+import type { SignalRouter } from '../process/signal-forwarding.js';
 
 /**
  * The ambient world a command runs in. Only the CLI layer builds it from `process`;

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '../cli/errors.js';
 import { asyncpgLookup, asyncpgRows, libpqLines, libpqLookup, type MatchTokens } from './pgpass-libpq.js';
 
 /** The connection a password is looked up for (libpq's matching inputs). */

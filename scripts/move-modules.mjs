@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Moves TypeScript modules with `git mv` and rewrites every relative import of them (static,
+// dynamic, `import type`, re-exports) in src/, tests/ and bench/, plus the moved modules' own
+// imports; `dist/<path>.js` strings in bench/ follow too. Nothing else in a file changes, so a
+// move stays a rename for git (others' edits to the old path merge onto the new one).
+//   node scripts/move-modules.mjs src/lib/pg.ts=src/lib/pg/connection.ts [more old=new …]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const moves = new Map(
+  process.argv.slice(2).map((arg) => {
+    const [from, to] = arg.split('=');
+    if (!from || !to) throw new Error(`expected old=new, got ${arg}`);
+    return [path.resolve(root, from), path.resolve(root, to)];
+  }),
+);
+if (!moves.size) {
+  console.error('usage: node scripts/move-modules.mjs old.ts=new.ts …');
+  process.exit(2);
+}
+
+const walk = (dir) =>
+  readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    if (n === 'node_modules' || n === 'dist') return [];
+    return statSync(p).isDirectory() ? walk(p) : /\.(ts|mts|mjs|js)$/.test(n) ? [p] : [];
+  });
+const files = ['src', 'tests', 'bench', 'scripts'].flatMap((d) => {
+  try {
+    return walk(path.join(root, d));
+  } catch {
+    return [];
+  }
+});
+
+const withJs = (p) => p.replace(/\.ts$/, '.js');
+const relSpec = (fromFile, target) => {
+  let r = path.relative(path.dirname(fromFile), withJs(target)).split(path.sep).join('/');
+  if (!r.startsWith('.')) r = './' + r;
+  return r;
+};
+const SPEC = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bexport\s+\*\s+from\s*)(['"])(\.{1,2}\/[^'"]+)\2/g;
+
+let changed = 0;
+for (const file of files) {
+  const text = readFileSync(file, 'utf8');
+  const newFile = moves.get(file) ?? file;
+  let out = text.replace(SPEC, (m, head, q, spec) => {
+    const resolved = path.resolve(path.dirname(file), spec.replace(/\.js$/, '.ts'));
+    const target = moves.get(resolved) ?? resolved;
+    if (target === resolved && newFile === file) return m;
+    const exists = spec.endsWith('.js') || spec.endsWith('.ts');
+    if (!exists) return m;
+    const next = relSpec(newFile, target);
+    return `${head}${q}${spec.endsWith('.ts') ? next.replace(/\.js$/, '.ts') : next}${q}`;
+  });
+  // bench/ loads the built modules by path: 'dist/lib/x.js'.
+  for (const [from, to] of moves) {
+    const d = (p) => 'dist/' + path.relative(path.join(root, 'src'), withJs(p)).split(path.sep).join('/');
+    out = out.split(`'${d(from)}'`).join(`'${d(to)}'`);
+  }
+  if (out !== text) {
+    writeFileSync(file, out);
+    changed++;
+  }
+}
+for (const [from, to] of moves) {
+  mkdirSync(path.dirname(to), { recursive: true });
+  execFileSync('git', ['mv', path.relative(root, from), path.relative(root, to)], { cwd: root, stdio: 'inherit' });
+}
+console.log(`moved ${moves.size} module(s); rewrote imports in ${changed} file(s)`);
