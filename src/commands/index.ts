@@ -7,11 +7,11 @@ type Register = (program: Command, makeEnv: EnvFactory) => void;
 const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
   'setup-db': async () => (await import('./setup-db/command.js')).registerSetupDb,
   'verify-db': async () => (await import('./verify-db/command.js')).registerVerifyDb,
-  'verify-env': async () => (await import('./verify-env.js')).registerVerifyEnv,
+  'verify-env': async () => (await import('./verify-env/command.js')).registerVerifyEnv,
   backup: async () => (await import('./backup.js')).registerBackup,
   rollback: async () => (await import('./rollback.js')).registerRollback,
-  baseline: async () => (await import('./baseline.js')).registerBaseline,
-  serve: async () => (await import('./serve.js')).registerServe,
+  baseline: async () => (await import('./baseline/command.js')).registerBaseline,
+  serve: async () => (await import('./serve/command.js')).registerServe,
   client: async () => (await import('./client/command.js')).registerClient,
   init: async () => (await import('./init/command.js')).registerInit,
 };

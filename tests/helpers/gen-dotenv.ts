@@ -2,7 +2,7 @@
  * Seeded generator of adversarial and random `.env` files (and values to write), for the
  * differential tests against python-dotenv and node. The same seed gives the same cases.
  */
-import { Prng } from '../../src/lib/prng.js';
+import { Prng } from '../../src/commands/baseline/prng.js';
 
 export interface EnvCase {
   id: number;

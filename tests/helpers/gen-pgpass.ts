@@ -2,7 +2,7 @@
  * Seeded generator of adversarial and random password files for one connection key each, for
  * the differential tests against libpq and asyncpg. The same seed gives the same bytes.
  */
-import { Prng } from '../../src/lib/prng.js';
+import { Prng } from '../../src/commands/baseline/prng.js';
 
 export interface PgpassKeyCase {
   host: string;

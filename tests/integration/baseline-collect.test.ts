@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCollect } from '../../src/core/baseline-collect.js';
-import { machineInfo } from '../../src/lib/machine.js';
+import { runCollect } from '../../src/commands/baseline/collect.js';
+import { machineInfo } from '../../src/commands/baseline/machine.js';
 import { runMain, tempProject, type TempProject } from '../helpers/project.js';
 
 let p: TempProject;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCompare, type CompareResult } from '../../src/core/baseline-compare.js';
+import { runCompare, type CompareResult } from '../../src/commands/baseline/compare.js';
 import { runMain, tempProject, type TempProject } from '../helpers/project.js';
 
 let p: TempProject;

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MARKER, runGenerateRepo } from '../../src/core/baseline-generate.js';
-import { treeDigest } from '../../src/lib/tree-digest.js';
+import { MARKER, runGenerateRepo } from '../../src/commands/baseline/generate.js';
+import { treeDigest } from '../../src/commands/baseline/tree-digest.js';
 import { runMain, tempProject, type TempProject } from '../helpers/project.js';
 
 /** The repository for --files 100 --seed 42. A change here means every user's baseline repository changed: bump GENERATOR_VERSION. */

@@ -7,8 +7,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompareResult } from '../../src/core/baseline-compare.js';
-import { quantileSorted } from '../../src/lib/stats.js';
+import type { CompareResult } from '../../src/commands/baseline/compare.js';
+import { quantileSorted } from '../../src/commands/baseline/stats.js';
 import { runMain, tempProject, type TempProject } from '../helpers/project.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runVerifyEnv } from '../../src/core/verify-env.js';
+import { runVerifyEnv } from '../../src/commands/verify-env/run.js';
 import { formatDatabaseUrl } from '../../src/lib/config/url-keys.js';
 import { REPO_ROOT, runCli, tempProject, type TempProject } from '../helpers/project.js';
 import { appRole, NODE } from './serve-helpers.js';

@@ -15,7 +15,7 @@ import { UsageError } from '../../src/lib/cli/errors.js';
 import { generatePassword } from '../../src/lib/config/password.js';
 import { asyncpgLookup, asyncpgRows, libpqLookup } from '../../src/lib/config/pgpass-libpq.js';
 import { libpqDefaultSocketDir, lookupPgpass, mergePgpassChecked, pgpassHost } from '../../src/lib/config/pgpass.js';
-import { Prng } from '../../src/lib/prng.js';
+import { Prng } from '../../src/commands/baseline/prng.js';
 import { generatePgpassFiles, type PgpassKeyCase } from '../helpers/gen-pgpass.js';
 import { adminClient, harness } from '../helpers/pg.js';
 import { judge, judgesAvailable, type ConnectCase } from '../helpers/judges.js';

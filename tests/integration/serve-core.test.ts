@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/lib/config/load.js';
 import { freePort } from '../../src/lib/cluster.js';
 import { InterruptedError, UserError } from '../../src/lib/cli/errors.js';
-import { runServe, type ForwardedSignal, type ServeEvent } from '../../src/core/serve.js';
-import { scaledPolicy } from '../../src/lib/process/restart-policy.js';
+import { runServe, type ForwardedSignal, type ServeEvent } from '../../src/commands/serve/run.js';
+import { scaledPolicy } from '../../src/commands/serve/restart-policy.js';
 import { runMain, tempProject, type TempProject } from '../helpers/project.js';
 import { appRole, getHealth, NODE } from './serve-helpers.js';
 

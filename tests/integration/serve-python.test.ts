@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runVerifyEnv } from '../../src/core/verify-env.js';
+import { runVerifyEnv } from '../../src/commands/verify-env/run.js';
 import { findVenv, pythonModule, resolveCommandInterpreter } from '../../src/lib/process/python.js';
 import { runCli, runMain, tempProject, type TempProject } from '../helpers/project.js';
 import { appRole, NODE } from './serve-helpers.js';

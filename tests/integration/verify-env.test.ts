@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runVerifyEnv, type VerifyEnvResult } from '../../src/core/verify-env.js';
+import { runVerifyEnv, type VerifyEnvResult } from '../../src/commands/verify-env/run.js';
 import { gitSync, gitEnv, initRepo } from '../helpers/git.js';
 import { adminQuery, dropAll, harness, uniqueName } from '../helpers/pg.js';
 import { pgEnv, runMain, tempProject, type TempProject } from '../helpers/project.js';

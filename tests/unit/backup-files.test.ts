@@ -71,7 +71,7 @@ describe('backup file names', () => {
 
 describe('database names in file names', () => {
   it('encodes every name into one safe part that decodes back exactly (seeded)', async () => {
-    const { Prng } = await import('../../src/lib/prng.js');
+    const { Prng } = await import('../../src/commands/baseline/prng.js');
     const { decodeDbName, encodeDbName } = await import('../../src/lib/backup-files.js');
     const prng = new Prng('db-names');
     const alphabet = ['a', 'Z', '_', '-', '.', '/', ' ', '%', '$', '..', 'ü', '日', '\\', '\n', '😀'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmtMs, isRegression, parseMaxRegression, parseTarget, trimNum } from '../../src/core/baseline-compare.js';
+import { fmtMs, isRegression, parseMaxRegression, parseTarget, trimNum } from '../../src/commands/baseline/compare.js';
 
 describe('--max-regression and the threshold', () => {
   it('reads percentages and ratios as the same allowance', () => {

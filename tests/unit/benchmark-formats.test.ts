@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asBaselineFile, parseBenchFile } from '../../src/lib/benchmark-formats.js';
+import { asBaselineFile, parseBenchFile } from '../../src/commands/baseline/formats.js';
 import { UsageError } from '../../src/lib/cli/errors.js';
 
 describe('parseBenchFile', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashSeed, Prng } from '../../src/lib/prng.js';
+import { hashSeed, Prng } from '../../src/commands/baseline/prng.js';
 
 describe('Prng (sfc32 seeded by cyrb128)', () => {
   it('gives pinned numbers for a seed (a change here changes every generated repository)', () => {

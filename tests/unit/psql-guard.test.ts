@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PsqlScriptGuard, UnsafeScriptError } from '../../src/lib/psql-guard.js';
-import { Prng } from '../../src/lib/prng.js';
+import { Prng } from '../../src/commands/baseline/prng.js';
 
 /** Runs text through the guard in chunks of the given sizes; returns what passed or the error. */
 function scan(text: string | Buffer, chunk = 1 << 20): { out: string; error?: UnsafeScriptError } {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planRepo, renderFile } from '../../src/lib/pyrepo.js';
-import { comparePaths, TreeHasher } from '../../src/lib/tree-digest.js';
+import { planRepo, renderFile } from '../../src/commands/baseline/pyrepo.js';
+import { comparePaths, TreeHasher } from '../../src/commands/baseline/tree-digest.js';
 
 describe('planRepo / renderFile', () => {
   it('plans exactly n distinct .py files with an __init__.py in every package', () => {
@@ -68,7 +68,7 @@ describe('TreeHasher', () => {
 
 describe('comparePaths', () => {
   it('orders by UTF-8 bytes, also outside the BMP', async () => {
-    const { comparePaths } = await import('../../src/lib/tree-digest.js');
+    const { comparePaths } = await import('../../src/commands/baseline/tree-digest.js');
     // U+FF5E (EF BD 9E) sorts before U+1F600 (F0 9F 98 80) in UTF-8, after it in UTF-16 code units.
     expect(comparePaths('\uFF5E', '\u{1F600}')).toBeLessThan(0);
     expect(comparePaths('\u{1F600}', '\uFF5E')).toBeGreaterThan(0);

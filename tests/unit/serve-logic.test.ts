@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { childEnv, resolveCommand } from '../../src/core/serve.js';
+import { childEnv, resolveCommand } from '../../src/commands/serve/run.js';
 import type { Config } from '../../src/lib/config/keys.js';
 import { UsageError } from '../../src/lib/cli/errors.js';
-import { cachedProbe } from '../../src/lib/process/health-server.js';
-import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, scaledPolicy, type CrashHistory } from '../../src/lib/process/restart-policy.js';
+import { cachedProbe } from '../../src/commands/serve/health-server.js';
+import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, scaledPolicy, type CrashHistory } from '../../src/commands/serve/restart-policy.js';
 import { createSignalRouter } from '../../src/lib/process/signal-forwarding.js';
 import { describeExit, exitStatus } from '../../src/lib/process/supervisor.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { erfc, mannWhitneyU, mean, normalSf, quantileSorted, sampleStddev, summarize } from '../../src/lib/stats.js';
+import { erfc, mannWhitneyU, mean, normalSf, quantileSorted, sampleStddev, summarize } from '../../src/commands/baseline/stats.js';
 
 describe('summarize (sample stddev n−1, percentiles R type 7)', () => {
   it('odd count: 1..5 shuffled', () => {

@@ -97,7 +97,7 @@ describe('DATABASE_URL as configuration', () => {
 
 describe('verify-env --explain', () => {
   it('lists URL keys with their password masked and the source that set them', async () => {
-    const { explainRows } = await import('../../src/core/verify-env.js');
+    const { explainRows } = await import('../../src/commands/verify-env/run.js');
     p = await tempProject({ '.env': 'POSTGRES_USER=mcp_user\nREGISTRY_DATABASE_URL=postgresql+asyncpg://mcp_user:S3cr%40tValue0000000000@localhost:5432/registry\n' });
     const c = await loadConfig({ cwd: p.dir, env: {} });
     const rows = explainRows(c.resolved, c.urlKeys);

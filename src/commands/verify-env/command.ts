@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ExitCode, ExitError } from '../lib/cli/errors.js';
-import { action, collect, intOption, type EnvFactory } from './shared.js';
-import { COMMAND_DESCRIPTIONS } from './catalog.js';
+import { ExitCode, ExitError } from '../../lib/cli/errors.js';
+import { action, collect, intOption, type EnvFactory } from '../shared.js';
+import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
 interface Opts {
   strict?: boolean;
@@ -21,8 +21,8 @@ export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
     .addHelpText('after', '\nExamples:\n  $ mcpctl verify-env\n  $ mcpctl verify-env --explain\n  $ mcpctl verify-env --strict --json')
     .action(
       action<Opts>(makeEnv, async ({ ctx, out }, opts) => {
-        const { runVerifyEnv } = await import('../core/verify-env.js');
-        const { renderReport } = await import('../lib/cli/output.js');
+        const { runVerifyEnv } = await import('./run.js');
+        const { renderReport } = await import('../../lib/cli/output.js');
         const result = await runVerifyEnv(
           { ctx, log: out.debug },
           { strict: opts.strict, explain: opts.explain, pythonPackages: opts.pythonPackage, timeoutMs: opts.timeout },

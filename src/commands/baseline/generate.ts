@@ -1,10 +1,10 @@
 import { writeFile, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../lib/files/atomic-write.js';
-import type { Context } from '../lib/cli/context.js';
-import { InterruptedError, UsageError } from '../lib/cli/errors.js';
-import { GENERATOR_VERSION, planRepo, renderFile } from '../lib/pyrepo.js';
-import { comparePaths, TreeHasher, treeDigest } from '../lib/tree-digest.js';
+import { writeFileAtomic } from '../../lib/files/atomic-write.js';
+import type { Context } from '../../lib/cli/context.js';
+import { InterruptedError, UsageError } from '../../lib/cli/errors.js';
+import { GENERATOR_VERSION, planRepo, renderFile } from './pyrepo.js';
+import { comparePaths, TreeHasher, treeDigest } from './tree-digest.js';
 
 /** The marker that says "generate-repo made this folder"; left out of the tree digest. */
 export const MARKER = '.mcpctl-generated.json';

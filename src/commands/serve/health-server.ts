@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../../lib/cli/errors.js';
 
 /** The document of `GET /health` (the contract's shape). */
 export interface HealthDoc {

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { MachineInfo } from './benchmark-formats.js';
+import type { MachineInfo } from './formats.js';
 
 /** The machine a benchmark runs on, as recorded in baseline files. */
 export function machineInfo(): MachineInfo {

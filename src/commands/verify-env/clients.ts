@@ -4,9 +4,9 @@
  * appears in none of them — users paste database URLs, passwords included, into these files.
  */
 import { constants, promises as fs } from 'node:fs';
-import { readClientFile } from '../lib/files/client-file.js';
-import { knownClientFiles, mcpctlProject, type ClientId, type Scope } from '../lib/files/mcp-clients.js';
-import { fail, pass, skip, type CheckOutcome } from '../lib/cli/report.js';
+import { readClientFile } from '../../lib/files/client-file.js';
+import { knownClientFiles, mcpctlProject, type ClientId, type Scope } from '../../lib/files/mcp-clients.js';
+import { fail, pass, skip, type CheckOutcome } from '../../lib/cli/report.js';
 
 export interface ClientsCheckInput {
   ctx: { cwd: string; home: string; env: Readonly<Record<string, string | undefined>> };

@@ -9,7 +9,7 @@
  *   keys `<name>_<metric>` (optionally `_ms`) holding milliseconds, `<name>_target_ms` a target.
  */
 import { promises as fs } from 'node:fs';
-import { UsageError } from './cli/errors.js';
+import { UsageError } from '../../lib/cli/errors.js';
 import { quantileSorted, type Summary } from './stats.js';
 
 export type BenchFormat = 'mcpctl' | 'pytest-benchmark' | 'latency-summary' | 'flat';

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { METRICS, readBenchFile, type BenchFormat, type Metric } from '../lib/benchmark-formats.js';
-import type { Context } from '../lib/cli/context.js';
-import { UsageError } from '../lib/cli/errors.js';
-import { mannWhitneyU } from '../lib/stats.js';
-import { MATCH_RULES, keyBenchmarks, pairsUnder, parseMap, type Keyed, type MatchRule } from './baseline-match.js';
+import { METRICS, readBenchFile, type BenchFormat, type Metric } from './formats.js';
+import type { Context } from '../../lib/cli/context.js';
+import { UsageError } from '../../lib/cli/errors.js';
+import { mannWhitneyU } from './stats.js';
+import { MATCH_RULES, keyBenchmarks, pairsUnder, parseMap, type Keyed, type MatchRule } from './match.js';
 
 /** Options of `mcpctl baseline compare`. */
 export interface CompareOptions {

@@ -4,11 +4,11 @@
  * MCP_SERVER_COMMAND can start (`python -m <module>`: the module is importable by it).
  */
 import path from 'node:path';
-import type { RunResult } from '../lib/process/exec.js';
-import { findVenv, pythonModule, resolveCommandInterpreter, type ResolvedCommand, type Venv } from '../lib/process/python.js';
-import { fail, pass, skip, warn, type CheckOutcome } from '../lib/cli/report.js';
-import { splitCommand } from '../lib/process/shell-words.js';
-import { pathExists } from '../lib/files/fs-exists.js';
+import type { RunResult } from '../../lib/process/exec.js';
+import { findVenv, pythonModule, resolveCommandInterpreter, type ResolvedCommand, type Venv } from '../../lib/process/python.js';
+import { fail, pass, skip, warn, type CheckOutcome } from '../../lib/cli/report.js';
+import { splitCommand } from '../../lib/process/shell-words.js';
+import { pathExists } from '../../lib/files/fs-exists.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Tool = (file: string, args: string[]) => Promise<RunResult>;

@@ -1,20 +1,20 @@
 import { promises as fs } from 'node:fs';
 import { platform } from 'node:os';
 import path from 'node:path';
-import { loadConfig, maskValue, formatIssue, ConfigError, type LoadedConfig } from '../lib/config/load.js';
-import { CONFIG_KEYS, KEYS } from '../lib/config/keys.js';
-import { maskDatabaseUrl } from '../lib/config/url-keys.js';
-import type { Context } from '../lib/cli/context.js';
-import { resolveAppPassword } from '../lib/config/credentials.js';
-import { displayArg, run } from '../lib/process/exec.js';
-import { filesContaining, gitPath, historyContaining, trackedAmong, workTreeRoot, type GitDeps } from '../lib/git/porcelain.js';
-import { missingIgnorePatterns } from '../lib/git/gitignore.js';
-import { appTarget, serverVersion, withClient } from '../lib/pg/client.js';
-import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/cli/report.js';
-import { compareVersions, parseVersion, type Version } from '../lib/pg/versions.js';
-import { pathExists } from '../lib/files/fs-exists.js';
-import { clientsOutcome } from './verify-env-clients.js';
-import { packagesOutcome, pythonFacts, serverCommandOutcome, venvOutcome } from './verify-env-python.js';
+import { loadConfig, maskValue, formatIssue, ConfigError, type LoadedConfig } from '../../lib/config/load.js';
+import { CONFIG_KEYS, KEYS } from '../../lib/config/keys.js';
+import { maskDatabaseUrl } from '../../lib/config/url-keys.js';
+import type { Context } from '../../lib/cli/context.js';
+import { resolveAppPassword } from '../../lib/config/credentials.js';
+import { displayArg, run } from '../../lib/process/exec.js';
+import { filesContaining, gitPath, historyContaining, trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git/porcelain.js';
+import { missingIgnorePatterns } from '../../lib/git/gitignore.js';
+import { appTarget, serverVersion, withClient } from '../../lib/pg/client.js';
+import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../../lib/cli/report.js';
+import { compareVersions, parseVersion, type Version } from '../../lib/pg/versions.js';
+import { pathExists } from '../../lib/files/fs-exists.js';
+import { clientsOutcome } from './clients.js';
+import { packagesOutcome, pythonFacts, serverCommandOutcome, venvOutcome } from './python.js';
 
 /** Options of `mcpctl verify-env`. */
 export interface VerifyEnvOptions {

@@ -3,8 +3,8 @@
  * a pytest-benchmark import is keyed by the node id (`tests/perf/test_x.py::test_search`), a
  * latency summary by the bare test name (`test_search`), the old flat file by `search`.
  */
-import type { Benchmark } from '../lib/benchmark-formats.js';
-import { UsageError } from '../lib/cli/errors.js';
+import type { Benchmark } from './formats.js';
+import { UsageError } from '../../lib/cli/errors.js';
 
 /** `exact`: names as written; `last`: a pytest node id's last `::` component (parameters kept). */
 export type MatchRule = 'exact' | 'last';

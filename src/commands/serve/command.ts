@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { ExitError, UsageError } from '../lib/cli/errors.js';
-import { action, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
-import { COMMAND_DESCRIPTIONS } from './catalog.js';
+import { ExitError, UsageError } from '../../lib/cli/errors.js';
+import { action, intOption, loadCommandConfig, type EnvFactory } from '../shared.js';
+import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
 interface Opts {
   healthPort?: number;
@@ -60,9 +60,9 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
           throw new UsageError('--health-host needs --health-port', { hint: 'e.g. `mcpctl serve --health-port 8080 --health-host 0.0.0.0`' });
         }
         // Loading the core alongside the configuration saves a little of the start-up.
-        const [loaded, { runServe, FORWARDED_SIGNALS }] = await Promise.all([loadCommandConfig(env), import('../core/serve.js')]);
-        const { describeExit } = await import('../lib/process/supervisor.js');
-        const restartPolicy = opts.restartDelayMs === undefined ? undefined : (await import('../lib/process/restart-policy.js')).scaledPolicy(opts.restartDelayMs);
+        const [loaded, { runServe, FORWARDED_SIGNALS }] = await Promise.all([loadCommandConfig(env), import('./run.js')]);
+        const { describeExit } = await import('../../lib/process/supervisor.js');
+        const restartPolicy = opts.restartDelayMs === undefined ? undefined : (await import('./restart-policy.js')).scaledPolicy(opts.restartDelayMs);
         const say = (text: string) => out.note(`${out.paint('muted', 'mcpctl:')} ${text}`);
         let lastWaitMessage: string | undefined;
 

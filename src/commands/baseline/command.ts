@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import { ExitCode, ExitError } from '../lib/cli/errors.js';
-import { plural, type Output } from '../lib/cli/output.js';
-import { action, collect, intOption, type EnvFactory } from './shared.js';
-import { COMMAND_DESCRIPTIONS } from './catalog.js';
+import { ExitCode, ExitError } from '../../lib/cli/errors.js';
+import { plural, type Output } from '../../lib/cli/output.js';
+import { action, collect, intOption, type EnvFactory } from '../shared.js';
+import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
 interface GenerateOpts {
   files: number;
@@ -51,7 +51,7 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
     )
     .action(
       action<GenerateOpts>(makeEnv, async ({ ctx, out }, opts) => {
-        const { runGenerateRepo } = await import('../core/baseline-generate.js');
+        const { runGenerateRepo } = await import('./generate.js');
         const result = await runGenerateRepo(
           { ctx, onProgress: (done, total) => out.status(`writing files ${done}/${total}`) },
           { files: opts.files, out: opts.out, seed: opts.seed, force: opts.force },
@@ -81,8 +81,8 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
     )
     .action(
       action<CollectOpts>(makeEnv, async ({ ctx, out }, opts, args) => {
-        const { runCollect } = await import('../core/baseline-collect.js');
-        const { machineInfo } = await import('../lib/machine.js');
+        const { runCollect } = await import('./collect.js');
+        const { machineInfo } = await import('./machine.js');
         const result = await runCollect(
           {
             ctx,
@@ -136,7 +136,7 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
     )
     .action(
       action<CompareOpts>(makeEnv, async ({ ctx, out }, opts, args) => {
-        const { runCompare } = await import('../core/baseline-compare.js');
+        const { runCompare } = await import('./compare.js');
         const result = await runCompare(
           { ctx },
           {
@@ -158,8 +158,8 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
     );
 }
 
-async function renderCompare(out: Output, r: import('../core/baseline-compare.js').CompareResult): Promise<void> {
-  const { fmtMs, trimNum } = await import('../core/baseline-compare.js');
+async function renderCompare(out: Output, r: import('./compare.js').CompareResult): Promise<void> {
+  const { fmtMs, trimNum } = await import('./compare.js');
   out.info(out.paint('strong', `${r.metric}: ${r.current.file} (${r.current.format}) against ${r.baseline.file} (${r.baseline.format})`));
   const sign = (x: number) => (x > 0 ? '+' : '') + trimNum(x, 1) + '%';
   const table = r.rows.map((row) => [

@@ -3,17 +3,17 @@
  * in its environment, forward signals to its process group, optionally restart it on failure,
  * and answer health checks. Never prints: everything the user sees goes through `onEvent`.
  */
-import { CONFIG_KEYS, type Config } from '../lib/config/keys.js';
-import type { Context } from '../lib/cli/context.js';
-import { resolveAppPassword } from '../lib/config/credentials.js';
-import { InterruptedError, UsageError, UserError } from '../lib/cli/errors.js';
-import type { HealthDoc, HealthServer } from '../lib/process/health-server.js';
-import { appTarget, type ConnTarget } from '../lib/pg/client.js';
-import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, type RestartPolicy } from '../lib/process/restart-policy.js';
-import { resolveCommandInterpreter } from '../lib/process/python.js';
-import { splitCommand } from '../lib/process/shell-words.js';
-import { exitStatus, preloadSpawn, startChild, type ChildExit, type SupervisedChild } from '../lib/process/supervisor.js';
-import { probeLogin, waitForDb, type WaitAttempt } from '../lib/pg/wait-for-db.js';
+import { CONFIG_KEYS, type Config } from '../../lib/config/keys.js';
+import type { Context } from '../../lib/cli/context.js';
+import { resolveAppPassword } from '../../lib/config/credentials.js';
+import { InterruptedError, UsageError, UserError } from '../../lib/cli/errors.js';
+import type { HealthDoc, HealthServer } from './health-server.js';
+import { appTarget, type ConnTarget } from '../../lib/pg/client.js';
+import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, type RestartPolicy } from './restart-policy.js';
+import { resolveCommandInterpreter } from '../../lib/process/python.js';
+import { splitCommand } from '../../lib/process/shell-words.js';
+import { exitStatus, preloadSpawn, startChild, type ChildExit, type SupervisedChild } from '../../lib/process/supervisor.js';
+import { probeLogin, waitForDb, type WaitAttempt } from './wait-for-db.js';
 
 /** Signals serve handles: SIGINT and SIGTERM stop the child (with a grace period), SIGHUP is only passed on. */
 export type ForwardedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -178,7 +178,7 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
     if (ctx.signal.aborted) throw new InterruptedError();
     if (opts.healthPort !== undefined) {
       // node:http only when asked for: it is a noticeable part of the start-up.
-      const [{ cachedProbe, startHealthServer }, { packageVersion }] = await Promise.all([import('../lib/process/health-server.js'), import('../lib/version.js')]);
+      const [{ cachedProbe, startHealthServer }, { packageVersion }] = await Promise.all([import('./health-server.js'), import('../../lib/version.js')]);
       const probeTimeout = opts.dbProbeTimeoutMs ?? 1500;
       const dbUp = cachedProbe(() => probeLogin({ ...target, timeoutMs: probeTimeout, applicationName: 'mcpctl serve health' }).then(() => true), 1000);
       const version = packageVersion();

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { writeFileAtomic } from '../lib/files/atomic-write.js';
-import { asBaselineFile, readJsonFile, type BaselineEntry, type BaselineFile, type MachineInfo } from '../lib/benchmark-formats.js';
-import type { Context } from '../lib/cli/context.js';
-import { InterruptedError, UsageError, UserError } from '../lib/cli/errors.js';
-import { displayArg, run } from '../lib/process/exec.js';
-import { git } from '../lib/git/porcelain.js';
-import { summarize } from '../lib/stats.js';
+import { writeFileAtomic } from '../../lib/files/atomic-write.js';
+import { asBaselineFile, readJsonFile, type BaselineEntry, type BaselineFile, type MachineInfo } from './formats.js';
+import type { Context } from '../../lib/cli/context.js';
+import { InterruptedError, UsageError, UserError } from '../../lib/cli/errors.js';
+import { displayArg, run } from '../../lib/process/exec.js';
+import { git } from '../../lib/git/porcelain.js';
+import { summarize } from './stats.js';
 
 export const DEFAULT_OUT = 'baseline-results.json';
 
@@ -163,7 +163,7 @@ function roundStats<T extends object>(s: T): T {
 /** Converts pytest-benchmark JSON (`benchmarks[].stats`, seconds) into baseline entries (ms). */
 async function importPytest(file: string): Promise<BaselineEntry[]> {
   const doc = (await readJsonFile(file)) as Record<string, unknown>;
-  const { parseBenchFile } = await import('../lib/benchmark-formats.js');
+  const { parseBenchFile } = await import('./formats.js');
   const parsed = parseBenchFile(doc, file);
   if (parsed.format !== 'pytest-benchmark') throw new UsageError(`${file}: --import reads pytest-benchmark JSON, and this is ${parsed.format}`);
   const mi = (doc.machine_info ?? {}) as { cpu?: { brand_raw?: string; count?: number }; system?: string; release?: string; machine?: string };

@@ -3,8 +3,8 @@
  * retrying about once a second until a deadline, then fails with the last error and its hint.
  * A permanent refusal (PgConnectError.permanent) ends the wait at once.
  */
-import { InterruptedError, UserError } from '../cli/errors.js';
-import { connect, describePgError, PgConnectError, type ConnTarget } from './client.js';
+import { InterruptedError, UserError } from '../../lib/cli/errors.js';
+import { connect, describePgError, PgConnectError, type ConnTarget } from '../../lib/pg/client.js';
 
 /** One failed attempt, for a status line. */
 export interface WaitAttempt {
