@@ -3,21 +3,35 @@
 // dynamic, `import type`, re-exports) in src/, tests/ and bench/, plus the moved modules' own
 // imports; `dist/<path>.js` strings in bench/ follow too. Nothing else in a file changes, so a
 // move stays a rename for git (others' edits to the old path merge onto the new one).
+// Every move is recorded in scripts/moves.txt. After merging a branch whose new files still
+// import old paths, `node scripts/move-modules.mjs --fix` rewrites every relative import that
+// points at a file that no longer exists but is recorded as moved (following chains).
 //   node scripts/move-modules.mjs src/lib/pg.ts=src/lib/pg/connection.ts [more old=new …]
+//   node scripts/move-modules.mjs --fix
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const moves = new Map(
-  process.argv.slice(2).map((arg) => {
-    const [from, to] = arg.split('=');
-    if (!from || !to) throw new Error(`expected old=new, got ${arg}`);
-    return [path.resolve(root, from), path.resolve(root, to)];
-  }),
+const ledger = path.join(root, 'scripts', 'moves.txt');
+const parse = (arg) => {
+  const [from, to] = arg.split('=');
+  if (!from || !to) throw new Error(`expected old=new, got ${arg}`);
+  return [path.resolve(root, from), path.resolve(root, to)];
+};
+const fix = process.argv[2] === '--fix';
+const moves = new Map(fix ? [] : process.argv.slice(2).map(parse));
+/** Recorded moves, chains followed (a→b, b→c gives a→c), for paths that no longer exist. */
+const recorded = new Map(
+  (existsSync(ledger) ? readFileSync(ledger, 'utf8') : '').split('\n').filter((l) => l.trim() && !l.startsWith('#')).map(parse),
 );
-if (!moves.size) {
-  console.error('usage: node scripts/move-modules.mjs old.ts=new.ts …');
+const finalOf = (p) => {
+  for (let i = 0; i < 20 && recorded.has(p) && !existsSync(p); i++) p = recorded.get(p);
+  return p;
+};
+if (fix) for (const from of recorded.keys()) if (!existsSync(from)) moves.set(from, finalOf(from));
+if (!fix && !moves.size) {
+  console.error('usage: node scripts/move-modules.mjs old.ts=new.ts … | --fix');
   process.exit(2);
 }
 
@@ -66,8 +80,11 @@ for (const file of files) {
     changed++;
   }
 }
-for (const [from, to] of moves) {
-  mkdirSync(path.dirname(to), { recursive: true });
-  execFileSync('git', ['mv', path.relative(root, from), path.relative(root, to)], { cwd: root, stdio: 'inherit' });
+if (!fix) {
+  for (const [from, to] of moves) {
+    mkdirSync(path.dirname(to), { recursive: true });
+    execFileSync('git', ['mv', path.relative(root, from), path.relative(root, to)], { cwd: root, stdio: 'inherit' });
+    appendFileSync(ledger, `${path.relative(root, from)}=${path.relative(root, to)}\n`);
+  }
 }
-console.log(`moved ${moves.size} module(s); rewrote imports in ${changed} file(s)`);
+console.log(fix ? `rewrote imports of moved modules in ${changed} file(s)` : `moved ${moves.size} module(s); rewrote imports in ${changed} file(s)`);
