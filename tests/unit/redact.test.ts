@@ -37,4 +37,17 @@ describe('redact', () => {
     secrets.add('secret-longer');
     expect(secrets.redact('x secret-longer y')).toBe(`x ${REDACTED} y`);
   });
+
+  it('tells a subscriber every secret, past and new, once each, until it unsubscribes', () => {
+    const secrets = new SecretRegistry();
+    secrets.add('before-subscribe');
+    const seen: string[] = [];
+    const stop = secrets.subscribe((v) => seen.push(v));
+    secrets.add('after-subscribe');
+    secrets.add('after-subscribe');
+    secrets.add('ab');
+    stop();
+    secrets.add('after-stop');
+    expect(seen).toEqual(['before-subscribe', 'after-subscribe']);
+  });
 });

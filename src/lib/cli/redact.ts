@@ -12,10 +12,24 @@ export const REDACTED = '[redacted]';
 /** The values one run must never print (a password, a verifier). Owned by the Context. */
 export class SecretRegistry {
   readonly #values = new Set<string>();
+  readonly #listeners = new Set<(value: string) => void>();
 
   /** Registers a value that must never be printed; too-short values are ignored. */
   add(value: string | undefined | null): void {
-    if (value && value.length >= MIN_SECRET_LENGTH) this.#values.add(value);
+    if (!value || value.length < MIN_SECRET_LENGTH || this.#values.has(value)) return;
+    this.#values.add(value);
+    for (const fn of this.#listeners) fn(value);
+  }
+
+  /**
+   * Calls `fn` with every secret registered so far, then with each new one the moment it is
+   * added — before anything could print it (e.g. GitHub Actions' `::add-mask::`). Returns the
+   * function that stops it.
+   */
+  subscribe(fn: (value: string) => void): () => void {
+    for (const v of this.#values) fn(v);
+    this.#listeners.add(fn);
+    return () => void this.#listeners.delete(fn);
   }
 
   /** `redact` with every registered secret. */
