@@ -69,7 +69,7 @@ export async function main(io: CliIO): Promise<number> {
       throw new UsageError(`project directory ${cwd} does not exist`, { hint: 'check the -C/--cwd value' });
     }
     if (!st.isDirectory()) throw new UsageError(`${cwd} is not a directory`, { hint: 'check the -C/--cwd value' });
-    const { createOutput } = await import('./lib/cli/output.js');
+    const [{ createOutput }, { createPrompter }] = await Promise.all([import('./lib/cli/output.js'), import('./lib/cli/prompts.js')]);
     const ctx: Context = {
       cwd,
       env: io.env,
@@ -86,7 +86,7 @@ export async function main(io: CliIO): Promise<number> {
     const globals: GlobalOptions = { cwd, json: g.json === true, color: g.color !== false, yes: g.yes === true, debug: g.debug === true };
     const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci, secrets });
     outputForErrors = out;
-    return { ctx, out, globals };
+    return { ctx, out, globals, prompter: createPrompter({ ctx, yes: globals.yes, stream: io.stderr }) };
   };
 
   await registerCommands(program, makeEnv, io.argv);

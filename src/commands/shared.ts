@@ -1,12 +1,15 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Context, GlobalOptions } from '../lib/cli/context.js';
 import type { Output } from '../lib/cli/output.js';
+import type { Prompter } from '../lib/cli/prompts.js';
 
 /** What every command adapter receives from the CLI layer. */
 export interface CommandEnv {
   ctx: Context;
   out: Output;
   globals: GlobalOptions;
+  /** Questions to the person at the terminal (drawn on stderr); cores receive it as `prompter`. */
+  prompter: Prompter;
 }
 
 /** Built once per invocation by the CLI layer (reads `process`). */

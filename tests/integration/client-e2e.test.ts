@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerifyEnv } from '../../src/commands/verify-env/run.js';
+import { verifyEnvDeps } from '../helpers/verify-env.js';
 import { formatDatabaseUrl } from '../../src/lib/config/url-keys.js';
 import { REPO_ROOT, runCli, tempProject, type TempProject } from '../helpers/project.js';
 import { appRole, NODE } from './serve-helpers.js';
@@ -77,7 +78,7 @@ describe('client add claude-code → an MCP client starts the server through the
     expect(await gone(servePid)).toBe(true);
     expect(stderr).not.toContain(role.password);
 
-    const v = await runVerifyEnv({ ctx: p.ctx() });
+    const v = await runVerifyEnv(await verifyEnvDeps(p.ctx()));
     expect(v.checks.find((c) => c.name === 'clients')).toMatchObject({ status: 'pass', message: expect.stringContaining('claude-code: project') });
   });
 });
@@ -90,14 +91,14 @@ describe('verify-env clients check', () => {
       const pw = 'Np4rW8xK2mQ7vL9tB3zC6yD5';
       await q.write('.env.local', `POSTGRES_PASSWORD=${pw}\n`, 0o600);
       const cursor = await q.write('.cursor/mcp.json', JSON.stringify({ mcpServers: { db: { command: 'uvx', args: ['x'], env: { DATABASE_URL: `postgresql+asyncpg://someone:${pw}@localhost:5432/somedb` } } } }));
-      const leak = await runVerifyEnv({ ctx: q.ctx() });
+      const leak = await runVerifyEnv(await verifyEnvDeps(q.ctx()));
       const c = leak.checks.find((x) => x.name === 'clients')!;
       expect(c.status).toBe('fail');
       expect(c.message).toContain(`the app password is in ${cursor}`);
       expect(c.message).not.toContain(pw);
       await fs.rm(cursor);
       const vs = await q.write('.vscode/mcp.json', JSON.stringify({ servers: { project: { type: 'stdio', command: '/nonexistent/node', args: [path.join(REPO_ROOT, 'bin', 'mcpctl.js'), 'serve', '-C', q.dir] } } }));
-      const bad = await runVerifyEnv({ ctx: q.ctx() });
+      const bad = await runVerifyEnv(await verifyEnvDeps(q.ctx()));
       const b = bad.checks.find((x) => x.name === 'clients')!;
       expect(b).toMatchObject({ status: 'fail', hint: expect.stringContaining('mcpctl client add vscode') });
       expect(b.message).toContain(`vscode entry "project" in ${vs}: its command /nonexistent/node does not exist`);

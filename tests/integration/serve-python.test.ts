@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerifyEnv } from '../../src/commands/verify-env/run.js';
+import { verifyEnvDeps } from '../helpers/verify-env.js';
 import { findVenv, pythonModule, resolveCommandInterpreter } from '../../src/lib/process/python.js';
 import { runCli, runMain, tempProject, type TempProject } from '../helpers/project.js';
 import { appRole, NODE } from './serve-helpers.js';
@@ -89,7 +90,7 @@ describe('serve and verify-env agree on the interpreter', () => {
       const r = await runCli(['serve', '--', 'python', '-m', 'my_server', '--flag'], { cwd: proj.dir, env });
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('venv-python -m my_server --flag\n');
-      const v = await runVerifyEnv({ ctx: proj.ctx({ env: { ...env, MCP_SERVER_COMMAND: 'python -m my_server' } }) });
+      const v = await runVerifyEnv(await verifyEnvDeps(proj.ctx({ env: { ...env, MCP_SERVER_COMMAND: 'python -m my_server' } })));
       const venvCheck = v.checks.find((c) => c.name === 'venv')!;
       expect(venvCheck).toMatchObject({ status: 'pass', message: 'virtual environment .venv' });
       // The fake interpreter is the one asked about the version and the module.

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerifyEnv, type VerifyEnvResult } from '../../src/commands/verify-env/run.js';
+import { verifyEnvDeps } from '../helpers/verify-env.js';
 import { gitSync, gitEnv, initRepo } from '../helpers/git.js';
 import { adminQuery, dropAll, harness, uniqueName } from '../helpers/pg.js';
 import { pgEnv, runMain, tempProject, type TempProject } from '../helpers/project.js';
@@ -64,7 +65,7 @@ describe('verify-env', () => {
     const p = await wellConfigured();
     try {
       expect((await runMain(['client', 'add', 'cursor'], { cwd: p.dir, env: p.env })).code).toBe(0);
-      const r = await runVerifyEnv({ ctx: p.ctx() }, { pythonPackages: ['json', 'sqlite3'] });
+      const r = await runVerifyEnv(await verifyEnvDeps(p.ctx()), { pythonPackages: ['json', 'sqlite3'] });
       const bad = r.checks.filter((c) => c.status !== 'pass');
       expect(bad).toEqual([]);
       expect(r.ok).toBe(true);
@@ -95,11 +96,11 @@ describe('verify-env', () => {
       // Both names: the check asks the interpreter serve would run (python, else python3).
       await fakeTool(fake, 'python3', 'Python 3.8.10');
       await fakeTool(fake, 'python', 'Python 3.8.10');
-      const old = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, PATH: `${fake}:${p.env.PATH}` } }) });
+      const old = await runVerifyEnv(await verifyEnvDeps(p.ctx({ env: { ...p.env, PATH: `${fake}:${p.env.PATH}` } })));
       expect(check(old, 'python')).toMatchObject({ status: 'fail' });
       expect(check(old, 'python').message).toContain('3.8.10 is older than 3.11');
       await p.write('.python-version', '3.99\n');
-      const newer = await runVerifyEnv({ ctx: p.ctx() });
+      const newer = await runVerifyEnv(await verifyEnvDeps(p.ctx()));
       expect(check(newer, 'python').status).toBe('fail');
       expect(check(newer, 'python').hint).toContain('.python-version');
     } finally {
@@ -114,7 +115,7 @@ describe('verify-env', () => {
       const bin = path.join(p.home, 'bin-nopg');
       await fs.mkdir(bin);
       for (const t of ['node', 'git', 'python3', 'sh']) await fs.symlink((await which(t, process.env.PATH!))!, path.join(bin, t));
-      const missing = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, PATH: bin } }) });
+      const missing = await runVerifyEnv(await verifyEnvDeps(p.ctx({ env: { ...p.env, PATH: bin } })));
       expect(check(missing, 'psql')).toMatchObject({ status: 'fail', message: 'psql not found on PATH' });
       expect(check(missing, 'pg_dump').status).toBe('fail');
       expect(check(missing, 'pg_dump-server').status).toBe('skip');
@@ -122,7 +123,7 @@ describe('verify-env', () => {
       const fake = path.join(p.home, 'fakebin');
       await fakeTool(fake, 'pg_dump', 'pg_dump (PostgreSQL) 14.2');
       await fakeTool(fake, 'psql', 'psql (PostgreSQL) 13.9');
-      const r = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, PATH: `${fake}:${p.env.PATH}` } }) });
+      const r = await runVerifyEnv(await verifyEnvDeps(p.ctx({ env: { ...p.env, PATH: `${fake}:${p.env.PATH}` } })));
       expect(check(r, 'psql').message).toContain('13.9 is older than 14');
       expect(check(r, 'pg_dump').status).toBe('pass');
       expect(check(r, 'pg_dump-server')).toMatchObject({ status: 'fail' });
@@ -135,19 +136,19 @@ describe('verify-env', () => {
   it('fails for a missing server package or an unimportable server module (as the old script did)', async () => {
     const p = await wellConfigured();
     try {
-      const r = await runVerifyEnv({ ctx: p.ctx() }, { pythonPackages: ['json', 'surely_not_installed_pkg'] });
+      const r = await runVerifyEnv(await verifyEnvDeps(p.ctx()), { pythonPackages: ['json', 'surely_not_installed_pkg'] });
       expect(check(r, 'python-packages')).toMatchObject({ status: 'fail' });
       expect(check(r, 'python-packages').message).toContain('surely_not_installed_pkg');
       expect(check(r, 'python-packages').message).not.toContain('json');
       expect(check(r, 'python-packages').hint).toContain('.venv/bin/python -m pip install surely_not_installed_pkg');
       expect(r.ok).toBe(false);
-      const mod = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'python -m no_such_server_mod.server' } }) }, { pythonPackages: ['json'] });
+      const mod = await runVerifyEnv(await verifyEnvDeps(p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'python -m no_such_server_mod.server' } })), { pythonPackages: ['json'] });
       expect(check(mod, 'server-command')).toMatchObject({ status: 'fail' });
       expect(check(mod, 'server-command').message).toMatch(/no_such_server_mod\.server not importable with \.venv\/bin\/python/);
       await p.write('broken_mod.py', 'raise RuntimeError("boom")\n');
-      const broken = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'python -m broken_mod.sub' } }) }, { pythonPackages: ['json'] });
+      const broken = await runVerifyEnv(await verifyEnvDeps(p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'python -m broken_mod.sub' } })), { pythonPackages: ['json'] });
       expect(check(broken, 'server-command').message).toMatch(/importing it fails: broken_mod\.sub \(.*boom/);
-      const missing = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'no-such-server-binary --stdio' } }) }, { pythonPackages: ['json'] });
+      const missing = await runVerifyEnv(await verifyEnvDeps(p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'no-such-server-binary --stdio' } })), { pythonPackages: ['json'] });
       expect(check(missing, 'server-command')).toMatchObject({ status: 'fail', message: 'no-such-server-binary not found on PATH' });
     } finally {
       await p.cleanup();
@@ -159,7 +160,7 @@ describe('verify-env', () => {
     try {
       await fs.rm(path.join(p.dir, '.venv'), { recursive: true });
       await fs.rm(path.join(p.dir, '.git', 'hooks', 'pre-commit'));
-      const r = await runVerifyEnv({ ctx: p.ctx() }, { pythonPackages: ['json'] });
+      const r = await runVerifyEnv(await verifyEnvDeps(p.ctx()), { pythonPackages: ['json'] });
       expect(status(r, 'venv')).toBe('warn');
       expect(status(r, 'pre-commit')).toBe('warn');
       expect(r.ok).toBe(true);
@@ -177,7 +178,7 @@ describe('verify-env', () => {
       await fs.chmod(path.join(p.dir, '.env.local'), 0o644);
       await fs.writeFile(path.join(p.dir, '.gitignore'), 'node_modules/\n');
       gitSync(p.dir, p.home, ['add', '-f', '.env.local']);
-      const r = await runVerifyEnv({ ctx: p.ctx() });
+      const r = await runVerifyEnv(await verifyEnvDeps(p.ctx()));
       expect(check(r, 'env-local').status).toBe('fail');
       expect(check(r, 'env-local').message).toContain('0644');
       expect(check(r, 'env-local').message).toContain('tracked by git');

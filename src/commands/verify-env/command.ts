@@ -21,10 +21,9 @@ export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
     .addHelpText('after', '\nExamples:\n  $ mcpctl verify-env\n  $ mcpctl verify-env --explain\n  $ mcpctl verify-env --strict --json')
     .action(
       action<Opts>(makeEnv, async ({ ctx, out }, opts) => {
-        const { runVerifyEnv } = await import('./run.js');
-        const { renderReport } = await import('../../lib/cli/output.js');
+        const [{ runVerifyEnv }, { loadConfigForCheck }, { renderReport }] = await Promise.all([import('./run.js'), import('./facts.js'), import('../../lib/cli/output.js')]);
         const result = await runVerifyEnv(
-          { ctx, log: out.debug },
+          { ctx, config: await loadConfigForCheck(ctx), events: (e) => out.debug(e.text) },
           { strict: opts.strict, explain: opts.explain, pythonPackages: opts.pythonPackage, timeoutMs: opts.timeout },
         );
         if (out.json) out.result(result);

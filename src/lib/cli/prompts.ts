@@ -1,17 +1,41 @@
 import { RefusedError } from './errors.js';
 import { isInteractive, type Context } from './context.js';
+import type { Stream } from './output.js';
 
 /** What the prompt wrapper needs from the world. */
 export interface PromptDeps {
   ctx: Pick<Context, 'stdinIsTTY' | 'ci'>;
   /** `-y/--yes` given: answers yes/no questions, never typed confirmations. */
   yes: boolean;
+  /** Where questions are drawn (the run's stderr); the CLI layer passes it. */
+  stream?: Stream;
 }
 
-async function ask<T>(question: Record<string, unknown>): Promise<T | undefined> {
+/**
+ * The questions a core may ask, injected as `prompter` so no core touches a terminal.
+ * Built by the CLI layer (`createPrompter`); tests pass one that answers or refuses.
+ */
+export interface Prompter {
+  /** A yes/no question (`--yes` answers it). False when the person says no. */
+  yesNo(message: string, opts?: { flag?: string }): Promise<boolean>;
+  /** The person must type `expected` (or pass it with `opts.flag`); refusal throws RefusedError. */
+  typed(message: string, expected: string, opts: { flag: string; given?: string }): Promise<void>;
+  /** A hidden input (password); undefined when not interactive or cancelled. */
+  secret(message: string): Promise<string | undefined>;
+}
+
+export function createPrompter(deps: PromptDeps): Prompter {
+  return {
+    yesNo: (message, opts) => confirmYesNo(deps, message, opts),
+    typed: (message, expected, opts) => confirmTyped(deps, message, expected, opts),
+    secret: (message) => promptSecret(deps, message),
+  };
+}
+
+async function ask<T>(deps: PromptDeps, question: Record<string, unknown>): Promise<T | undefined> {
   const { default: prompts } = await import('prompts');
   let cancelled = false;
-  const answer = await prompts({ name: 'value', stdout: process.stderr, ...question } as never, {
+  const answer = await prompts({ name: 'value', stdout: deps.stream ?? process.stderr, ...question } as never, {
     onCancel: () => {
       cancelled = true;
       return false;
@@ -29,7 +53,7 @@ export async function confirmYesNo(deps: PromptDeps, message: string, opts: { fl
   if (!isInteractive(deps.ctx)) {
     throw new RefusedError(`${message} — no answer: not interactive`, { hint: `pass ${opts.flag ?? '--yes'} to answer yes` });
   }
-  return (await ask<boolean>({ type: 'confirm', message, initial: false })) === true;
+  return (await ask<boolean>(deps, { type: 'confirm', message, initial: false })) === true;
 }
 
 /**
@@ -52,7 +76,7 @@ export async function confirmTyped(
   if (!isInteractive(deps.ctx)) {
     throw new RefusedError(`confirmation needed: ${message}`, { hint: `not interactive; pass ${opts.flag} ${expected} to confirm` });
   }
-  const typed = await ask<string>({ type: 'text', message: `${message} Type ${expected} to continue:` });
+  const typed = await ask<string>(deps, { type: 'text', message: `${message} Type ${expected} to continue:` });
   if (typed !== expected) {
     throw new RefusedError(typed === undefined ? 'cancelled; nothing changed' : `you typed ${JSON.stringify(typed)}, not ${expected}; nothing changed`);
   }
@@ -61,5 +85,5 @@ export async function confirmTyped(
 /** A hidden input (password). Returns undefined when not interactive or cancelled. */
 export async function promptSecret(deps: PromptDeps, message: string): Promise<string | undefined> {
   if (!isInteractive(deps.ctx)) return undefined;
-  return ask<string>({ type: 'password', message });
+  return ask<string>(deps, { type: 'password', message });
 }
