@@ -287,7 +287,7 @@ describe('mcpctl verify-db', () => {
     const p = runVerifyDb(
       {
         ctx: f.project.ctx({ signal: controller.signal }),
-        config: loaded.values,
+        config: loaded,
         events: ({ text: t }) => {
           if (t.startsWith('created scratch database')) {
             seen = [t.split(' ').pop()!];

@@ -37,8 +37,7 @@ export function registerVerifyDb(program: Command, makeEnv: EnvFactory): void {
         const result = await runVerifyDb(
           {
             ctx,
-            config: loaded.values,
-            passwordSourceLabel: loaded.resolved.POSTGRES_PASSWORD.source?.label,
+            config: loaded,
             events: (e) => {
               out.status(`verify-db: ${e.text}…`);
               out.debug(e.text);

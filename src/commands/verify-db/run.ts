@@ -7,8 +7,8 @@
  */
 import path from 'node:path';
 import type { Client } from 'pg';
-import type { Config } from '../../lib/config/keys.js';
-import type { Context } from '../../lib/cli/context.js';
+import type { LoadedConfig } from '../../lib/config/load.js';
+import type { CoreDeps } from '../../lib/cli/core-deps.js';
 import { resolveAppPassword } from '../../lib/config/credentials.js';
 import { InterruptedError } from '../../lib/cli/errors.js';
 import { loadMigrations } from '../../lib/pg/migrations.js';
@@ -43,13 +43,9 @@ export interface VerifyDbOptions {
 /** What verify-db tells its adapter while it runs: what is being done now (a status line). */
 export type VerifyDbEvent = { type: 'progress'; text: string };
 
-export interface VerifyDbDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'signal' | 'secrets'>;
-  config: Config;
-  /** Where POSTGRES_PASSWORD came from (e.g. ".env.local:3"), for messages. */
-  passwordSourceLabel?: string;
-  events?: (e: VerifyDbEvent) => void;
-}
+export type VerifyDbDeps = Pick<CoreDeps<VerifyDbEvent, LoadedConfig>, 'config' | 'events'> & {
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'signal' | 'secrets'>;
+};
 
 export type VerifyDbResult = Report;
 
@@ -60,11 +56,14 @@ const APP_NAME = 'mcpctl verify-db';
 /** Everything that can be a usage error is settled here, before the first connection. */
 async function openSession(deps: VerifyDbDeps, options: VerifyDbOptions): Promise<{ s: Session; testTarget: ConnTarget; needTest: boolean; needScratch: boolean }> {
   const selected = selectVerifyDbChecks(options.only, options.skip);
-  const { ctx, config: cfg } = deps;
+  const { ctx } = deps;
+  const cfg = deps.config.values;
+  // Where POSTGRES_PASSWORD came from (e.g. ".env.local:3"), for messages.
+  const pwSource = deps.config.resolved.POSTGRES_PASSWORD.source?.label;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const migrations = selected.has('schema') ? await loadMigrations(path.resolve(ctx.cwd, options.migrationsDir ?? 'migrations')) : [];
-  const pwMain = await resolveAppPassword(cfg, ctx, deps.passwordSourceLabel);
-  const pwTest = cfg.POSTGRES_TEST_DB === cfg.POSTGRES_DB ? pwMain : await resolveAppPassword(cfg, ctx, deps.passwordSourceLabel, cfg.POSTGRES_TEST_DB);
+  const pwMain = await resolveAppPassword(cfg, ctx, pwSource);
+  const pwTest = cfg.POSTGRES_TEST_DB === cfg.POSTGRES_DB ? pwMain : await resolveAppPassword(cfg, ctx, pwSource, cfg.POSTGRES_TEST_DB);
   if (ctx.signal.aborted) throw new InterruptedError();
 
   const scratch = scratchName();
@@ -86,7 +85,7 @@ async function openSession(deps: VerifyDbDeps, options: VerifyDbOptions): Promis
     pwTest,
     mainTarget,
     scratch,
-    progress: (text) => deps.events?.({ type: 'progress', text }),
+    progress: (text) => deps.events({ type: 'progress', text }),
   });
   return { s, testTarget, needTest, needScratch };
 }
