@@ -41,7 +41,7 @@ afterAll(async () => {
 async function serve(opts: Parameters<typeof runServe>[1], over: { env?: Record<string, string>; signal?: AbortSignal; onEvent?: (e: ServeEvent, fire: (s: ForwardedSignal) => void, whenReady: () => Promise<void>) => void } = {}) {
   const readyFile = path.join(project.dir, `ready-${Math.random().toString(36).slice(2)}`);
   const e = { ...(over.env ?? env), READY: readyFile };
-  const config = (await loadConfig({ cwd: project.dir, env: e })).values;
+  const config = await loadConfig({ cwd: project.dir, env: e });
   const events: ServeEvent[] = [];
   let handler: ((s: ForwardedSignal) => void) | undefined;
   let unsubscribed = false;
@@ -50,13 +50,20 @@ async function serve(opts: Parameters<typeof runServe>[1], over: { env?: Record<
   const fire = (s: ForwardedSignal) => (started ? void ready(readyFile).then(() => handler?.(s)) : handler?.(s));
   const result = await runServe(
     {
-      ctx: project.ctx({ env: e, ...(over.signal ? { signal: over.signal } : {}) }),
-      config,
-      onSignal: (h) => {
-        handler = h;
-        return () => void (unsubscribed = true);
+      ctx: {
+        ...project.ctx({ env: e, ...(over.signal ? { signal: over.signal } : {}) }),
+        // The signal router cli.ts builds, with the test holding the handler instead of the process.
+        signals: {
+          takenOver: false,
+          takeOver: (_sigs, h) => {
+            handler = h as (s: ForwardedSignal) => void;
+            return () => void (unsubscribed = true);
+          },
+        },
       },
-      onEvent: (ev) => {
+      config,
+      events: (ev) => {
+        if (ev.type === 'debug') return;
         if (ev.type === 'started') started = true;
         events.push(ev);
         over.onEvent?.(ev, fire, () => ready(readyFile));
@@ -179,7 +186,7 @@ describe('mcpctl serve in-process', () => {
   });
 
   it('logs restarts and the give-up to stderr', async () => {
-    const r = await runMain(['serve', '--restart', 'on-failure', '--restart-delay-ms', '10', '--', NODE, '-e', 'process.exit(2)'], { cwd: project.dir, env });
+    const r = await runMain(['serve', '--restart', 'on-failure', '--restart-delay', '10', '--', NODE, '-e', 'process.exit(2)'], { cwd: project.dir, env });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.match(/restarting the server in/g)).toHaveLength(4);

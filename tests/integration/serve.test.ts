@@ -103,7 +103,7 @@ describe('mcpctl serve (processes)', () => {
 
   it('restarts a crashing child with growing delays and gives up after 5 crashes', async () => {
     const log = path.join(project.dir, 'starts.log');
-    const r = await runCli(['serve', '--restart', 'on-failure', '--restart-delay-ms', '100', '--', NODE, CHILD, 'crash', '3'], {
+    const r = await runCli(['serve', '--restart', 'on-failure', '--restart-delay', '100', '--', NODE, CHILD, 'crash', '3'], {
       cwd: project.dir,
       env: { ...env, SERVE_CHILD_LOG: log },
     });
@@ -118,7 +118,7 @@ describe('mcpctl serve (processes)', () => {
   });
 
   it('answers /health with 503 while a crashed child waits for its restart, and stops the restart on SIGTERM', async () => {
-    const s = spawnServe(['--health-port', '0', '--restart', 'on-failure', '--restart-delay-ms', '5000', '--', NODE, CHILD, 'crash', '4'], { cwd: project.dir, env });
+    const s = spawnServe(['--health-port', '0', '--restart', 'on-failure', '--restart-delay', '5000', '--', NODE, CHILD, 'crash', '4'], { cwd: project.dir, env });
     const [, url] = await s.waitFor('stderr', /health checks on (\S+)/);
     await s.waitFor('stderr', /restarting the server in 5 s/);
     const h = await getHealth(url!);
