@@ -1,9 +1,11 @@
 import path from 'node:path';
-import { METRICS, readBenchFile, type BenchFormat, type Metric } from './formats.js';
+import { METRICS, readBenchFile, type BenchFile, type BenchFormat, type Metric } from './formats.js';
 import type { Context } from '../../lib/cli/context.js';
 import { UsageError } from '../../lib/cli/errors.js';
-import { mannWhitneyU } from './stats.js';
 import { MATCH_RULES, keyBenchmarks, pairsUnder, parseMap, type Keyed, type MatchRule } from './match.js';
+import { compareRow, oneSidedRow, trimNum, type RowRule } from './rows.js';
+
+export { fmtMs, isRegression, THRESHOLD_EPSILON, trimNum } from './rows.js';
 
 /** Options of `mcpctl baseline compare`. */
 export interface CompareOptions {
@@ -82,9 +84,6 @@ export interface CompareResult {
 
 export const DEFAULT_BASELINE = 'baseline-results.json';
 export const DEFAULT_MAX_REGRESSION = '20%';
-/** Relative tolerance of the threshold test: values within one part in 10⁹ of the limit count as at it. */
-export const THRESHOLD_EPSILON = 1e-9;
-const ALPHA = 0.05;
 
 /**
  * Parses `--max-regression` into a fraction: `20%` → 0.2 and the ratio `1.2` → 0.2.
@@ -107,12 +106,6 @@ export function parseMaxRegression(input: string): number {
   throw new UsageError(`--max-regression takes a percentage like 20% or a ratio like 1.2, not ${JSON.stringify(input)}`);
 }
 
-/** True when `current` exceeds `baseline` by strictly more than `allowed` (a fraction), with FP tolerance. */
-export function isRegression(baseline: number, current: number, allowed: number): boolean {
-  if (baseline === 0) return current > 0;
-  const limit = baseline * (1 + allowed);
-  return current > limit * (1 + THRESHOLD_EPSILON);
-}
 
 /** Parses `name=ms` (the name may itself contain `=`: the last one separates). */
 export function parseTarget(spec: string): [string, number] {
@@ -145,54 +138,28 @@ export async function runCompare(deps: CompareDeps, options: CompareOptions): Pr
   const allKeys = new Set([...baseKeys, ...curByKey.keys()]);
   for (const name of targets.keys()) if (!allKeys.has(name) && !allNames.has(name)) notes.push(`--target ${name}: no benchmark of that name`);
   for (const name of maps.keys()) if (!allNames.has(name)) notes.push(`--map ${name}: no benchmark of that name`);
-  const targetOf = (k: Keyed) => targets.get(k.key) ?? targets.get(k.bench.name);
+  const rule: RowRule = { metric, allowed, allowedPct, strict: options.strict === true, hybrid: options.hybrid === true, targetOf: (k) => targets.get(k.key) ?? targets.get(k.bench.name) };
 
   const rows: CompareRow[] = [];
-  const oneSided = ({ key, bench: b }: Keyed, side: 'baseline' | 'current'): CompareRow => ({
-    name: key,
-    ...(key !== b.name ? { [`${side}_name`]: b.name } : {}),
-    baseline: side === 'baseline' ? (b.metrics[metric] ?? null) : null,
-    current: side === 'current' ? (b.metrics[metric] ?? null) : null,
-    change_pct: null,
-    allowed_pct: allowedPct,
-    target_ms: targetOf({ key, bench: b }) ?? b.target ?? null,
-    // A gate that must see every benchmark (--strict) fails on one that vanished or appeared.
-    status: options.strict ? 'fail' : side === 'baseline' ? 'baseline-only' : 'current-only',
-    significance: null,
-    message: (side === 'baseline' ? 'only in the baseline' : 'new: only in the current results') + (options.strict ? ' (--strict)' : ''),
-  });
   const pairs: [Keyed, Keyed][] = [];
   for (const b of baseKeyed) {
     const c = curByKey.get(b.key);
     if (c) pairs.push([b, c]);
   }
-  const missingData = (f: typeof base) => f.format === 'pytest-benchmark' && (metric === 'p95' || metric === 'p99') && pairs.some(([b, c]) => (f === base ? b : c).bench.samples === undefined);
-  for (const f of [base, cur]) {
-    if (missingData(f)) {
-      throw new UsageError(`${f.file}: pytest-benchmark saved no per-round data (stats.data), so ${metric} cannot be computed`, {
-        hint: `save with --benchmark-save-data (--benchmark-json files carry the rounds), or compare --metric p50|mean|min|max`,
-      });
-    }
-  }
+  requireSamples([base, cur], pairs, metric);
   let comparable = 0;
   for (const b of baseKeyed) {
     const c = curByKey.get(b.key);
     if (!c) {
-      rows.push(oneSided(b, 'baseline'));
+      rows.push(oneSidedRow(b, 'baseline', rule));
       continue;
     }
-    const row = compareOne(b, c);
+    const row = compareRow(b, c, rule);
     if (row.baseline !== null && row.current !== null) comparable++;
     rows.push(row);
   }
-  for (const c of curKeyed) if (!baseKeys.has(c.key)) rows.push(oneSided(c, 'current'));
-  if (pairs.length > 0 && comparable === 0) {
-    const has = (f: typeof base) => METRICS.filter((m) => f.benchmarks.some((b) => b.metrics[m] !== undefined));
-    const both = has(base).filter((m) => has(cur).includes(m));
-    throw new UsageError(`no benchmark has ${metric} in both ${base.file} and ${cur.file}`, {
-      hint: both.length ? `use --metric ${both.join('|')}` : 'the two files share no metric',
-    });
-  }
+  for (const c of curKeyed) if (!baseKeys.has(c.key)) rows.push(oneSidedRow(c, 'current', rule));
+  if (pairs.length > 0 && comparable === 0) throw noCommonMetric(base, cur, metric);
   const unmatched = {
     baseline: baseKeyed.filter((k) => !curByKey.has(k.key)).map((k) => k.bench.name),
     current: curKeyed.filter((k) => !baseKeys.has(k.key)).map((k) => k.bench.name),
@@ -203,51 +170,6 @@ export async function runCompare(deps: CompareDeps, options: CompareOptions): Pr
       'no benchmark is in both files, so nothing was compared: ' +
         (byLast > 0 ? `--match last pairs ${byLast} of them by the last part of their names` : 'pair differently named ones with --map <baseline name>=<current name>'),
     );
-  }
-
-  function compareOne(bk: Keyed, ck: Keyed): CompareRow {
-    const [b, c] = [bk.bench, ck.bench];
-    const bv = b.metrics[metric] ?? null;
-    const cv = c.metrics[metric] ?? null;
-    const target = targetOf(bk) ?? targetOf(ck) ?? c.target ?? b.target ?? null;
-    const row: CompareRow = { name: bk.key, baseline: bv, current: cv, change_pct: null, allowed_pct: allowedPct, target_ms: target, status: 'pass', significance: null, message: '' };
-    if (b.name !== bk.key) row.baseline_name = b.name;
-    if (c.name !== ck.key) row.current_name = c.name;
-    if (bv === null || cv === null) {
-      row.status = options.strict ? 'fail' : 'warn';
-      row.message = `no ${metric} in the ${bv === null ? 'baseline' : 'current results'}: not checked`;
-      return row;
-    }
-    if (bv > 0) row.change_pct = (cv / bv - 1) * 100;
-    if (b.samples && c.samples && b.samples.length >= 2 && c.samples.length >= 2) {
-      const mw = mannWhitneyU(c.samples, b.samples, ALPHA);
-      row.significance = { test: 'mann-whitney-u', method: mw.method, u: mw.u, p: mw.p, alpha: ALPHA, significant: mw.significant };
-    }
-    if (!isRegression(bv, cv, allowed)) {
-      row.message = cv < bv ? 'faster' : 'within the allowed regression';
-      return row;
-    }
-    const over = bv === 0 ? `from 0 to ${fmtMs(cv)}` : `${trimNum(row.change_pct!, 1)}% slower (allowed ${trimNum(allowedPct)}%)`;
-    let status: RowStatus = 'fail';
-    let why = `regression: ${over}`;
-    if (options.hybrid) {
-      if (target === null) why += '; no target to fall back on';
-      else if (cv <= target) {
-        status = 'warn';
-        why += `, but within its target of ${fmtMs(target)}`;
-      } else why += ` and over its target of ${fmtMs(target)}`;
-    }
-    if (status === 'fail' && row.significance && !row.significance.significant) {
-      status = 'warn';
-      why += `, but not significant (Mann-Whitney p = ${row.significance.p.toFixed(3)})`;
-    }
-    if (status === 'warn' && options.strict) {
-      status = 'fail';
-      why += ' (--strict)';
-    }
-    row.status = status;
-    row.message = why;
-    return row;
   }
 
   const summary: Record<RowStatus, number> = { pass: 0, warn: 0, fail: 0, 'baseline-only': 0, 'current-only': 0 };
@@ -269,11 +191,22 @@ export async function runCompare(deps: CompareDeps, options: CompareOptions): Pr
   };
 }
 
-/** A number without trailing zeros, at most `digits` decimals (locale-independent). */
-export function trimNum(x: number, digits = 2): string {
-  return String(Number(x.toFixed(digits)));
+/** p95/p99 of pytest-benchmark need the saved rounds: refused up front when a paired file lacks them. */
+function requireSamples(files: BenchFile[], pairs: [Keyed, Keyed][], metric: Metric): void {
+  if (metric !== 'p95' && metric !== 'p99') return;
+  files.forEach((f, side) => {
+    if (f.format === 'pytest-benchmark' && pairs.some((p) => p[side]!.bench.samples === undefined)) {
+      throw new UsageError(`${f.file}: pytest-benchmark saved no per-round data (stats.data), so ${metric} cannot be computed`, {
+        hint: `save with --benchmark-save-data (--benchmark-json files carry the rounds), or compare --metric p50|mean|min|max`,
+      });
+    }
+  });
 }
 
-export function fmtMs(ms: number): string {
-  return `${ms >= 100 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3)} ms`;
+function noCommonMetric(base: BenchFile, cur: BenchFile, metric: Metric): UsageError {
+  const has = (f: BenchFile) => METRICS.filter((m) => f.benchmarks.some((b) => b.metrics[m] !== undefined));
+  const both = has(base).filter((m) => has(cur).includes(m));
+  return new UsageError(`no benchmark has ${metric} in both ${base.file} and ${cur.file}`, {
+    hint: both.length ? `use --metric ${both.join('|')}` : 'the two files share no metric',
+  });
 }
