@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError } from '../../lib/cli/errors.js';
-import { plural, type Output } from '../../lib/cli/output.js';
 import { action, collect, intOption, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
@@ -38,6 +37,12 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
     .command('baseline')
     .description(COMMAND_DESCRIPTIONS['baseline']);
 
+  registerGenerate(baseline, makeEnv);
+  registerCollect(baseline, makeEnv);
+  registerCompare(baseline, makeEnv);
+}
+
+function registerGenerate(baseline: Command, makeEnv: EnvFactory): void {
   baseline
     .command('generate-repo')
     .description('write a deterministic repository of Python modules (same bytes for the same --files and --seed everywhere)')
@@ -51,7 +56,7 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
     )
     .action(
       action<GenerateOpts>(makeEnv, async ({ ctx, out }, opts) => {
-        const { runGenerateRepo } = await import('./generate.js');
+        const [{ runGenerateRepo }, { formatSeconds }, { formatBytes }] = await Promise.all([import('./generate.js'), import('./render.js'), import('../../lib/cli/output.js')]);
         const result = await runGenerateRepo(
           { ctx, onProgress: (done, total) => out.status(`writing files ${done}/${total}`) },
           { files: opts.files, out: opts.out, seed: opts.seed, force: opts.force },
@@ -63,6 +68,9 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
       }),
     );
 
+}
+
+function registerCollect(baseline: Command, makeEnv: EnvFactory): void {
   baseline
     .command('collect')
     .description('time a command (or import pytest-benchmark JSON) and record the runs and statistics in a baseline file')
@@ -118,6 +126,9 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
       }),
     );
 
+}
+
+function registerCompare(baseline: Command, makeEnv: EnvFactory): void {
   baseline
     .command('compare')
     .description('compare results against a baseline; exit 1 on a regression beyond --max-regression')
@@ -152,56 +163,8 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
           },
         );
         if (out.json) out.result(result);
-        else await renderCompare(out, result);
+        else await (await import('./render.js')).renderCompare(out, result);
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),
     );
-}
-
-async function renderCompare(out: Output, r: import('./compare.js').CompareResult): Promise<void> {
-  const { fmtMs, trimNum } = await import('./compare.js');
-  out.info(out.paint('strong', `${r.metric}: ${r.current.file} (${r.current.format}) against ${r.baseline.file} (${r.baseline.format})`));
-  const sign = (x: number) => (x > 0 ? '+' : '') + trimNum(x, 1) + '%';
-  const table = r.rows.map((row) => [
-    row.name + (row.baseline_name || row.current_name ? ` (${[row.baseline_name, row.current_name].filter(Boolean).join(' / ')})` : ''),
-    row.baseline === null ? '—' : fmtMs(row.baseline),
-    row.current === null ? '—' : fmtMs(row.current),
-    row.change_pct === null ? '—' : sign(row.change_pct),
-    `${trimNum(row.allowed_pct)}%`,
-    row.status,
-    row.significance ? `p=${row.significance.p.toFixed(3)}${row.significance.significant ? '' : ' (n.s.)'}` : '—',
-  ]);
-  const head = ['benchmark', 'baseline', 'current', 'change', 'allowed', 'status', 'significance'];
-  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
-  const role = (s: string) => (s === 'fail' ? 'error' : s === 'warn' ? 'warn' : s === 'pass' ? 'success' : 'muted') as Parameters<Output['paint']>[0];
-  const line = (cells: string[], paintStatus: boolean) =>
-    cells
-      .map((c, i) => {
-        const padded = i === 0 || i === 5 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!);
-        return paintStatus && i === 5 ? out.paint(role(c), padded) : padded;
-      })
-      .join('  ')
-      .trimEnd();
-  out.info(line(head, false));
-  for (const t of table) out.info(line(t, true));
-  for (const row of r.rows) if (row.status === 'fail' || row.status === 'warn') out.info(`  ${out.paint(role(row.status), row.status)} ${row.name}: ${row.message}`);
-  for (const n of r.notes) out.warn(n);
-  if (r.common === 0) {
-    const names = (xs: string[]) => (xs.length ? xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, … (${xs.length} in all)` : '') : '(none)');
-    out.info(out.paint('error', 'no benchmark is in both files: nothing was compared, so the gate fails'));
-    out.info(`  baseline ${r.baseline.file}: ${names(r.unmatched.baseline)}`);
-    out.info(`  current  ${r.current.file}: ${names(r.unmatched.current)}`);
-  }
-  const s = r.summary;
-  const text = `${s.pass} passed, ${plural(s.warn, 'warning')}, ${s.fail} failed, ${s['baseline-only'] + s['current-only']} on one side only`;
-  if (r.ok) out.success(`✓ ${text}`);
-  else out.info(out.paint('error', `✗ ${text} (allowed regression ${trimNum(r.max_regression.percent)}% on ${r.metric}${r.hybrid ? ', hybrid' : ''}${r.strict ? ', strict' : ''})`));
-}
-
-function formatBytes(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
-}
-
-function formatSeconds(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
