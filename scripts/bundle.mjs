@@ -26,6 +26,9 @@ const result = await build({
   // Maps carry their sources (sourcesContent), so they mean something without src/.
   sourcemap: 'linked',
   sourcesContent: true,
+  // A package's ES module build before its CommonJS/UMD one (jsonc-parser's UMD build requires
+  // its own files at run time, which a bundle cannot follow).
+  mainFields: ['module', 'main'],
   // pg's optional native binding is loaded in a try/catch; it is never bundled.
   external: ['pg-native'],
   // CommonJS dependencies (pg, prompts) call require() for Node's built-ins.
