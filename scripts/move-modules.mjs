@@ -57,14 +57,39 @@ const relSpec = (fromFile, target) => {
 };
 const SPEC = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\bexport\s+\*\s+from\s*)(['"])(\.{1,2}\/[^'"]+)\2/g;
 
+/** Where a moved file used to be (newest first): a merged-in copy may still import relative to those. */
+const formerPaths = (file) => {
+  const out = [];
+  for (let cur = file, i = 0; i < 20; i++) {
+    const prev = [...recorded].find(([, to]) => to === cur)?.[0];
+    if (!prev) break;
+    out.push(prev);
+    cur = prev;
+  }
+  return out;
+};
+
 let changed = 0;
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
   const newFile = moves.get(file) ?? file;
   let out = text.replace(SPEC, (m, head, q, spec) => {
-    const resolved = path.resolve(path.dirname(file), spec.replace(/\.js$/, '.ts'));
+    let resolved = path.resolve(path.dirname(file), spec.replace(/\.js$/, '.ts'));
+    let relocated = false;
+    if (fix && !existsSync(resolved) && !moves.has(resolved)) {
+      // An import written at the file's former location (brought in by a merge).
+      for (const old of formerPaths(file)) {
+        const r = path.resolve(path.dirname(old), spec.replace(/\.js$/, '.ts'));
+        const t = existsSync(r) ? r : finalOf(r);
+        if (existsSync(t)) {
+          resolved = t;
+          relocated = true;
+          break;
+        }
+      }
+    }
     const target = moves.get(resolved) ?? resolved;
-    if (target === resolved && newFile === file) return m;
+    if (target === resolved && newFile === file && !relocated) return m;
     const exists = spec.endsWith('.js') || spec.endsWith('.ts');
     if (!exists) return m;
     const next = relSpec(newFile, target);

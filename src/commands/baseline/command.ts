@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError } from '../../lib/cli/errors.js';
-import { action, collect, intOption, type EnvFactory } from '../shared.js';
+import { action, appendStepSummary, collect, intOption, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
 interface GenerateOpts {
@@ -146,7 +146,8 @@ function registerCompare(baseline: Command, makeEnv: EnvFactory): void {
       '\nWhen no benchmark is in both files, compare exits 1: a gate that compared nothing has not passed.\n\nExamples:\n  $ mcpctl baseline compare current.json\n  $ mcpctl baseline compare latency.json --baseline pytest-benchmark.json --match last\n  $ mcpctl baseline compare results.json --baseline main.json --max-regression 10% --metric p50\n  $ mcpctl baseline compare latency.json --hybrid --target search_code=500 --json',
     )
     .action(
-      action<CompareOpts>(makeEnv, async ({ ctx, out }, opts, args) => {
+      action<CompareOpts>(makeEnv, async (env, opts, args) => {
+        const { ctx, out } = env;
         const { runCompare } = await import('./compare.js');
         const result = await runCompare(
           { ctx },
@@ -162,8 +163,10 @@ function registerCompare(baseline: Command, makeEnv: EnvFactory): void {
             maps: opts.map,
           },
         );
+        const view = await import('./render.js');
         if (out.json) out.result(result);
-        else await (await import('./render.js')).renderCompare(out, result);
+        else await view.renderCompare(out, result);
+        await appendStepSummary(env, (gh) => view.compareMarkdown(gh, result));
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),
     );

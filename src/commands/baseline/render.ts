@@ -44,3 +44,16 @@ export async function renderCompare(out: Output, r: import('./compare.js').Compa
 export function formatSeconds(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
+
+/** The step summary of compare: the same table as the terminal, and the verdict. */
+export function compareMarkdown(gh: typeof import('../../lib/github-actions.js'), r: import('./compare.js').CompareResult): string {
+  const ms = (x: number | null) => (x === null ? '—' : `${Number(x.toFixed(3))} ms`);
+  const pct = (x: number | null) => (x === null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(1)}%`);
+  const mark: Record<string, string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail' };
+  const rows = r.rows.map((row) => [row.name, ms(row.baseline), ms(row.current), pct(row.change_pct), `${row.allowed_pct}%`, mark[row.status] ?? row.status, row.message]);
+  const s = r.summary;
+  const verdict = r.common === 0
+    ? '❌ no benchmark is in both files: nothing was compared'
+    : `${r.ok ? '✅' : '❌'} ${s.pass} passed, ${plural(s.warn, 'warning')}, ${s.fail} failed, ${s['baseline-only'] + s['current-only']} on one side only`;
+  return `### mcpctl baseline compare (${r.metric})\n\n${r.current.file} against ${r.baseline.file}\n\n${gh.mdTable(['benchmark', 'baseline', 'current', 'change', 'allowed', 'status', 'note'], rows)}\n${verdict}\n\n`;
+}

@@ -11,7 +11,7 @@ import { InterruptedError } from '../../lib/cli/errors.js';
 import type { HealthServer } from './health-server.js';
 import { appTarget, type ConnTarget } from '../../lib/pg/client.js';
 import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, type RestartPolicy } from './restart-policy.js';
-import { exitStatus, preloadSpawn, startChild, type ChildExit } from '../../lib/process/supervisor.js';
+import { exitStatus, startChild, type ChildExit } from '../../lib/process/supervisor.js';
 import { probeLogin, waitForDb } from './wait-for-db.js';
 import { childEnv, startableCommand } from './child.js';
 import { FORWARDED_SIGNALS, Supervision, type ServeEvent } from './supervision.js';
@@ -76,7 +76,6 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
     if (opts.healthPort !== undefined) health = await openHealth(deps, run, target, opts.healthHost ?? '127.0.0.1', opts.healthPort);
     const server = describeServer(target);
     const where = `${target.user}@${server}/${target.database}`;
-    const spawnReady = preloadSpawn();
     const ready = await waitForDb(target, {
       waitMs: (opts.waitSeconds ?? 30) * 1000,
       signal: run.stopping.signal,
@@ -84,7 +83,6 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
       now: () => ctx.now().getTime(),
     });
     emit({ type: 'db-ready', target: where, attempts: ready.attempts, ms: ready.ms });
-    await spawnReady;
     return await supervise(deps, run, command.argv, env, opts);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
