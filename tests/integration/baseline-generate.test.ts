@@ -89,10 +89,10 @@ describe('baseline generate-repo', () => {
     const ctl = new AbortController();
     const ctx = p.ctx({ signal: ctl.signal });
     await expect(
-      runGenerateRepo({ ctx, onProgress: (done) => (done >= 10 ? ctl.abort() : undefined) }, { files: 500, out: 'cut', seed: 'x' }),
+      runGenerateRepo({ ctx, events: (e) => (e.done >= 10 ? ctl.abort() : undefined) }, { files: 500, out: 'cut', seed: 'x' }),
     ).rejects.toMatchObject({ exitCode: 130 });
     expect(JSON.parse(await p.read(`cut/${MARKER}`))).toMatchObject({ complete: false });
-    const again = await runGenerateRepo({ ctx: p.ctx() }, { files: 500, out: 'cut', seed: 'x' });
+    const again = await runGenerateRepo({ ctx: p.ctx(), events: () => {} }, { files: 500, out: 'cut', seed: 'x' });
     expect(again.action).toBe('replaced');
     expect((await treeDigest(path.join(p.dir, 'cut'), new Set([MARKER]))).digest).toBe(again.digest);
   });
@@ -101,7 +101,7 @@ describe('baseline generate-repo', () => {
     expect((await gen(['--files', '0', '--out', 'z'])).code).toBe(2);
     expect((await gen(['--files', 'ten', '--out', 'z'])).code).toBe(2);
     expect((await gen(['--files', '3'])).code).toBe(2);
-    await expect(runGenerateRepo({ ctx: p.ctx() }, { files: 1.5, out: 'z' })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(runGenerateRepo({ ctx: p.ctx(), events: () => {} }, { files: 1.5, out: 'z' })).rejects.toMatchObject({ exitCode: 2 });
   });
 
   it('10,000 files: the same digest twice, another seed another digest', async () => {
@@ -110,14 +110,14 @@ describe('baseline generate-repo', () => {
     try {
       const ctx = p.ctx({ cwd: tmp });
       const progress: number[] = [];
-      const a = await runGenerateRepo({ ctx, onProgress: (d) => progress.push(d) }, { files: 10_000, out: 'a', seed: 'bench' });
+      const a = await runGenerateRepo({ ctx, events: (e) => progress.push(e.done) }, { files: 10_000, out: 'a', seed: 'bench' });
       expect(progress.at(-1)).toBe(10_000);
       expect((await treeDigest(path.join(tmp, 'a'), new Set([MARKER])))).toMatchObject({ digest: a.digest, files: 10_000 });
       await fs.rm(path.join(tmp, 'a'), { recursive: true });
-      const b = await runGenerateRepo({ ctx }, { files: 10_000, out: 'b', seed: 'bench' });
+      const b = await runGenerateRepo({ ctx, events: () => {} }, { files: 10_000, out: 'b', seed: 'bench' });
       expect(b.digest).toBe(a.digest);
       await fs.rm(path.join(tmp, 'b'), { recursive: true });
-      const c = await runGenerateRepo({ ctx }, { files: 10_000, out: 'c', seed: 'other' });
+      const c = await runGenerateRepo({ ctx, events: () => {} }, { files: 10_000, out: 'c', seed: 'other' });
       expect(c.digest).not.toBe(a.digest);
     } finally {
       await fs.rm(tmp, { recursive: true, force: true });

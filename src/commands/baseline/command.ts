@@ -58,7 +58,7 @@ function registerGenerate(baseline: Command, makeEnv: EnvFactory): void {
       action<GenerateOpts>(makeEnv, async ({ ctx, out }, opts) => {
         const [{ runGenerateRepo }, { formatSeconds }, { formatBytes }] = await Promise.all([import('./generate.js'), import('./render.js'), import('../../lib/cli/output.js')]);
         const result = await runGenerateRepo(
-          { ctx, onProgress: (done, total) => out.status(`writing files ${done}/${total}`) },
+          { ctx, events: (e) => out.status(`writing files ${e.done}/${e.total}`) },
           { files: opts.files, out: opts.out, seed: opts.seed, force: opts.force },
         );
         if (out.json) return out.result(result);

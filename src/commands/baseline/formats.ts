@@ -108,10 +108,17 @@ const LATENCY_KEYS: Record<Metric, string> = {
 };
 const hasLatency = (v: unknown) => isObj(v) && Object.values(LATENCY_KEYS).some((k) => k in v);
 
-/** Recognises the format of parsed JSON and normalises it. */
-export function parseBenchFile(doc: unknown, file: string): BenchFile {
+/** Checked reads of one file's values; every complaint names the file. */
+interface Reader {
+  bad(why: string): UsageError;
+  num(v: unknown, what: string, optional?: boolean): number | undefined;
+  samples(v: unknown, what: string, scale?: number): number[] | undefined;
+  /** The list, refused when a name appears twice. */
+  unique(list: Benchmark[]): Benchmark[];
+}
+
+function reader(file: string): Reader {
   const bad = (why: string) => new UsageError(`${file}: ${why}`, { hint: `compare reads mcpctl baseline files, pytest-benchmark JSON, latency-summary JSON and the flat <name>_<metric> file (${docPath('baseline')})` });
-  if (!isObj(doc)) throw bad('not a benchmark file (expected a JSON object)');
   const num = (v: unknown, what: string, optional = true): number | undefined => {
     if (v === undefined || v === null) {
       if (optional) return undefined;
@@ -120,91 +127,108 @@ export function parseBenchFile(doc: unknown, file: string): BenchFile {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw bad(`${what} is not a non-negative number: ${JSON.stringify(v)}`);
     return v;
   };
-  const samples = (v: unknown, what: string, scale = 1): number[] | undefined => {
-    if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v)) throw bad(`${what} is not an array`);
-    const xs = v.map((x, i) => num(x, `${what}[${i}]`, false)! * scale);
-    return xs.length ? xs : undefined;
-  };
-  const unique = (list: Benchmark[]) => {
-    const seen = new Set<string>();
-    for (const b of list) {
-      if (seen.has(b.name)) throw bad(`benchmark "${b.name}" appears twice`);
-      seen.add(b.name);
-    }
-    return list;
-  };
-
-  if (doc.format === 'mcpctl-baseline') {
-    if (!Array.isArray(doc.benchmarks)) throw bad('"benchmarks" is not an array');
-    const list = doc.benchmarks.map((e, i): Benchmark => {
-      if (!isObj(e) || typeof e.name !== 'string' || !isObj(e.stats)) throw bad(`benchmarks[${i}] needs a name and stats`);
-      const st = e.stats;
-      const metrics: Benchmark['metrics'] = {};
-      for (const m of METRICS) {
-        const v = num(st[m], `"${e.name}" stats.${m}`);
-        if (v !== undefined) metrics[m] = v;
+  return {
+    bad,
+    num,
+    samples: (v, what, scale = 1) => {
+      if (v === undefined || v === null) return undefined;
+      if (!Array.isArray(v)) throw bad(`${what} is not an array`);
+      const xs = v.map((x, i) => num(x, `${what}[${i}]`, false)! * scale);
+      return xs.length ? xs : undefined;
+    },
+    unique: (list) => {
+      const seen = new Set<string>();
+      for (const b of list) {
+        if (seen.has(b.name)) throw bad(`benchmark "${b.name}" appears twice`);
+        seen.add(b.name);
       }
-      return { name: e.name, metrics, samples: samples(e.samples_ms, `"${e.name}" samples_ms`), target: num(e.target_ms, `"${e.name}" target_ms`) };
-    });
-    return { file, format: 'mcpctl', benchmarks: unique(list) };
-  }
+      return list;
+    },
+  };
+}
 
+/** Recognises the format of parsed JSON and normalises it. */
+export function parseBenchFile(doc: unknown, file: string): BenchFile {
+  const rd = reader(file);
+  if (!isObj(doc)) throw rd.bad('not a benchmark file (expected a JSON object)');
+  if (doc.format === 'mcpctl-baseline') return { file, format: 'mcpctl', benchmarks: rd.unique(fromMcpctl(doc, rd)) };
   if (Array.isArray(doc.benchmarks) && doc.benchmarks.length > 0 && doc.benchmarks.every((b) => isObj(b) && isObj(b.stats))) {
-    const list = (doc.benchmarks as Record<string, unknown>[]).map((b, i): Benchmark => {
-      const name = typeof b.fullname === 'string' ? b.fullname : typeof b.name === 'string' ? b.name : undefined;
-      if (!name) throw bad(`benchmarks[${i}] has no name`);
-      const st = b.stats as Record<string, unknown>;
-      const sec = (k: string) => {
-        const v = num(st[k], `"${name}" stats.${k}`);
-        return v === undefined ? undefined : v * 1000;
-      };
-      const data = samples(st.data, `"${name}" stats.data`, 1000);
-      const metrics: Benchmark['metrics'] = {};
-      const put = (m: Metric, v: number | undefined) => {
-        if (v !== undefined) metrics[m] = v;
-      };
-      put('min', sec('min'));
-      put('mean', sec('mean'));
-      put('p50', sec('median'));
-      put('max', sec('max'));
-      // pytest-benchmark has no p95/p99 of its own; with --benchmark-save-data the rounds are there
-      // to compute them the way `baseline collect` does (R type 7).
-      if (data) {
-        const sorted = [...data].sort((a, b) => a - b);
-        put('p95', quantileSorted(sorted, 0.95));
-        put('p99', quantileSorted(sorted, 0.99));
-      }
-      return { name, metrics, samples: data };
-    });
-    return { file, format: 'pytest-benchmark', benchmarks: unique(list) };
+    return { file, format: 'pytest-benchmark', benchmarks: rd.unique(doc.benchmarks.map((b, i) => fromPytest(b as Record<string, unknown>, i, rd))) };
   }
+  const latency = fromLatency(doc, rd);
+  if (latency) return { file, format: 'latency-summary', benchmarks: rd.unique(latency) };
+  if (!('benchmarks' in doc)) {
+    const flat = parseFlat(doc, rd.num);
+    if (flat) return { file, format: 'flat', benchmarks: flat };
+  }
+  throw rd.bad('unknown benchmark format');
+}
 
-  const latencyEntry = (name: string, e: Record<string, unknown>): Benchmark => {
+function fromMcpctl(doc: Record<string, unknown>, rd: Reader): Benchmark[] {
+  if (!Array.isArray(doc.benchmarks)) throw rd.bad('"benchmarks" is not an array');
+  return doc.benchmarks.map((e, i): Benchmark => {
+    if (!isObj(e) || typeof e.name !== 'string' || !isObj(e.stats)) throw rd.bad(`benchmarks[${i}] needs a name and stats`);
+    const st = e.stats;
     const metrics: Benchmark['metrics'] = {};
     for (const m of METRICS) {
-      const v = num(e[LATENCY_KEYS[m]], `"${name}" ${LATENCY_KEYS[m]}`);
+      const v = rd.num(st[m], `"${e.name}" stats.${m}`);
       if (v !== undefined) metrics[m] = v;
     }
-    return { name, metrics, samples: samples(e.samples_ms, `"${name}" samples_ms`), target: num(e.target_threshold_ms, `"${name}" target_threshold_ms`) };
+    return { name: e.name, metrics, samples: rd.samples(e.samples_ms, `"${e.name}" samples_ms`), target: rd.num(e.target_ms, `"${e.name}" target_ms`) };
+  });
+}
+
+/** One pytest-benchmark entry: seconds to milliseconds; p95/p99 from the saved rounds, if any. */
+function fromPytest(b: Record<string, unknown>, i: number, rd: Reader): Benchmark {
+  const name = typeof b.fullname === 'string' ? b.fullname : typeof b.name === 'string' ? b.name : undefined;
+  if (!name) throw rd.bad(`benchmarks[${i}] has no name`);
+  const st = b.stats as Record<string, unknown>;
+  const sec = (k: string) => {
+    const v = rd.num(st[k], `"${name}" stats.${k}`);
+    return v === undefined ? undefined : v * 1000;
   };
-  const fromArray = (arr: unknown[]) =>
-    arr.map((e, i) => {
-      if (!isObj(e) || typeof e.name !== 'string') throw bad(`benchmarks[${i}] has no "name"`);
-      return latencyEntry(e.name, e);
-    });
+  const data = rd.samples(st.data, `"${name}" stats.data`, 1000);
+  const metrics: Benchmark['metrics'] = {};
+  const put = (m: Metric, v: number | undefined) => {
+    if (v !== undefined) metrics[m] = v;
+  };
+  put('min', sec('min'));
+  put('mean', sec('mean'));
+  put('p50', sec('median'));
+  put('max', sec('max'));
+  // pytest-benchmark has no p95/p99 of its own; with --benchmark-save-data the rounds are there
+  // to compute them the way `baseline collect` does (R type 7).
+  if (data) {
+    const sorted = [...data].sort((a, c) => a - c);
+    put('p95', quantileSorted(sorted, 0.95));
+    put('p99', quantileSorted(sorted, 0.99));
+  }
+  return { name, metrics, samples: data };
+}
+
+/** latency-summary JSON: an array, or objects keyed by name (under "benchmarks" or at the top). */
+function fromLatency(doc: Record<string, unknown>, rd: Reader): Benchmark[] | undefined {
+  const entry = (name: string, e: Record<string, unknown>): Benchmark => {
+    const metrics: Benchmark['metrics'] = {};
+    for (const m of METRICS) {
+      const v = rd.num(e[LATENCY_KEYS[m]], `"${name}" ${LATENCY_KEYS[m]}`);
+      if (v !== undefined) metrics[m] = v;
+    }
+    return { name, metrics, samples: rd.samples(e.samples_ms, `"${name}" samples_ms`), target: rd.num(e.target_threshold_ms, `"${name}" target_threshold_ms`) };
+  };
   const fromKeyed = (o: Record<string, unknown>) =>
     Object.entries(o)
       .filter(([, v]) => hasLatency(v))
-      .map(([k, v]) => latencyEntry(k, v as Record<string, unknown>));
-  if (Array.isArray(doc.benchmarks) && doc.benchmarks.some(hasLatency)) return { file, format: 'latency-summary', benchmarks: unique(fromArray(doc.benchmarks)) };
-  if (isObj(doc.benchmarks) && Object.values(doc.benchmarks).some(hasLatency)) return { file, format: 'latency-summary', benchmarks: unique(fromKeyed(doc.benchmarks)) };
-  if (Object.values(doc).some(hasLatency)) return { file, format: 'latency-summary', benchmarks: unique(fromKeyed(doc)) };
-  if (!('benchmarks' in doc)) {
-    const flat = parseFlat(doc, num);
-    if (flat) return { file, format: 'flat', benchmarks: flat };
+      .map(([k, v]) => entry(k, v as Record<string, unknown>));
+  if (Array.isArray(doc.benchmarks) && doc.benchmarks.some(hasLatency)) {
+    return doc.benchmarks.map((e, i) => {
+      if (!isObj(e) || typeof e.name !== 'string') throw rd.bad(`benchmarks[${i}] has no "name"`);
+      return entry(e.name, e);
+    });
   }
-  throw bad('unknown benchmark format');
+  if (isObj(doc.benchmarks) && Object.values(doc.benchmarks).some(hasLatency)) return fromKeyed(doc.benchmarks);
+  if (Object.values(doc).some(hasLatency)) return fromKeyed(doc);
+  return undefined;
 }
 
 /** `<name>_<metric>` keys of the flat format; `median`/`avg` are the old script's spellings of p50/mean. */

@@ -1,9 +1,9 @@
 import { writeFile, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../lib/files/atomic-write.js';
-import type { Context } from '../../lib/cli/context.js';
+import type { CoreDeps } from '../../lib/cli/core-deps.js';
 import { InterruptedError, UsageError } from '../../lib/cli/errors.js';
-import { GENERATOR_VERSION, planRepo, renderFile } from './pyrepo.js';
+import { GENERATOR_VERSION, planRepo, renderFile, type RepoPlan } from './pyrepo.js';
 import { comparePaths, TreeHasher, treeDigest } from './tree-digest.js';
 
 /** The marker that says "generate-repo made this folder"; left out of the tree digest. */
@@ -19,14 +19,15 @@ export interface GenerateOptions {
   seed?: string;
   /** Replace a folder this command generated with other arguments, or whose files were changed. */
   force?: boolean;
-  /** Files written at once (bounded concurrency). */
-  concurrency?: number;
 }
 
-export interface GenerateDeps {
-  ctx: Pick<Context, 'cwd' | 'signal'>;
-  onProgress?: (done: number, total: number) => void;
-}
+/** What generate-repo tells its adapter while it writes: files written so far. */
+export type GenerateEvent = { type: 'progress'; done: number; total: number };
+
+export type GenerateDeps = Pick<CoreDeps<GenerateEvent>, 'events'> & { ctx: Pick<CoreDeps['ctx'], 'cwd' | 'signal'> };
+
+/** Files written at once. */
+const WRITE_CONCURRENCY = 32;
 
 /** Content of the marker file. */
 export interface GenerateMarker {
@@ -72,8 +73,24 @@ export async function runGenerateRepo(deps: GenerateDeps, options: GenerateOptio
     ms: performance.now() - t0,
   });
 
+  const prepared = await prepareFolder(dir, files, seed, options.force === true);
+  if (prepared.action === 'unchanged') return done('unchanged', prepared.digest, prepared.bytes);
+  const { action } = prepared;
+
+  await fs.mkdir(dir, { recursive: true });
+  const marker: GenerateMarker = { tool: 'mcpctl baseline generate-repo', version: GENERATOR_VERSION, files, seed, complete: false, digest: null };
+  await writeMarker(dir, marker);
+
+  const plan = planRepo(files, seed);
+  const { hasher, bytes } = await writeFiles(deps, plan, dir, files);
+  const digest = hasher.hex();
+  await writeMarker(dir, { ...marker, complete: true, digest });
+  return done(action, digest, bytes);
+}
+
+/** Refuses a folder that is not ours; empties ours when it must be regenerated. */
+async function prepareFolder(dir: string, files: number, seed: string, force: boolean): Promise<{ action: 'created' | 'replaced' } | { action: 'unchanged'; digest: string; bytes: number }> {
   const state = await inspectFolder(dir);
-  let action: GenerateResult['action'] = 'created';
   if (state.kind === 'foreign') {
     throw new UsageError(`${dir} is not empty and was not made by mcpctl baseline generate-repo`, {
       hint: 'choose an empty or new folder with --out',
@@ -84,13 +101,13 @@ export async function runGenerateRepo(deps: GenerateDeps, options: GenerateOptio
     const same = m.complete && m.version === GENERATOR_VERSION && m.files === files && m.seed === seed;
     if (same) {
       const now = await treeDigest(dir, new Set([MARKER]));
-      if (now.digest === m.digest) return done('unchanged', now.digest, now.bytes);
-      if (!options.force) {
+      if (now.digest === m.digest) return { action: 'unchanged', digest: now.digest, bytes: now.bytes };
+      if (!force) {
         throw new UsageError(`files in ${dir} changed since they were generated (digest ${now.digest.slice(0, 12)}…, expected ${String(m.digest).slice(0, 12)}…)`, {
           hint: 'add --force to regenerate the folder from scratch',
         });
       }
-    } else if (m.complete && !options.force) {
+    } else if (m.complete && !force) {
       const was = m.version === GENERATOR_VERSION ? `--files ${m.files} --seed ${m.seed}` : `generator version ${m.version}`;
       throw new UsageError(`${dir} holds a repository generated with ${was}`, {
         hint: 'add --force to replace it, or choose another folder with --out',
@@ -98,20 +115,18 @@ export async function runGenerateRepo(deps: GenerateDeps, options: GenerateOptio
     }
     // Ours (an interrupted run, other arguments with --force, or edited with --force): start clean.
     await emptyFolder(dir);
-    action = 'replaced';
+    return { action: 'replaced' };
   }
+  return { action: 'created' };
+}
 
-  await fs.mkdir(dir, { recursive: true });
-  const marker: GenerateMarker = { tool: 'mcpctl baseline generate-repo', version: GENERATOR_VERSION, files, seed, complete: false, digest: null };
-  await writeMarker(dir, marker);
-
-  const plan = planRepo(files, seed);
+/** Writes the planned files (a bounded number at once), hashing them in path order as it goes. */
+async function writeFiles(deps: GenerateDeps, plan: RepoPlan, dir: string, files: number): Promise<{ hasher: TreeHasher; bytes: number }> {
   for (const d of plan.dirs) await fs.mkdir(path.join(dir, ...d.split('/')), { recursive: true });
   const ordered = [...plan.files].sort((a, b) => comparePaths(a.path, b.path));
   const hasher = new TreeHasher();
   let bytes = 0;
   let written = 0;
-  const limit = Math.max(1, options.concurrency ?? 32);
   const pending = new Set<Promise<void>>();
   let failure: unknown;
   const step = Math.max(1, Math.floor(files / 100));
@@ -124,7 +139,7 @@ export async function runGenerateRepo(deps: GenerateDeps, options: GenerateOptio
       .then(
         () => {
           written++;
-          if (written % step === 0 || written === files) deps.onProgress?.(written, files);
+          if (written % step === 0 || written === files) deps.events({ type: 'progress', done: written, total: files });
         },
         (e: unknown) => {
           failure ??= e;
@@ -132,14 +147,12 @@ export async function runGenerateRepo(deps: GenerateDeps, options: GenerateOptio
       )
       .finally(() => pending.delete(p));
     pending.add(p);
-    if (pending.size >= limit) await Promise.race(pending);
+    if (pending.size >= WRITE_CONCURRENCY) await Promise.race(pending);
   }
   await Promise.all(pending);
   if (failure) throw failure;
   if (deps.ctx.signal.aborted) throw new InterruptedError('interrupted: the folder is marked incomplete and the next run regenerates it');
-  const digest = hasher.hex();
-  await writeMarker(dir, { ...marker, complete: true, digest });
-  return done(action, digest, bytes);
+  return { hasher, bytes };
 }
 
 type FolderState = { kind: 'absent' | 'empty' | 'foreign' } | { kind: 'generated'; marker: GenerateMarker };
