@@ -116,10 +116,10 @@ describe('baseline collect', () => {
     expect((await collect(['--import', 'missing.json'])).stderr).toMatch(/missing\.json: no such file/);
   });
 
-  it('core: reports each run to onRun, warmups first', async () => {
+  it('core: reports each run as an event, warmups first', async () => {
     const events: string[] = [];
     const r = await runCollect(
-      { ctx: p.ctx(), machine: machineInfo(), onRun: (e) => events.push(`${e.phase}${e.index}/${e.total}`) },
+      { ctx: p.ctx(), machine: machineInfo(), events: (e) => void (e.type === 'run' && events.push(`${e.phase}${e.index}/${e.total}`)) },
       { command: [node, '-e', '0'], runs: 2, warmup: 1, out: 'core.json' },
     );
     expect(events).toEqual(['warmup1/1', 'run1/2', 'run2/2']);

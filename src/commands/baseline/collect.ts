@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../../lib/files/atomic-write.js';
 import { asBaselineFile, readJsonFile, type BaselineEntry, type BaselineFile, type MachineInfo } from './formats.js';
-import type { Context } from '../../lib/cli/context.js';
+import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
 import { InterruptedError, UsageError, UserError } from '../../lib/cli/errors.js';
 import { displayArg, run } from '../../lib/process/exec.js';
 import { git } from '../../lib/git/porcelain.js';
@@ -28,6 +28,7 @@ export interface CollectOptions {
 
 /** One finished run, reported as it happens. */
 export interface RunEvent {
+  type: 'run';
   phase: 'warmup' | 'run';
   /** 1-based. */
   index: number;
@@ -36,13 +37,14 @@ export interface RunEvent {
   exitCode: number | undefined;
 }
 
-export interface CollectDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'now' | 'signal'>;
+/** What collect tells its adapter: each finished run, and each command it ran (--debug). */
+export type CollectEvent = RunEvent | DebugEvent;
+
+export type CollectDeps = Pick<CoreDeps<CollectEvent>, 'events'> & {
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'now' | 'signal'>;
   /** Where the collection runs (injected so the core reads nothing from `process`). */
   machine: MachineInfo;
-  log?: (line: string) => void;
-  onRun?: (e: RunEvent) => void;
-}
+};
 
 export interface CollectResult {
   ok: true;
@@ -118,10 +120,10 @@ async function collectRuns(deps: CollectDeps, options: CollectOptions): Promise<
     const phase = i < warmup ? 'warmup' : 'run';
     const index = phase === 'warmup' ? i + 1 : i - warmup + 1;
     const t0 = performance.now();
-    const r = await run(file, args, { cwd: ctx.cwd, env: ctx.env, signal: ctx.signal, timeoutMs: options.timeoutMs, log: deps.log });
+    const r = await run(file, args, { cwd: ctx.cwd, env: ctx.env, signal: ctx.signal, timeoutMs: options.timeoutMs, log: (text) => deps.events({ type: 'debug', text }) });
     const ms = performance.now() - t0;
     if (ctx.signal.aborted) throw new InterruptedError('interrupted: nothing was written');
-    deps.onRun?.({ phase, index, total: phase === 'warmup' ? warmup : runs, ms, exitCode: r.exitCode });
+    deps.events({ type: 'run', phase, index, total: phase === 'warmup' ? warmup : runs, ms, exitCode: r.exitCode });
     if (r.notFound) throw new UserError(`${file}: command not found`, { hint: options.shell ? undefined : 'check the command after --, or add --shell for shell syntax' });
     if (r.exitCode !== 0) {
       if (!options.ignoreFailures) {
@@ -136,7 +138,7 @@ async function collectRuns(deps: CollectDeps, options: CollectOptions): Promise<
     if (phase === 'run') samples.push(round3(ms));
   }
   const s = summarize(samples);
-  const commit = await git({ cwd: ctx.cwd, env: ctx.env, log: deps.log }, ['rev-parse', '--verify', '-q', 'HEAD']);
+  const commit = await git({ cwd: ctx.cwd, env: ctx.env, log: (text) => deps.events({ type: 'debug', text }) }, ['rev-parse', '--verify', '-q', 'HEAD']);
   return {
     name: options.name ?? commandLine,
     source: 'collect',

@@ -95,8 +95,8 @@ function registerCollect(baseline: Command, makeEnv: EnvFactory): void {
           {
             ctx,
             machine: machineInfo(),
-            log: out.debug,
-            onRun: (e) => {
+            events: (e) => {
+              if (e.type === 'debug') return out.debug(e.text);
               const line = `${e.phase} ${e.index}/${e.total}: ${e.ms.toFixed(1)} ms${e.exitCode === 0 ? '' : ` (exit ${e.exitCode ?? 'signal'})`}`;
               if (out.progress) out.status(line);
               else out.debug(line);
