@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { setDotenvKey } from '../../src/lib/config/dotenv.js';
 import { dropAll, harness, uniqueName } from '../helpers/pg.js';
 import { REPO_ROOT, runCli, tempProject, type TempProject } from '../helpers/project.js';
+import { allGone } from './serve-helpers.js';
 
 let p: TempProject | undefined;
 const id = uniqueName('e2e');
@@ -19,15 +20,6 @@ afterAll(async () => {
   await dropAll({ databases: [names.db, names.testDb], roles: [names.user] });
   await p?.cleanup();
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('a codebase-mcp-style project, end to end', () => {
   it('init → setup-db → client add claude-code → an MCP client calls a tool through the entry → doctor green', async () => {
@@ -82,8 +74,7 @@ describe('a codebase-mcp-style project, end to end', () => {
     expect(seen).toMatchObject({ POSTGRES_DB: names.db, login: { u: names.user, d: names.db }, python: path.join(p.dir, '.venv', 'bin', 'python') });
     expect(seen.DATABASE_URL).toBe(/^DATABASE_URL=(.*)$/m.exec(local)![1]);
     await client.close();
-    for (let i = 0; i < 200 && (alive(seen.pid) || alive(servePid)); i++) await new Promise((res) => setTimeout(res, 25));
-    expect(alive(seen.pid) || alive(servePid)).toBe(false);
+    expect(await allGone(seen.pid, servePid)).toBe(true);
 
     const doctor = await cli(['doctor', '--json', '--python-package', 'asyncpg']);
     const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: { name: string; status: string; message: string }[] };
