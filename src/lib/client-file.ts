@@ -87,8 +87,31 @@ export function editJson(text: string, jsonPath: string[], value: unknown): stri
   return out;
 }
 
-/** Writes the new text atomically, keeping the file's mode (0644 for a new file), creating its folder. */
+/** The file changed between reading and writing (a client saving it): the edit is redone. */
+export class ConcurrentChange extends Error {}
+
+/**
+ * Writes the new text atomically, keeping the file's mode (0644 for a new file), creating its
+ * folder. Clients rewrite their own files (Claude Code saves ~/.claude.json often): when the file
+ * no longer holds what was read, ConcurrentChange is thrown instead of losing their change.
+ */
 export async function writeClientFile(f: ClientFile, text: string): Promise<void> {
+  const now = await fs.readFile(f.target, 'utf8').catch(() => '');
+  if (now !== f.text) throw new ConcurrentChange(`${f.path} changed while it was being edited`);
   await fs.mkdir(path.dirname(f.target), { recursive: true });
   await writeFileAtomic(f.target, text, { mode: f.mode ?? 0o644 });
+}
+
+/** Runs a read-edit-write `op` again when the file changed under it (a few times, then gives up). */
+export async function retryOnChange<T>(op: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (!(e instanceof ConcurrentChange) || attempt >= 5) {
+        if (e instanceof ConcurrentChange) throw new UserError(`${e.message} five times; nothing was changed`, { hint: 'close the client (it keeps rewriting the file) and run the command again' });
+        throw e;
+      }
+    }
+  }
 }

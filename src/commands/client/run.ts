@@ -4,7 +4,7 @@
  * decides (pure), and writes only on change — atomically, leaving everything else as it was.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { editJson, readClientFile, writeClientFile, type ClientFile } from '../../lib/client-file.js';
+import { editJson, readClientFile, retryOnChange, writeClientFile, type ClientFile } from '../../lib/client-file.js';
 import type { Context } from '../../lib/context.js';
 import { RefusedError, UsageError, UserError } from '../../lib/errors.js';
 import { CLIENTS, defaultServerName, knownClientFiles, mcpctlProject, SERVER_NAME, serverEntry, type ClientDef, type ClientId, type ClientWorld, type Scope, type ServerEntry } from '../../lib/mcp-clients.js';
@@ -60,7 +60,11 @@ function servers(f: ClientFile, def: ClientDef): Record<string, unknown> {
   return root as Record<string, unknown>;
 }
 
-export async function runClientAdd(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
+export function runClientAdd(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
+  return retryOnChange(() => addOnce(d, t));
+}
+
+async function addOnce(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
   const { def, scope, file, name } = resolveTarget(d, t);
   const entry: ServerEntry = serverEntry(def, d.ctx.cwd, d.node, d.bin);
   const warnings: string[] = [];
@@ -84,7 +88,11 @@ export async function runClientAdd(d: ClientDeps, t: ClientTarget & { print?: bo
   return { ...base, action: !f.exists ? 'created' : existing === undefined ? 'added' : 'updated' };
 }
 
-export async function runClientRemove(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
+export function runClientRemove(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
+  return retryOnChange(() => removeOnce(d, t));
+}
+
+async function removeOnce(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
   const { def, scope, file, name } = resolveTarget(d, t);
   const base = { ok: true as const, client: def.id, scope, file, name, warnings: [] as string[] };
   const f = await readClientFile(file, def.jsonc);
