@@ -4,8 +4,9 @@
  * decides (pure), and writes only on change — atomically, leaving everything else as it was.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { editJson, readClientFile, retryOnChange, writeClientFile, type ClientFile } from '../../lib/client-file.js';
+import { editJson, readClientFile, retryOnChange, withFileLock, writeClientFile, type ClientFile } from '../../lib/client-file.js';
 import type { Context } from '../../lib/context.js';
+import { pathExists } from '../../lib/fs-exists.js';
 import { RefusedError, UsageError, UserError } from '../../lib/errors.js';
 import { CLIENTS, defaultServerName, knownClientFiles, mcpctlProject, SERVER_NAME, serverEntry, type ClientDef, type ClientId, type ClientWorld, type Scope, type ServerEntry } from '../../lib/mcp-clients.js';
 
@@ -61,7 +62,8 @@ function servers(f: ClientFile, def: ClientDef): Record<string, unknown> {
 }
 
 export function runClientAdd(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
-  return retryOnChange(() => addOnce(d, t));
+  if (t.print) return addOnce(d, t);
+  return withFileLock(resolveTarget(d, t).file, () => retryOnChange(() => addOnce(d, t)));
 }
 
 async function addOnce(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
@@ -88,8 +90,11 @@ async function addOnce(d: ClientDeps, t: ClientTarget & { print?: boolean; force
   return { ...base, action: !f.exists ? 'created' : existing === undefined ? 'added' : 'updated' };
 }
 
-export function runClientRemove(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
-  return retryOnChange(() => removeOnce(d, t));
+export async function runClientRemove(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
+  const { file } = resolveTarget(d, t);
+  // Nothing to remove from a file that is not there: no lock (and no folder made for one).
+  if (!(await pathExists(file))) return removeOnce(d, t);
+  return withFileLock(file, () => retryOnChange(() => removeOnce(d, t)));
 }
 
 async function removeOnce(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
