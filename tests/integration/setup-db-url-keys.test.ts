@@ -145,3 +145,35 @@ describe('setup-db writes the declared URL keys', () => {
     expect(await p.read('.env.local')).toBe(local);
   });
 });
+
+describe('URL keys and the never-locked-out rule', () => {
+  it.each(['set-password', 'write-files'])('kill -9 of --rotate-password at the %s step: the next plain setup-db leaves URL keys that log in', async (stepKind) => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/project.js');
+    p = await setupProject();
+    await p.write('.env.template', `DATABASE_URL=postgresql+asyncpg://user:password@localhost:5432/${p.db}\n`);
+    expect((await runCli(['setup-db'], { cwd: p.dir, env: p.env })).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'setup-db', '--rotate-password', '--debug'], { cwd: p.dir, env: { CI: 'true', ...p.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    // Killed on an observed event: the --debug line announcing the step.
+    await new Promise<void>((resolve) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += String(d);
+        if (new RegExp(`step \\d+/\\d+ ${stepKind}:`).test(stderr)) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => resolve());
+    });
+    await new Promise((r) => child.on('close', r));
+    expect(stderr).toMatch(new RegExp(`step \\d+/\\d+ ${stepKind}:`));
+    const again = await runCli(['setup-db'], { cwd: p.dir, env: p.env });
+    expect(again.code, again.stderr).toBe(0);
+    const password = (await envLocalPassword(p))!;
+    expect(await tryLogin(p, password)).toBe(true);
+    const urls = urlKeys(await p.read('.env.local'));
+    expect(urls.DATABASE_URL).toContain(`:${encodeURIComponent(password)}@`);
+    expect((await pythonLogins(urls)).DATABASE_URL).toMatchObject({ asyncpg: { u: p.user, d: p.db }, sqlalchemy: { u: p.user, d: p.db } });
+  });
+});
