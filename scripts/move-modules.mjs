@@ -30,7 +30,13 @@ const finalOf = (p) => {
   return p;
 };
 if (fix) for (const from of recorded.keys()) if (!existsSync(from)) moves.set(from, finalOf(from));
-if (!fix && !moves.size) {
+for (const from of [...moves.keys()]) {
+  if (!fix && !existsSync(from)) {
+    console.log(`skipped (not there): ${path.relative(root, from)}`);
+    moves.delete(from);
+  }
+}
+if (!fix && !moves.size && process.argv.length <= 2) {
   console.error('usage: node scripts/move-modules.mjs old.ts=new.ts … | --fix');
   process.exit(2);
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { applyEdits, format, modify, parse, printParseErrorCode, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { writeFileAtomic } from './atomic-write.js';
 import { UserError } from '../cli/errors.js';
+import { ownPid, processAlive } from '../process/liveness.js';
 
 /** A client file as read: its text (empty when absent), its parsed value, and its mode. */
 export interface ClientFile {
@@ -102,15 +103,6 @@ export async function writeClientFile(f: ClientFile, text: string): Promise<void
   await writeFileAtomic(f.target, text, { mode: f.mode ?? 0o644 });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Holds `<file>.mcpctl-lock` (O_EXCL, holding our pid) around `op`, so that two mcpctl runs editing
  * one client file take turns instead of losing an entry. A lock whose process is gone (kill -9) is
@@ -123,14 +115,14 @@ export async function withFileLock<T>(file: string, op: () => Promise<T>, waitMs
   for (;;) {
     try {
       const fh = await fs.open(lock, 'wx', 0o600);
-      await fh.writeFile(String(process.pid));
+      await fh.writeFile(String(ownPid()));
       await fh.close();
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
       // A holder that is gone (or a lock still being written, read as empty, twice) is stale.
-      if (holder > 0 && !alive(holder)) await fs.rm(lock, { force: true });
+      if (holder > 0 && !processAlive(holder)) await fs.rm(lock, { force: true });
       else if (Date.now() > deadline) throw new UserError(`${file} is being edited by another mcpctl (pid ${holder || '?'}); nothing was changed`, { hint: `wait for it, or remove ${lock} if no mcpctl is running` });
       else await new Promise((r) => setTimeout(r, 20));
     }
