@@ -198,6 +198,13 @@ export class PgConnectError extends UserError {
   }
 }
 
+/** The server's SQLSTATE of a failure, typed (PgConnectError) or raw (a pg error), else undefined. */
+export function sqlStateOf(e: unknown): string | undefined {
+  if (e instanceof PgConnectError) return e.sqlState;
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
 /** A PgConnectError whose message and hint say what went wrong and how to fix it. */
 export function describePgError(e: unknown, t: ConnTarget, note?: string): UserError {
   if (e instanceof UserError) return e;

@@ -5,17 +5,15 @@
  */
 import type { Client } from 'pg';
 import { UserError } from '../../../lib/cli/errors.js';
-import { connect, describePgError, type ConnTarget } from '../../../lib/pg/client.js';
+import { connect, describePgError, sqlStateOf, type ConnTarget } from '../../../lib/pg/client.js';
 import { fail, pass, skip, type CheckOutcome } from '../../../lib/cli/report.js';
 import { createScratch, dropScratch, sweepLeftovers, type SweepResult } from '../../../lib/pg/scratch-db.js';
 import { closeClient, outcomeOf, withTimeout, type Session } from '../session.js';
 import { dynamicDbCheck } from './dynamic-db.js';
 
 export function createFailure(e: unknown, user: string): CheckOutcome {
-  const err = e as { code?: string; message?: string; hint?: string };
-  const pgCode = err.code ?? ((e as { cause?: { code?: string } }).cause?.code);
-  if (pgCode === '42501') {
-    return fail(`${user} may not create databases: ${err.message}`, `as an admin: ALTER ROLE ${user} CREATEDB; (or run \`mcpctl setup-db\`)`);
+  if (sqlStateOf(e) === '42501') {
+    return fail(`${user} may not create databases: ${(e as Error).message}`, `as an admin: ALTER ROLE ${user} CREATEDB; (or run \`mcpctl setup-db\`)`);
   }
   return outcomeOf(e);
 }

@@ -1,12 +1,10 @@
 /** `dynamic-db`: in the scratch database createdb made, create a schema and a table, write and read a row. */
 import { fail, pass } from '../../../lib/cli/report.js';
+import { sqlStateOf } from '../../../lib/pg/client.js';
 import type { Session } from '../session.js';
 
-/** "too many connections" (53300), directly or under describePgError's wrapping. */
-function isTooMany(e: unknown): boolean {
-  const err = e as { code?: string; cause?: { code?: string } };
-  return err.code === '53300' || err.cause?.code === '53300';
-}
+/** "too many connections" (53300), raw or typed. */
+const isTooMany = (e: unknown): boolean => sqlStateOf(e) === '53300';
 
 /** `swept` notes the leftovers createdb dropped, shown here when createdb itself was not selected. */
 export async function dynamicDbCheck(s: Session, swept: string): Promise<void> {

@@ -103,7 +103,8 @@ async function runPool(pool: Pool, size: number, timeoutMs: number): Promise<Poo
 }
 
 function usedSsl(c: Client): boolean {
-  return (c as unknown as { connection?: { stream?: { encrypted?: boolean } } }).connection?.stream?.encrypted === true;
+  // A TLS connection's socket is a tls.TLSSocket, which says so.
+  return 'encrypted' in c.connection.stream && c.connection.stream.encrypted === true;
 }
 
 /**
