@@ -143,26 +143,10 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const localPath = path.join(opts.cwd, '.env.local');
   const [envFile, localFile] = [await readLayer(envPath, issues, warnings, '.env', opts.env, opts.secrets), await readLayer(localPath, issues, warnings, '.env.local', opts.env, opts.secrets)];
 
-  for (const [layer, rel] of [
+  warnings.push(...unknownKeyWarnings([
     [envFile, '.env'],
     [localFile, '.env.local'],
-  ] as const) {
-    for (const [key, { line }] of layer.values) {
-      if (isUrlKey(key)) continue;
-      // A BOM glued to a known key is already explained by the BOM warning.
-      if (key.startsWith('\ufeff') && key.slice(1) in KEYS) continue;
-      if (!(key in KEYS)) {
-        const near = closestKey(key);
-        warnings.push({
-          key,
-          source: `${rel}:${line}`,
-          message: `unknown key${near ? ` (did you mean ${near}?)` : ''}`,
-        });
-      } else if ((KEYS[key as ConfigKey] as KeyDef).envOnly) {
-        warnings.push({ key, source: `${rel}:${line}`, message: 'is read from the environment only; this line is ignored and should be removed' });
-      }
-    }
-  }
+  ]));
 
   // DATABASE_URL is configuration only when no source sets a POSTGRES_* connection key.
   const urlKeys = collectUrlKeys(opts.env, [
@@ -179,24 +163,10 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const values: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const def: KeyDef = KEYS[key];
-    const candidates: { value: string; source: Source }[] = [];
-    const flag = opts.flags?.[key];
-    if (flag !== undefined) candidates.push({ value: flag, source: { kind: 'flag', label: opts.flagNames?.[key] ?? 'command line' } });
-    const envValue = opts.env[key];
-    if (envValue !== undefined && envValue !== '') candidates.push({ value: envValue, source: { kind: 'environment', label: 'environment' } });
-    if (!def.envOnly) {
-      for (const [layer, rel] of [
-        [localFile, '.env.local'],
-        [envFile, '.env'],
-      ] as const) {
-        const v = layer.values.get(key);
-        // An empty value in a file means "not set here", as in templates.
-        if (v && v.value !== '') candidates.push({ value: v.value, source: { kind: 'file', label: `${rel}:${v.line}`, file: layer.path, line: v.line } });
-      }
-    }
-    const url = fromUrl.candidates[key];
-    if (url) candidates.push(url);
-    if (def.default !== undefined) candidates.push({ value: def.default, source: { kind: 'default', label: 'default' } });
+    const candidates = candidatesOf(key, opts, [
+      [localFile, '.env.local'],
+      [envFile, '.env'],
+    ], fromUrl.candidates[key]);
     if (def.secret) for (const c of candidates) opts.secrets?.add(c.value);
     const [win, ...rest] = candidates;
     resolved[key] = { key, value: win?.value, source: win?.source, overridden: rest };
@@ -219,6 +189,47 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     configuredByUrl,
     connectionKeysSet,
   };
+}
+
+type Layer = Awaited<ReturnType<typeof readLayer>>;
+
+/** Lines of the files that set no configuration key (or one read from the environment only). */
+function unknownKeyWarnings(layers: [Layer, string][]): ConfigIssue[] {
+  const warnings: ConfigIssue[] = [];
+  for (const [layer, rel] of layers) {
+    for (const [key, { line }] of layer.values) {
+      if (isUrlKey(key)) continue;
+      // A BOM glued to a known key is already explained by the BOM warning.
+      if (key.startsWith('\ufeff') && key.slice(1) in KEYS) continue;
+      if (!(key in KEYS)) {
+        const near = closestKey(key);
+        warnings.push({ key, source: `${rel}:${line}`, message: `unknown key${near ? ` (did you mean ${near}?)` : ''}` });
+      } else if ((KEYS[key as ConfigKey] as KeyDef).envOnly) {
+        warnings.push({ key, source: `${rel}:${line}`, message: 'is read from the environment only; this line is ignored and should be removed' });
+      }
+    }
+  }
+  return warnings;
+}
+
+/** Every value given for `key`, highest source first: flag, environment, files (highest first), URL, default. */
+function candidatesOf(key: ConfigKey, opts: LoadOptions, layers: [Layer, string][], url: { value: string; source: Source } | undefined): { value: string; source: Source }[] {
+  const def: KeyDef = KEYS[key];
+  const candidates: { value: string; source: Source }[] = [];
+  const flag = opts.flags?.[key];
+  if (flag !== undefined) candidates.push({ value: flag, source: { kind: 'flag', label: opts.flagNames?.[key] ?? 'command line' } });
+  const envValue = opts.env[key];
+  if (envValue !== undefined && envValue !== '') candidates.push({ value: envValue, source: { kind: 'environment', label: 'environment' } });
+  if (!def.envOnly) {
+    for (const [layer, rel] of layers) {
+      const v = layer.values.get(key);
+      // An empty value in a file means "not set here", as in templates.
+      if (v && v.value !== '') candidates.push({ value: v.value, source: { kind: 'file', label: `${rel}:${v.line}`, file: layer.path, line: v.line } });
+    }
+  }
+  if (url) candidates.push(url);
+  if (def.default !== undefined) candidates.push({ value: def.default, source: { kind: 'default', label: 'default' } });
+  return candidates;
 }
 
 /** `source: KEY message`, as every config problem is printed. */
