@@ -13,7 +13,7 @@ import type { Context } from '../lib/cli/context.js';
 import { UsageError, UserError } from '../lib/cli/errors.js';
 import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
 import type { Client } from 'pg';
-import { libpqEnv, pgToolVersion } from '../lib/pg-dump.js';
+import { libpqEnv, pgToolVersion } from '../lib/pg-tools.js';
 import { loadBackup, sniffBackup, type ArchiveFormat } from '../lib/pg-load.js';
 import { confirmTyped, type PromptDeps } from '../lib/cli/prompts.js';
 import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './backup-db.js';

@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../lib/config/load.js';
 import type { Context } from '../lib/cli/context.js';
 import { UserError } from '../lib/cli/errors.js';
 import { quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
-import { libpqEnv } from '../lib/pg-dump.js';
+import { libpqEnv } from '../lib/pg-tools.js';
 import { loadBackup } from '../lib/pg-load.js';
 import { createDatabase, dropDatabase, maintenanceTarget, tableCounts, type TableCount } from './backup-db.js';
 import { holdScratch, scratchName } from './backup-sweep.js';

@@ -1,77 +1,15 @@
 /**
- * The PostgreSQL client tools (pg_dump, psql, pg_restore): finding and version-checking
- * them, their libpq environment, and the streaming dump pipeline
- * pg_dump → compressor → temporary file, hashed on the way.
+ * The streaming dump pipeline: pg_dump → compressor → temporary file, hashed on the way.
  */
 import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, UsageError, UserError } from './cli/errors.js';
-import { run, start } from './process/exec.js';
-import type { ConnTarget } from './pg/client.js';
+import { InterruptedError, UserError } from './cli/errors.js';
+import { start } from './process/exec.js';
 import { redact } from './cli/redact.js';
-import { parseVersion, type Version } from './pg/versions.js';
 import type { Compression } from './backup-files.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** Where and how the client tools run. */
-export interface ToolDeps {
-  cwd: string;
-  env: Env;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
-}
-
-export type PgTool = 'pg_dump' | 'psql' | 'pg_restore';
-
-const INSTALL_HINT = 'install the PostgreSQL client tools matching your server (apt install postgresql-client-<major>, brew install libpq) and put them on PATH';
-
-/** The tool's version (`pg_dump --version`); exit 1 with an install hint when it is missing. */
-export async function pgToolVersion(deps: ToolDeps, tool: PgTool): Promise<Version> {
-  const r = await run(tool, ['--version'], { cwd: deps.cwd, env: deps.env, timeoutMs: 10_000, log: deps.log });
-  const v = r.exitCode === 0 ? parseVersion(r.stdout) : undefined;
-  if (!v) throw new UserError(r.notFound ? `${tool} not found on PATH` : `${tool} --version failed: ${(r.stderr || r.stdout).trim()}`, { hint: INSTALL_HINT });
-  return v;
-}
-
-/** A pg_dump older than the server cannot dump it: exit 2 before anything starts, naming both. */
-export function requireDumpNotOlder(dump: Version, serverMajor: number): void {
-  if (dump.major < serverMajor) {
-    throw new UsageError(`pg_dump ${dump.raw} is older than the server (PostgreSQL ${serverMajor}); it cannot dump it`, {
-      hint: `install pg_dump ${serverMajor} or newer (e.g. apt install postgresql-client-${serverMajor}) and put it first on PATH`,
-    });
-  }
-}
-
-/** Whether a program answers `--version` (zstd, gzip). */
-export async function hasProgram(deps: ToolDeps, file: string): Promise<boolean> {
-  const r = await run(file, ['--version'], { cwd: deps.cwd, env: deps.env, timeoutMs: 10_000, log: deps.log });
-  return r.exitCode === 0;
-}
-
-/**
- * The child's environment for libpq: the caller's, without any PG* variable that could
- * redirect it, plus the target. The password travels as PGPASSWORD in the child's
- * environment only (readable by the same user alone, never in argv); without one,
- * libpq reads PGPASSFILE or ~/.pgpass itself.
- */
-export function libpqEnv(base: Env, t: ConnTarget): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) if (v !== undefined && (!k.startsWith('PG') || k === 'PGPASSFILE')) env[k] = v;
-  Object.assign(env, {
-    PGHOST: t.host,
-    PGPORT: String(t.port),
-    PGUSER: t.user,
-    PGDATABASE: t.database,
-    PGSSLMODE: t.sslmode,
-    PGCONNECT_TIMEOUT: String(Math.max(1, Math.ceil((t.timeoutMs ?? 10_000) / 1000))),
-    PGAPPNAME: 'mcpctl',
-  });
-  if (t.password !== undefined) env.PGPASSWORD = t.password;
-  return env;
-}
+import { howEnded, tail, type ToolDeps } from './pg-tools.js';
 
 /** What to run and where to write. */
 export interface DumpToFileOptions {
@@ -102,22 +40,6 @@ export interface DumpToFileResult {
   sha256: string;
 }
 
-/** Keeps the last `max` characters of a stream (a child's stderr) without growing. */
-export function tail(stream: NodeJS.ReadableStream | null | undefined, max = 16_384): () => string {
-  let text = '';
-  stream?.setEncoding?.('utf8');
-  stream?.on('data', (c: string) => {
-    text = (text + c).slice(-max);
-  });
-  return () => text.trim();
-}
-
-/** Describes how a child ended, for an error message. */
-export function howEnded(r: { exitCode?: number; signal?: string; isCanceled?: boolean }): string {
-  if (r.signal) return `was killed by ${r.signal}`;
-  return `exited with status ${r.exitCode ?? 'unknown'}`;
-}
-
 /** Chunk size of node:zlib's gzip: larger chunks measured faster (docs/backup.md). */
 export const GZIP_CHUNK = 256 * 1024;
 
@@ -141,13 +63,9 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
   };
   let compressor: Awaited<ReturnType<typeof start>>['child'] | undefined;
   try {
-    // An external compressor starts first: pg_dump then writes straight into its stdin
-    // (one pipe, no copy through Node), and mcpctl reads only the compressed bytes.
-    const program = o.compression === 'zstd' ? 'zstd' : o.compression === 'gzip' && o.gzipWith === 'gzip' ? 'gzip' : undefined;
-    const programArgs = program === 'zstd' ? ['-q', '-c', `-${o.zstdLevel}`] : ['-c', `-${o.gzipLevel}`];
-    compressor = program
-      ? (await start(program, programArgs, { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })).child
-      : undefined;
+    const program = compressorProgram(o);
+    // The child is a promise of its result: kept inside an object, so no await waits for its exit.
+    compressor = program ? (await startCompressor(deps, o, program)).child : undefined;
     const compressorErr = tail(compressor?.stderr);
     const { child: dump } = await start('pg_dump', o.args, { cwd: deps.cwd, env: o.env, signal: deps.signal, log: deps.log, stdout: compressor ? compressor.stdin! : 'pipe', stderr: 'pipe' });
     // pg_dump holds the write end now; ours must close so that the compressor sees the end when pg_dump exits.
@@ -168,16 +86,10 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
         cb(null, chunk);
       },
     });
-    const sink = new Writable({
-      highWaterMark: 1 << 20,
-      write(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        writeAll(fh, chunk).then(() => {
-          written += chunk.length;
-          progress();
-          cb();
-        }, cb);
-      },
+    const sink = fileSink(fh, (chunk) => {
+      hash.update(chunk);
+      written += chunk.length;
+      progress();
     });
 
     const flows: Promise<void>[] = [];
@@ -202,16 +114,8 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
       const why = e.code === 'ENOSPC' ? 'no space left on device' : e.message;
       throw new UserError(`writing ${o.tempFile} failed: ${why}`, { hint: e.code === 'ENOSPC' ? 'free some space or choose another --dir' : undefined, cause: e });
     }
-    const d = dumpR.status === 'fulfilled' ? dumpR.value : undefined;
-    // The trap: a killed pg_dump leaves a well-formed compressed file. Only its exit status tells.
-    if (!d || d.exitCode !== 0 || d.signal) {
-      const text = dumpErr();
-      throw new UserError(`pg_dump ${d ? howEnded(d) : 'failed'}${text ? `:\n${text}` : ''}`, { hint: 'no backup was written; fix the error above and run again' });
-    }
-    const z = compressorR.status === 'fulfilled' ? compressorR.value : undefined;
-    if (compressor && (!z || z.exitCode !== 0 || z.signal)) {
-      throw new UserError(`${program} ${z ? howEnded(z) : 'failed'}${compressorErr() ? `: ${compressorErr()}` : ''}`, { hint: 'no backup was written' });
-    }
+    requireClean('pg_dump', dumpR, dumpErr, 'no backup was written; fix the error above and run again', true);
+    if (compressor) requireClean(program!, compressorR, compressorErr, 'no backup was written', false);
     progress();
     await fh.sync();
     await fh.close();
@@ -224,6 +128,44 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     if (deps.signal?.aborted) throw new InterruptedError('backup interrupted; the temporary file was removed');
     throw new UserError(`backup failed: ${redact((e as Error).message)}`, { cause: e });
   }
+}
+
+/** An external compressor, when one is used: zstd always, gzip when asked to (docs/backup.md). */
+function compressorProgram(o: DumpToFileOptions): 'zstd' | 'gzip' | undefined {
+  return o.compression === 'zstd' ? 'zstd' : o.compression === 'gzip' && o.gzipWith === 'gzip' ? 'gzip' : undefined;
+}
+
+/**
+ * An external compressor starts first: pg_dump then writes straight into its stdin (one pipe,
+ * no copy through Node), and mcpctl reads only the compressed bytes.
+ */
+function startCompressor(deps: ToolDeps, o: DumpToFileOptions, program: 'zstd' | 'gzip') {
+  const args = program === 'zstd' ? ['-q', '-c', `-${o.zstdLevel}`] : ['-c', `-${o.gzipLevel}`];
+  return start(program, args, { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+}
+
+/** Writes every chunk to `fh` (all of it, in order), then reports it; backpressure through the callback. */
+function fileSink(fh: fs.FileHandle, onWritten: (chunk: Buffer) => void): Writable {
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      writeAll(fh, chunk).then(() => {
+        onWritten(chunk);
+        cb();
+      }, cb);
+    },
+  });
+}
+
+/**
+ * A child that did not exit 0 fails the backup with its own error text. The trap it guards: a
+ * killed pg_dump leaves a well-formed compressed file; only its exit status tells.
+ */
+function requireClean(name: string, r: PromiseSettledResult<{ exitCode?: number; signal?: string } | undefined>, stderr: () => string, hint: string, multiline: boolean): void {
+  const ended = r.status === 'fulfilled' ? r.value : undefined;
+  if (ended && ended.exitCode === 0 && !ended.signal) return;
+  const text = stderr();
+  throw new UserError(`${name} ${ended ? howEnded(ended) : 'failed'}${text ? (multiline ? `:\n${text}` : `: ${text}`) : ''}`, { hint });
 }
 
 async function writeAll(fh: fs.FileHandle, chunk: Buffer): Promise<void> {

@@ -13,7 +13,7 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, UserError } from './cli/errors.js';
 import { start } from './process/exec.js';
-import { howEnded, tail, type ToolDeps } from './pg-dump.js';
+import { howEnded, tail, type ToolDeps } from './pg-tools.js';
 import { PsqlScriptGuard } from './psql-guard.js';
 import type { Compression } from './backup-files.js';
 

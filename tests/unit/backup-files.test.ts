@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { backupFileName, backupsToPrune, checkChecksum, listBackupFiles, parseBackupName, timestamp, writeChecksum } from '../../src/lib/backup-files.js';
 import { compareCounts } from '../../src/core/backup-verify.js';
 import { mapLimit, requireDbName } from '../../src/core/backup-db.js';
-import { howEnded, libpqEnv, requireDumpNotOlder } from '../../src/lib/pg-dump.js';
+import { howEnded, libpqEnv, requireDumpNotOlder } from '../../src/lib/pg-tools.js';
 import { archiveFormat, sniffCompression } from '../../src/lib/pg-load.js';
 import { gzipSync } from 'node:zlib';
 import { UsageError } from '../../src/lib/cli/errors.js';
