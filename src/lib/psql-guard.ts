@@ -13,41 +13,10 @@
  * pg_dump's one-line `COPY … FROM stdin;`, NUL bytes, and a file that ends inside
  * a statement, string or COPY block. A line is passed on only after it was checked.
  */
-import { UserError } from './cli/errors.js';
+import { COPY_LINE, isDigit, isIdentCont, isIdentStart, isSpace, NL, RESTRICT_LINE, TX_WORDS, UnsafeScriptError } from './psql-lexicon.js';
 
-/** A refused backup: the line (1-based) and why. Nothing from that line on reached psql. */
-export class UnsafeScriptError extends UserError {
-  readonly line: number;
-  constructor(line: number, why: string) {
-    super(`refusing to restore: line ${line} ${why}`, {
-      code: 'unsafe-backup',
-      hint: 'restore runs only SQL for the target database; nothing was restored. Inspect the file, or restore a backup made by pg_dump/mcpctl',
-    });
-    this.line = line;
-  }
-}
-
-const enum St {
-  Normal,
-  Quote,
-  Ident,
-  Dollar,
-  Comment,
-}
-
-// Statement-start words that would end or split the restore's own transaction.
-const TX_WORDS = new Set(['begin', 'start', 'commit', 'end', 'rollback', 'abort', 'savepoint', 'release', 'prepare']);
-const NL = 0x0a;
-
-const IDENT = String.raw`(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"\n]|"")+")`;
-/** pg_dump's COPY line, the only form accepted (psql then reads data lines until `\.`). */
-const COPY_LINE = new RegExp(String.raw`^COPY ${IDENT}(?:\.${IDENT})?(?: \(${IDENT}(?:, ?${IDENT})*\))? FROM stdin;\r?\n?$`, 'i');
-const RESTRICT_LINE = /^\\(?:un)?restrict [A-Za-z0-9]{1,128}\r?\n?$/;
-
-const isIdentStart = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b >= 0x80;
-const isIdentCont = (b: number) => isIdentStart(b) || (b >= 0x30 && b <= 0x39) || b === 0x24;
-const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
-const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === NL || b === 0x0d || b === 0x0c || b === 0x0b;
+/** Where the lexer is: SQL, a quoted string or identifier, a dollar-quoted body, a block comment. */
+const enum St { Normal, Quote, Ident, Dollar, Comment }
 
 export class PsqlScriptGuard {
   private line = 1;
