@@ -69,9 +69,7 @@ function lintRefusal(m: Migration): UserError | undefined {
 
 export function planSetup(state: SetupState, cfg: PlanConfig, o: PlanOptions): SetupPlan {
   const role = cfg.POSTGRES_USER;
-  const qRole = quoteIdent(role);
   const dbNames = [...new Set([cfg.POSTGRES_DB, cfg.POSTGRES_TEST_DB])];
-  const steps: Step[] = [];
   const refusals: UserError[] = [];
   const warnings: string[] = [];
 
@@ -84,9 +82,22 @@ export function planSetup(state: SetupState, cfg: PlanConfig, o: PlanOptions): S
     warnings.push('POSTGRES_PASSWORD is set in the environment and overrides .env.local: update it to the new password (see .env.local)');
   }
 
-  // The credential step: write-ahead, role, files, clear — in this order only.
+  const credential = credentialSteps(state, role, password.changesRole);
+  const dbs = databaseSteps(state, role, dbNames, o);
+  const adopt = adoptSteps(state, role, dbNames, o);
+  const ext = extensionSteps(state, dbNames, o);
+  const mig = migrationSteps(state, role, dbNames, o);
+  refusals.push(...adopt.refusals, ...mig.refusals);
+  const steps = [...credential.steps, ...dbs.steps, ...adopt.steps, ...ext.steps, ...mig.steps];
+  return { password, role: { name: role, state: credential.roleState }, databases: dbs.databases, extensions: ext.extensions, migrations: mig.migrations, steps, warnings, refusals };
+}
+
+/** The credential step: write-ahead, role, files, clear — in this order only. */
+function credentialSteps(state: SetupState, role: string, changesRole: boolean): { steps: Step[]; roleState: SetupPlan['role']['state'] } {
+  const qRole = quoteIdent(role);
+  const steps: Step[] = [];
   let roleState: SetupPlan['role']['state'] = 'in-place';
-  if (password.changesRole) steps.push({ kind: 'write-pending', sql: [], summary: `write the new password of ${role} as pending (0600)` });
+  if (changesRole) steps.push({ kind: 'write-pending', sql: [], summary: `write the new password of ${role} as pending (0600)` });
   if (!state.role) {
     steps.push({ kind: 'create-role', sql: [`CREATE ROLE ${qRole} LOGIN CREATEDB PASSWORD '[redacted]'`], summary: `create role ${role} (LOGIN CREATEDB, SCRAM-SHA-256 verifier)` });
     roleState = 'created';
@@ -95,11 +106,17 @@ export function planSetup(state: SetupState, cfg: PlanConfig, o: PlanOptions): S
       steps.push({ kind: 'alter-role', sql: [`ALTER ROLE ${qRole} LOGIN CREATEDB`], summary: `give role ${role} LOGIN CREATEDB` });
       roleState = 'updated';
     }
-    if (password.changesRole) steps.push({ kind: 'set-password', sql: [`ALTER ROLE ${qRole} PASSWORD '[redacted]'`], summary: `set the password of ${role} (SCRAM-SHA-256 verifier)` });
+    if (changesRole) steps.push({ kind: 'set-password', sql: [`ALTER ROLE ${qRole} PASSWORD '[redacted]'`], summary: `set the password of ${role} (SCRAM-SHA-256 verifier)` });
   }
   steps.push({ kind: 'write-files', sql: [], summary: 'write the credential files' });
-  if (password.changesRole || state.pending) steps.push({ kind: 'clear-pending', sql: [], summary: 'remove the pending password record' });
+  if (changesRole || state.pending) steps.push({ kind: 'clear-pending', sql: [], summary: 'remove the pending password record' });
+  return { steps, roleState };
+}
 
+/** Each database created (or recreated by --reset), or given to the app role. */
+function databaseSteps(state: SetupState, role: string, dbNames: string[], o: PlanOptions): { steps: Step[]; databases: SetupPlan['databases'] } {
+  const qRole = quoteIdent(role);
+  const steps: Step[] = [];
   const databases: SetupPlan['databases'] = [];
   for (const db of dbNames) {
     const existing = state.databases.get(db);
@@ -112,7 +129,14 @@ export function planSetup(state: SetupState, cfg: PlanConfig, o: PlanOptions): S
       databases.push({ name: db, state: 'owner-changed' });
     } else databases.push({ name: db, state: 'in-place' });
   }
+  return { steps, databases };
+}
 
+/** A registry schema made without mcpctl: refused, or with --adopt taken over and baselined. */
+function adoptSteps(state: SetupState, role: string, dbNames: string[], o: PlanOptions): { steps: Step[]; refusals: UserError[] } {
+  const qRole = quoteIdent(role);
+  const steps: Step[] = [];
+  const refusals: UserError[] = [];
   for (const db of dbNames) {
     const legacy = o.reset ? undefined : state.databases.get(db)?.legacy;
     if (!legacy) continue;
@@ -130,19 +154,28 @@ export function planSetup(state: SetupState, cfg: PlanConfig, o: PlanOptions): S
     sql.push('-- create what the built-in migration adds, when missing', "INSERT INTO registry.schema_migrations (version, description, checksum) VALUES ('000_registry', …) -- the baseline");
     steps.push({ kind: 'adopt-registry', database: db, sql, summary: `adopt the existing registry schema in ${db} (baseline 000_registry)` });
   }
+  return { steps, refusals };
+}
 
+function extensionSteps(state: SetupState, dbNames: string[], o: PlanOptions): { steps: Step[]; extensions: SetupPlan['extensions'] } {
+  const steps: Step[] = [];
   const extensions: SetupPlan['extensions'] = [];
-  if (o.withPgvector) {
-    for (const db of dbNames) {
-      if (!o.reset && state.databases.get(db)?.vectorInstalled) extensions.push({ database: db, name: 'vector', state: 'in-place' });
-      else {
-        steps.push({ kind: 'create-extension', database: db, sql: ['CREATE EXTENSION IF NOT EXISTS vector'], summary: `create extension vector in ${db}` });
-        extensions.push({ database: db, name: 'vector', state: 'created' });
-      }
+  if (!o.withPgvector) return { steps, extensions };
+  for (const db of dbNames) {
+    if (!o.reset && state.databases.get(db)?.vectorInstalled) extensions.push({ database: db, name: 'vector', state: 'in-place' });
+    else {
+      steps.push({ kind: 'create-extension', database: db, sql: ['CREATE EXTENSION IF NOT EXISTS vector'], summary: `create extension vector in ${db}` });
+      extensions.push({ database: db, name: 'vector', state: 'created' });
     }
   }
+  return { steps, extensions };
+}
 
+/** The pending migrations of each database, each linted once for transaction control. */
+function migrationSteps(state: SetupState, role: string, dbNames: string[], o: PlanOptions): { steps: Step[]; migrations: SetupPlan['migrations']; refusals: UserError[] } {
+  const steps: Step[] = [];
   const migrations: SetupPlan['migrations'] = [];
+  const refusals: UserError[] = [];
   const linted = new Set<string>();
   for (const db of dbNames) {
     const st = o.reset ? undefined : state.databases.get(db);
@@ -169,8 +202,7 @@ export function planSetup(state: SetupState, cfg: PlanConfig, o: PlanOptions): S
       });
     }
   }
-
-  return { password, role: { name: role, state: roleState }, databases, extensions, migrations, steps, warnings, refusals };
+  return { steps, migrations, refusals };
 }
 
 function pgvectorMissing(state: SetupState): UserError {
