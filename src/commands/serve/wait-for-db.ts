@@ -3,6 +3,7 @@
  * retrying about once a second until a deadline, then fails with the last error and its hint.
  * A permanent refusal (PgConnectError.permanent) ends the wait at once.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { InterruptedError, UserError } from '../../lib/cli/errors.js';
 import { connect, describePgError, PgConnectError, type ConnTarget } from '../../lib/pg/client.js';
 
@@ -68,17 +69,12 @@ function formatWait(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError('interrupted while waiting for PostgreSQL'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError('interrupted while waiting for PostgreSQL'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms`; an abort ends the wait with InterruptedError. */
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (e) {
+    if (signal?.aborted) throw new InterruptedError('interrupted while waiting for PostgreSQL');
+    throw e;
+  }
 }

@@ -4,6 +4,7 @@
  * comments, key order and formatting stay byte for byte — and written atomically. A file that does
  * not parse is refused, never overwritten.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { applyEdits, format, modify, parse, printParseErrorCode, type FormattingOptions, type ParseError } from 'jsonc-parser';
@@ -124,7 +125,7 @@ export async function withFileLock<T>(file: string, op: () => Promise<T>, waitMs
       // A holder that is gone (or a lock still being written, read as empty, twice) is stale.
       if (holder > 0 && !processAlive(holder)) await fs.rm(lock, { force: true });
       else if (Date.now() > deadline) throw new UserError(`${file} is being edited by another mcpctl (pid ${holder || '?'}); nothing was changed`, { hint: `wait for it, or remove ${lock} if no mcpctl is running` });
-      else await new Promise((r) => setTimeout(r, 20));
+      else await delay(20);
     }
   }
   try {

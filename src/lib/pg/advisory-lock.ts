@@ -3,6 +3,7 @@
  * against one server) without a lock file. Polled with pg_try_advisory_lock so a waiting
  * run still stops on Ctrl-C and gives up after a timeout with a clear message.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
 import { InterruptedError, UserError } from '../cli/errors.js';
@@ -42,7 +43,7 @@ export async function withAdvisoryLock<T>(client: Client, key: string, fn: () =>
         hint: 'wait for the other run to finish (or end it), then run again',
       });
     }
-    await new Promise((res) => setTimeout(res, opts.pollMs ?? 100));
+    await delay(opts.pollMs ?? 100);
   }
   try {
     return await fn();

@@ -4,6 +4,7 @@
  * grace period, and no member of the group left running once the child is gone.
  */
 import { constants } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { UserError } from '../cli/errors.js';
 import { spawnInherited } from './exec.js';
 
@@ -56,14 +57,13 @@ export function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Waits until group `pgid` is empty or `ms` passed; true when it is empty. */
 export async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (signalGroup(pgid, 0)) {
     if (Date.now() >= deadline) return false;
-    await sleep(25);
+    await delay(25);
   }
   return true;
 }
