@@ -4,7 +4,7 @@ import path from 'node:path';
 import { formatHelp, rewriteHelpRequest, TOP_LEVEL_EXAMPLES } from './commands/help.js';
 import { registerCommands } from './commands/index.js';
 import type { CommandEnv } from './commands/shared.js';
-import { isCi, type Context, type GlobalOptions } from './lib/cli/context.js';
+import { isCi, type Context, type GlobalOptions, type Runtime } from './lib/cli/context.js';
 import { ExitCode, ExitError, UsageError, UserError, signalExitCode } from './lib/cli/errors.js';
 import type { Stream } from './lib/cli/output.js';
 import { SecretRegistry } from './lib/cli/redact.js';
@@ -25,6 +25,7 @@ export interface CliIO {
   /** Signal take-over for commands that forward signals (cli.ts passes the process's router). */
   signals?: SignalRouter;
   now?: () => Date;
+  runtime: Runtime;
 }
 
 async function maskSecretsInActions(secrets: SecretRegistry, stream: Stream): Promise<() => void> {
@@ -87,6 +88,7 @@ export async function main(io: CliIO): Promise<number> {
       signal: io.signal,
       secrets,
       signals,
+      runtime: io.runtime,
     };
     const globals: GlobalOptions = { cwd, json: g.json === true, color: g.color !== false, yes: g.yes === true, debug: g.debug === true };
     const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci, secrets });

@@ -59,6 +59,7 @@ export async function tempProject(files: Record<string, string> = {}, extraEnv: 
       signal: controller.signal,
       secrets: new SecretRegistry(),
       signals: createSignalRouter(),
+      runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version },
       ...over,
     }),
     write: async (rel, content, mode) => {
@@ -128,6 +129,7 @@ export async function runMain(args: string[], opts: { cwd: string; env: Record<s
     stderr,
     stdinIsTTY: false,
     signal: opts.signal ?? new AbortController().signal,
+    runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version },
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -119,7 +119,7 @@ describe('baseline collect', () => {
   it('core: reports each run as an event, warmups first', async () => {
     const events: string[] = [];
     const r = await runCollect(
-      { ctx: p.ctx(), machine: machineInfo(), events: (e) => void (e.type === 'run' && events.push(`${e.phase}${e.index}/${e.total}`)) },
+      { ctx: p.ctx(), machine: machineInfo(process.version), events: (e) => void (e.type === 'run' && events.push(`${e.phase}${e.index}/${e.total}`)) },
       { command: [node, '-e', '0'], runs: 2, warmup: 1, out: 'core.json' },
     );
     expect(events).toEqual(['warmup1/1', 'run1/2', 'run2/2']);

@@ -94,7 +94,7 @@ function registerCollect(baseline: Command, makeEnv: EnvFactory): void {
         const result = await runCollect(
           {
             ctx,
-            machine: machineInfo(),
+            machine: machineInfo(ctx.runtime.nodeVersion),
             events: (e) => {
               if (e.type === 'debug') return out.debug(e.text);
               const line = `${e.phase} ${e.index}/${e.total}: ${e.ms.toFixed(1)} ms${e.exitCode === 0 ? '' : ` (exit ${e.exitCode ?? 'signal'})`}`;

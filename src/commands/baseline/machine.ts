@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { MachineInfo } from './formats.js';
 
 /** The machine a benchmark runs on, as recorded in baseline files. */
-export function machineInfo(): MachineInfo {
+export function machineInfo(nodeVersion: string): MachineInfo {
   const cpus = os.cpus();
   return {
     os: os.platform(),
@@ -12,6 +12,6 @@ export function machineInfo(): MachineInfo {
     cpu_model: cpus[0]?.model.trim() ?? 'unknown',
     cpu_count: cpus.length,
     memory_bytes: os.totalmem(),
-    node: process.version,
+    node: nodeVersion,
   };
 }

@@ -24,8 +24,8 @@ function scopeArg(value: string): Scope {
 
 async function deps(env: CommandEnv): Promise<ClientDeps> {
   const { mcpctlBin } = await import('../../lib/package-root.js');
-  // The CLI layer is where the running node and platform are known.
-  return { ctx: env.ctx, platform: process.platform, node: process.execPath, bin: mcpctlBin() };
+  const { platform, execPath } = env.ctx.runtime;
+  return { ctx: env.ctx, platform, node: execPath, bin: mcpctlBin() };
 }
 
 function render(env: CommandEnv, r: ClientChange): void {

@@ -38,7 +38,7 @@ export function registerDoctor(program: Command, makeEnv: EnvFactory): void {
         const result = await runDoctor(
           {
             ctx,
-            platform: process.platform,
+            platform: ctx.runtime.platform,
             version: packageVersion(),
             events: (e) => {
               if (e.type === 'progress') out.status(`doctor: ${e.text}…`);

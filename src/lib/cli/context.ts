@@ -24,6 +24,17 @@ export interface Context {
   secrets: SecretRegistry;
   /** Lets a command take SIGINT/SIGTERM/SIGHUP over (serve forwards them to its child). */
   signals: SignalRouter;
+  /** The running Node.js and platform (client entries, baseline records, doctor). */
+  runtime: Runtime;
+}
+
+/** The running Node.js and the platform, as cli.ts reads them from `process`. */
+export interface Runtime {
+  platform: NodeJS.Platform;
+  /** The node binary running mcpctl (client entries start mcpctl with it). */
+  execPath: string;
+  /** `v20.11.1`. */
+  nodeVersion: string;
 }
 
 /** Global options shared by every command. */
