@@ -144,6 +144,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   ] as const) {
     for (const [key, { line }] of layer.values) {
       if (isUrlKey(key)) continue;
+      // A BOM glued to a known key is already explained by the BOM warning.
+      if (key.startsWith('\ufeff') && key.slice(1) in KEYS) continue;
       if (!(key in KEYS)) {
         const near = closestKey(key);
         warnings.push({
