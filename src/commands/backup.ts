@@ -97,7 +97,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
         else {
           const rows = result.backups.map((b) => [
             b.database ?? '(foreign)',
-            b.time.replace('T', ' ').replace(/\.000Z$/, 'Z'),
+            b.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
             formatBytes(b.size),
             `${b.format}${b.compression === 'none' ? '' : `+${b.compression}`}`,
             b.origin === 'foreign' && b.checksum === 'missing' ? 'no checksum' : b.checksum,

@@ -65,7 +65,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const named = sum.state === 'missing' ? undefined : parseBackupName(path.basename(file))?.database;
   const database = options.database ?? named;
   if (database === undefined) {
-    throw new UsageError(`${path.basename(file)} is not an mcpctl backup with a checksum: its name does not say which database it holds`, {
+    const why = sum.state === 'missing' && parseBackupName(path.basename(file)) ? 'without its .sha256, its name is not trusted to say' : 'its name does not say';
+    throw new UsageError(`${path.basename(file)} is not an mcpctl backup with a checksum: ${why} which database it holds`, {
       hint: `name the target with --db (e.g. --db ${cfg.POSTGRES_DB})`,
     });
   }

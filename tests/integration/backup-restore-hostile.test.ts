@@ -84,6 +84,7 @@ describe('backup restore: hostile files', () => {
     const f = await write('workflow_mcp_20250101_120000.sql.gz', 'CREATE TABLE z (a int);\n');
     const r = await runMain(['backup', 'restore', f], { cwd: app.project.dir, env: app.env });
     expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/without its \.sha256, its name is not trusted/);
     expect(r.stderr).toMatch(/--db/);
     expect(await dbsOf(app.role)).toEqual(before);
   });
