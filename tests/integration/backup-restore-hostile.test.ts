@@ -108,7 +108,7 @@ describe('backup restore: hostile files', () => {
   });
 });
 
-describe('backup restore: kill -9 of mcpctl commits nothing', () => {
+describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => {
   let app: App;
   let file: string;
   beforeAll(async () => {
@@ -127,8 +127,12 @@ describe('backup restore: kill -9 of mcpctl commits nothing', () => {
    * `target` or matching `scratch` (observed in pg_stat_progress_copy), then waits for its
    * sessions there to end. Returns the database the rows were arriving in.
    */
-  async function killDuringCopy(args: string[], target: string, scratch = 'mcpctl\\_restore\\_%', env: Record<string, string> = {}): Promise<string> {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: app.project.dir, env: { CI: 'true', ...app.env, ...env }, stdio: 'ignore' });
+  async function killDuringCopy(args: string[], target: string, scratch = 'mcpctl\\_restore\\_%', signal: NodeJS.Signals = 'SIGKILL'): Promise<string> {
+    return (await signalDuringCopy(args, target, scratch, signal)).db;
+  }
+  async function signalDuringCopy(args: string[], target: string, scratch: string, signal: NodeJS.Signals): Promise<{ db: string; code: number | null }> {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: app.project.dir, env: { CI: 'true', ...app.env }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const db = await until(async () => {
       const rows = await adminQuery<{ datname: string }>(
         `SELECT datname FROM pg_stat_progress_copy WHERE (datname = $1 OR datname LIKE $2) AND command = 'COPY FROM' AND tuples_processed > 0`,
@@ -136,13 +140,13 @@ describe('backup restore: kill -9 of mcpctl commits nothing', () => {
       );
       return rows[0]?.datname;
     }, 'rows arriving');
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    const code = await exited;
     // psql reads end of input and ends; its session (and transaction) goes with it, and so does
     // the connection that marked a scratch database as held.
     const gone = async () => (await adminQuery(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 OR application_name LIKE '%' || $1`, [db])).length === 0;
     await until(async () => ((await gone()) ? true : undefined), 'psql to end');
-    return db;
+    return { db, code };
   }
 
   it('a new target: no target database appears; the scratch database is swept by the next run', async () => {
@@ -165,6 +169,16 @@ describe('backup restore: kill -9 of mcpctl commits nothing', () => {
     expect(await killDuringCopy(['backup', 'restore', file, '--db', target], target)).toBe(target);
     expect(await app.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`, target)).toEqual([{ n: 0 }]);
   }, 120_000);
+
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    it(`${sig} during a restore: exit ${code}, the scratch database dropped at once, no target`, async () => {
+      const target = `${app.db}_${sig.toLowerCase()}`;
+      const r = await signalDuringCopy(['backup', 'restore', file, '--db', target], target, 'mcpctl\\_restore\\_%', sig);
+      expect(r.code).toBe(code);
+      expect(await exists(target)).toBe(false);
+      expect(await exists(r.db)).toBe(false);
+    }, 120_000);
+  }
 
   it("leftovers of killed runs (backup --verify's scratch copy, a backup's temporary file) are swept by the next backup", async () => {
     const dirName = 'bk-killed';
