@@ -46,15 +46,17 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
       ].join('\n'),
     )
     .action(
-      action<Opts>(makeEnv, async ({ ctx, out, globals }, opts) => {
+      action<Opts>(makeEnv, async ({ ctx, out, prompter }, opts) => {
         const { runRollback } = await import('../core/rollback.js');
         const result = await runRollback(
           {
             ctx,
-            yes: globals.yes,
-            log: out.debug,
-            onPlan: (plan) => renderPlan(out, plan),
-            onStep: (_name, text) => out.info(out.paint('muted', `… ${text}`)),
+            prompter,
+            events: (e) => {
+              if (e.type === 'plan') renderPlan(out, e.plan);
+              else if (e.type === 'step') out.info(out.paint('muted', `… ${e.text}`));
+              else out.debug(e.text);
+            },
           },
           { tag: opts.tag, branch: opts.branch, expectBranch: opts.expectBranch, stash: opts.stash, confirm: opts.confirm, dryRun: opts.dryRun },
         );
@@ -89,7 +91,7 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
           throw new UsageError(`rollback prepare does not take ${flags.join(', ')}`, { hint: 'run `mcpctl rollback prepare --help`' });
         }
         const { runRollbackPrepare } = await import('../core/rollback-prepare.js');
-        const result = await runRollbackPrepare({ ctx, log: out.debug }, { tag, branchName: opts.branchName });
+        const result = await runRollbackPrepare({ ctx, events: (e) => out.debug(e.text) }, { tag, branchName: opts.branchName });
         if (out.json) out.result(result);
         else renderPrepared(out, result);
       }),

@@ -1,4 +1,4 @@
-import type { Context } from '../lib/cli/context.js';
+import type { CoreDeps, DebugEvent } from '../lib/cli/core-deps.js';
 import { UsageError, UserError } from '../lib/cli/errors.js';
 import { git, type GitDeps } from '../lib/git/porcelain.js';
 import { abortCommand, commitLine, inspectRepo, listRefs, resolveTag, workingChanges, type CommitLine } from '../lib/git-state.js';
@@ -11,10 +11,10 @@ export interface PrepareOptions {
   branchName?: string;
 }
 
-export interface PrepareDeps {
-  ctx: Pick<Context, 'cwd' | 'env'>;
-  log?: (line: string) => void;
-}
+/** What prepare tells its adapter: the git calls it makes (--debug). */
+export type PrepareEvent = DebugEvent;
+
+export type PrepareDeps = Pick<CoreDeps<PrepareEvent>, 'events'> & { ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env'> };
 
 /** What `rollback prepare` found and did. `created: false` means it already pointed at HEAD. */
 export interface PrepareResult {
@@ -30,7 +30,7 @@ export interface PrepareResult {
  * everything is checked before either is created.
  */
 export async function runRollbackPrepare(deps: PrepareDeps, options: PrepareOptions = {}): Promise<PrepareResult> {
-  const g: GitDeps = { cwd: deps.ctx.cwd, env: deps.ctx.env, log: deps.log };
+  const g: GitDeps = { cwd: deps.ctx.cwd, env: deps.ctx.env, log: (text) => deps.events({ type: 'debug', text }) };
   const tagName = options.tag ?? ROLLBACK_DEFAULTS.tag;
   const branchName = options.branchName ?? ROLLBACK_DEFAULTS.expectBranch;
 

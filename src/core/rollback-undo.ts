@@ -35,8 +35,8 @@ export function preflightError(failures: PreflightFailure[]): UserError {
   return new UserError(`${message}. Nothing was changed`, { hint: hint || undefined, code: 'preflight', details: { failures } });
 }
 
-/** `20261126-013045` in UTC: sorts by time and is a valid ref component. */
-export function timestamp(d: Date): string {
+/** A rollback's stamp in its branch and stash names: `20261126-013045` (UTC), sorting by time, valid in a ref. */
+export function rollbackStamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }

@@ -40,7 +40,7 @@ export function backupExtension(format: DumpFormat, compression: Compression): s
 }
 
 /** `20260126_093015` in UTC (names sort by time whatever the time zone or DST). */
-export function timestamp(d: Date): string {
+export function backupStamp(d: Date): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
@@ -75,7 +75,7 @@ export function decodeDbName(part: string): string | undefined {
 
 /** The file name of a backup (without folder). */
 export function backupFileName(database: string, time: Date, format: DumpFormat, compression: Compression, seq = 0): string {
-  return `${encodeDbName(database)}_${timestamp(time)}${seq > 0 ? `-${seq}` : ''}${backupExtension(format, compression)}`;
+  return `${encodeDbName(database)}_${backupStamp(time)}${seq > 0 ? `-${seq}` : ''}${backupExtension(format, compression)}`;
 }
 
 /** A backup's temporary name: hidden, and naming the process that writes it (so later runs can sweep it once that process is gone). */
@@ -95,7 +95,7 @@ export function parseBackupName(fileName: string): BackupName | undefined {
   if (!m) return undefined;
   const [, encoded, y, mo, d, h, mi, s, seq, ext] = m;
   const time = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
-  if (Number.isNaN(time.getTime()) || timestamp(time) !== `${y}${mo}${d}_${h}${mi}${s}`) return undefined;
+  if (Number.isNaN(time.getTime()) || backupStamp(time) !== `${y}${mo}${d}_${h}${mi}${s}`) return undefined;
   const database = decodeDbName(encoded!);
   if (database === undefined) return undefined;
   const kind = EXTENSIONS.find((e) => e.ext === ext)!;

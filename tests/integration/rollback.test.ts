@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runRollback } from '../../src/core/rollback.js';
+import { createPrompter } from '../../src/lib/cli/prompts.js';
 import { operationsInProgress } from '../../src/lib/git-state.js';
 import { cleanupScenes, makeRepo, rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
 import { runMain, type CliResult } from '../helpers/project.js';
@@ -238,10 +239,12 @@ describe('rollback', () => {
     const { repo, tagCommit, tip } = await scene({ dirty: false });
     const now = () => new Date('2026-11-26T01:30:45Z');
     const ctx = { cwd: repo.dir, env: repo.env, now, stdinIsTTY: false, ci: true, signal: new AbortController().signal };
-    const first = await runRollback({ ctx, yes: true }, { confirm: 'ROLLBACK' });
+    // What -y gives the core: a prompter that answers yes/no questions (never the typed confirmation).
+    const deps = { ctx, events: () => {}, prompter: createPrompter({ ctx, yes: true }) };
+    const first = await runRollback(deps, { confirm: 'ROLLBACK' });
     expect(first.savedTip).toEqual({ branch: 'mcpctl/rollback-20261126-013045', commit: tip });
     repo.git('reset', '-q', '--hard', tip);
-    const second = await runRollback({ ctx, yes: true }, { confirm: 'ROLLBACK' });
+    const second = await runRollback(deps, { confirm: 'ROLLBACK' });
     expect(second.savedTip!.branch).toBe('mcpctl/rollback-20261126-013045-2');
     expect(repo.git('rev-parse', 'HEAD').trim()).toBe(tagCommit);
     expect(repo.git('rev-parse', 'mcpctl/rollback-20261126-013045').trim()).toBe(tip);
@@ -255,10 +258,10 @@ describe('rollback', () => {
     const err = (await runRollback(
       {
         ctx,
-        yes: true,
+        prompter: createPrompter({ ctx, yes: true }),
         // Someone commits on main while the person was typing ROLLBACK.
-        onStep: (name) => {
-          if (name === 'stash') execFileSync('git', ['update-ref', 'refs/heads/main', `${tip}~1`], { cwd: repo.dir, env: repo.env });
+        events: (e) => {
+          if (e.type === 'step' && e.step === 'stash') execFileSync('git', ['update-ref', 'refs/heads/main', `${tip}~1`], { cwd: repo.dir, env: repo.env });
         },
       },
       { confirm: 'ROLLBACK' },

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backupFileName, backupsToPrune, checkChecksum, listBackupFiles, parseBackupName, timestamp, writeChecksum } from '../../src/lib/backup-files.js';
+import { backupFileName, backupsToPrune, checkChecksum, listBackupFiles, parseBackupName, backupStamp, writeChecksum } from '../../src/lib/backup-files.js';
 import { compareCounts } from '../../src/core/backup-verify.js';
 import { mapLimit, requireDbName } from '../../src/core/backup-db.js';
 import { howEnded, libpqEnv, requireDumpNotOlder } from '../../src/lib/pg-tools.js';
@@ -14,7 +14,7 @@ const t = new Date('2026-01-26T09:30:15Z');
 
 describe('backup file names', () => {
   it('formats UTC timestamps and every extension', () => {
-    expect(timestamp(t)).toBe('20260126_093015');
+    expect(backupStamp(t)).toBe('20260126_093015');
     expect(backupFileName('app_db', t, 'sql', 'gzip')).toBe('app_db_20260126_093015.sql.gz');
     expect(backupFileName('app_db', t, 'sql', 'zstd')).toBe('app_db_20260126_093015.sql.zst');
     expect(backupFileName('app_db', t, 'sql', 'none')).toBe('app_db_20260126_093015.sql');

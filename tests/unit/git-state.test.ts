@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseStatusZ, parseWorktreesZ, abortCommand } from '../../src/lib/git-state.js';
-import { timestamp, undoCommands, uniqueName, type RollbackPlan } from '../../src/core/rollback.js';
+import { rollbackStamp, undoCommands, uniqueName } from '../../src/core/rollback-undo.js';
+import type { RollbackPlan } from '../../src/core/rollback.js';
 
 describe('parseStatusZ', () => {
   it('reads modified, added, untracked, renamed and copied entries, with spaces and arrows in names', () => {
@@ -32,7 +33,7 @@ describe('parseWorktreesZ', () => {
 
 describe('rollback naming', () => {
   it('timestamps in UTC, zero-padded', () => {
-    expect(timestamp(new Date('2026-01-02T03:04:05Z'))).toBe('20260102-030405');
+    expect(rollbackStamp(new Date('2026-01-02T03:04:05Z'))).toBe('20260102-030405');
   });
   it('never reuses a branch name', () => {
     const b = new Map([['x', '1'], ['x-2', '2']]);

@@ -1,0 +1,178 @@
+/**
+ * The rollback's pre-flight: every check, before any change, from one round of concurrent
+ * read-only git calls. Its result is the plan the person confirms; any failure stops the
+ * rollback with all the problems at once.
+ */
+import { UsageError } from '../lib/cli/errors.js';
+import type { GitDeps } from '../lib/git/porcelain.js';
+import {
+  abortCommand,
+  branchUsers,
+  commitLine,
+  commitsIn,
+  countApart,
+  hasCommitterIdent,
+  inspectRepo,
+  listRefs,
+  pathsAddedBy,
+  resolveTag,
+  samePath,
+  workingChanges,
+  type RepoInfo,
+  type ResolvedTag,
+  type StatusEntry,
+} from '../lib/git-state.js';
+import { overwrittenIgnored, simulateStash } from './rollback-stash.js';
+import { preflightError, rollbackStamp, uniqueName } from './rollback-undo.js';
+import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './rollback.js';
+
+/** How many removed commits the plan lists one by one. */
+const LIST_LIMIT = 20;
+
+interface Names {
+  tagName: string;
+  branchName: string;
+  expectBranch: string;
+}
+
+/** The three ref names, each refused (exit 2) when git could not take it. */
+function refNames(options: RollbackOptions): Names {
+  const names = {
+    tagName: options.tag ?? ROLLBACK_DEFAULTS.tag,
+    branchName: options.branch ?? ROLLBACK_DEFAULTS.branch,
+    expectBranch: options.expectBranch ?? ROLLBACK_DEFAULTS.expectBranch,
+  };
+  for (const [flag, v] of [['--tag', names.tagName], ['--branch', names.branchName], ['--expect-branch', names.expectBranch]] as const) {
+    if (!v || v.startsWith('-') || /[\0-\x20\x7f~^:?*[\\]/.test(v)) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid ref name`);
+  }
+  return names;
+}
+
+/** One round of concurrent, read-only git calls; revisions by name so that none waits for another. */
+async function readRepo(g: GitDeps, n: Names) {
+  const tagRev = `refs/tags/${n.tagName}^{commit}`;
+  const branchRef = `refs/heads/${n.branchName}`;
+  const refs = listRefs(g, n.tagName);
+  const [repo, tag, { branches }, changes, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine] = await Promise.all([
+    inspectRepo(g),
+    resolveTag(g, n.tagName, refs),
+    refs,
+    workingChanges(g).catch((e: unknown) => e as Error),
+    branchUsers(g, n.branchName),
+    hasCommitterIdent(g),
+    pathsAddedBy(g, 'HEAD', tagRev),
+    pathsAddedBy(g, 'HEAD', branchRef),
+    commitsIn(g, `${tagRev}..${branchRef}`, LIST_LIMIT),
+    countApart(g, tagRev, branchRef),
+    commitLine(g, tagRev),
+  ]);
+  if ('reason' in repo) {
+    throw preflightError([{ check: 'work-tree', message: repo.message, hint: repo.reason === 'no-git' ? 'install git' : 'run it inside the project (or pass -C <dir>)' }]);
+  }
+  // Without a trustworthy list of changes, nothing may be reset.
+  if (changes instanceof Error) throw preflightError([{ check: 'status', message: changes.message }]);
+  const elsewhere: typeof users = [];
+  for (const u of users) if (!(await samePath(u.path, repo.root))) elsewhere.push(u);
+  return { repo, tag, branches, changes, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine };
+}
+
+type RepoFacts = Awaited<ReturnType<typeof readRepo>>;
+
+/** What stops the rollback: a missing tag or branch, an operation in progress, the branch used elsewhere, … */
+function refFailures(f: RepoFacts, n: Names, willStash: boolean): PreflightFailure[] {
+  const failures: PreflightFailure[] = [];
+  if (f.tag === 'missing') {
+    failures.push({ check: 'tag', message: `tag ${n.tagName} does not exist`, hint: `list tags with \`git tag -l\`; pass --tag <name>, or create it beforehand with \`mcpctl rollback prepare\`` });
+  } else if (f.tag === 'not-commit') {
+    failures.push({ check: 'tag', message: `tag ${n.tagName} does not point to a commit`, hint: 'pass --tag with a tag of a commit' });
+  }
+  if (!f.branches.has(n.branchName)) {
+    const others = [...f.branches.keys()].filter((b) => !b.startsWith('mcpctl/'));
+    const guess = ['main', 'master', 'trunk', 'develop'].find((b) => b !== n.branchName && f.branches.has(b));
+    failures.push({
+      check: 'branch',
+      message: `branch ${n.branchName} does not exist${guess ? `; this repository has ${guess}` : ''}`,
+      hint: guess ? `pass --branch ${guess}` : others.length ? `pass --branch <name> (branches: ${others.slice(0, 8).join(', ')})` : 'pass --branch <name>',
+    });
+  }
+  for (const op of f.repo.operations) {
+    failures.push({ check: 'in-progress', message: `a ${op.kind} is in progress (${op.path})`, hint: `finish or abort it first: ${abortCommand(op.kind)}` });
+  }
+  for (const w of f.elsewhere) {
+    failures.push({ check: 'worktree', message: `branch ${n.branchName} is ${w.how} in another worktree, ${w.path}`, hint: 'run the rollback there, or switch that worktree to another branch' });
+  }
+  if (f.branches.has('mcpctl')) {
+    failures.push({ check: 'save-branch', message: 'a branch named mcpctl exists, so mcpctl/rollback-… branches cannot be created', hint: 'rename it: git branch -m mcpctl <new-name>' });
+  }
+  if (willStash && !f.ident) {
+    failures.push({ check: 'identity', message: 'git has no committer identity, which `git stash` needs', hint: 'set one: git config user.name "…" && git config user.email "…"' });
+  }
+  return failures;
+}
+
+/** Ignored files the tag or the branch would overwrite (the stash does not take them). */
+async function ignoredAtRisk(g: GitDeps, f: RepoFacts, n: Names, tag: ResolvedTag, tip: string): Promise<PreflightFailure[]> {
+  // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
+  const added = f.repo.head
+    ? [...(f.addedByTag ?? []), ...(f.repo.head === tip ? [] : (f.addedByBranch ?? []))]
+    : [...((await pathsAddedBy(g, undefined, tag.commit)) ?? []), ...((await pathsAddedBy(g, undefined, tip)) ?? [])];
+  const atRisk = await overwrittenIgnored(f.repo.root, added, f.changes);
+  if (!atRisk.length) return [];
+  return [
+    {
+      check: 'ignored-files',
+      message: `ignored file(s) would be overwritten, as ${n.tagName} or ${n.branchName} tracks them: ${atRisk.slice(0, 10).join(', ')}${atRisk.length > 10 ? ` … and ${atRisk.length - 10} more` : ''}`,
+      hint: 'move them out of the work tree first (stash does not take ignored files)',
+    },
+  ];
+}
+
+/** Every check, before any change. Throws one UserError (exit 1) listing all failures. */
+export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, options: RollbackOptions): Promise<RollbackPlan> {
+  const g: GitDeps = { cwd: deps.ctx.cwd, env: deps.ctx.env, log: (text) => deps.events({ type: 'debug', text }) };
+  const n = refNames(options);
+  const f = await readRepo(g, n);
+  const willStash = options.stash !== false && f.changes.length > 0;
+  const failures = refFailures(f, n, willStash);
+  const tip = f.branches.get(n.branchName);
+  const tag = typeof f.tag === 'object' ? f.tag : undefined;
+  if (tip !== undefined && tag) failures.push(...(await ignoredAtRisk(g, f, n, tag, tip)));
+  // What the stash and the reset would leave behind, and what they must never take (secrets).
+  const sim = tip !== undefined && tag ? await simulateStash(g, f.repo.root, tag.commit, f.branches) : undefined;
+  if (sim) failures.push(...sim.failures);
+  if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);
+  return planOf(f, n, { tag, tip, sim, willStash, stash: options.stash, now: deps.ctx.now() });
+}
+
+function planOf(f: RepoFacts, n: Names, o: { tag: ResolvedTag; tip: string; sim: NonNullable<Awaited<ReturnType<typeof simulateStash>>>; willStash: boolean; stash: boolean | undefined; now: Date }): RollbackPlan {
+  const removed = { total: f.apart?.onlyB ?? 0, commits: f.removedList };
+  const added = { total: f.apart?.onlyA ?? 0 };
+  // Same answer as `merge-base --is-ancestor`: no commit reachable from the tag is missing from the branch.
+  const tagIsAncestor = added.total === 0;
+  const stamp = rollbackStamp(o.now);
+  const warnings: string[] = [];
+  if (f.repo.branch !== n.expectBranch) {
+    warnings.push(`you are ${f.repo.branch ? `on branch ${f.repo.branch}` : 'on a detached HEAD'}, not ${n.expectBranch} (--expect-branch)`);
+  }
+  if (!tagIsAncestor) warnings.push(`${n.tagName} is not an ancestor of ${n.branchName}: the branch will move to a commit outside its history (${added.total} commit(s) not on it now)`);
+  if (o.stash === false && f.changes.length) warnings.push(`--no-stash was given but there are ${f.changes.length} changed file(s): the rollback would be refused`);
+  const changes: StatusEntry[] = f.changes;
+  const repo: RepoInfo = f.repo;
+  return {
+    root: repo.root,
+    tag: { name: o.tag.name, commit: o.tag.commit, subject: f.tagLine.subject, annotated: o.tag.annotated },
+    branch: { name: n.branchName, tip: o.tip },
+    current: { branch: repo.branch, head: repo.head },
+    expectBranch: n.expectBranch,
+    removed,
+    added,
+    tagIsAncestor,
+    changes,
+    willStash: o.willStash,
+    saveBranch: uniqueName(`mcpctl/rollback-${stamp}`, f.branches),
+    stashMessage: `mcpctl rollback ${stamp}`,
+    emptyFolders: o.sim.emptyFolders,
+    earlier: o.sim.earlier,
+    warnings,
+  };
+}
