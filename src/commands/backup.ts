@@ -12,7 +12,6 @@ interface BackupOpts {
   verify?: boolean;
   keep?: number;
   concurrency: number;
-  gzipWith?: 'zlib' | 'gzip';
 }
 
 
@@ -33,8 +32,6 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
     .option('--verify', 'restore into a scratch database and compare every table\'s row count, then drop it')
     .option('--keep <n>', "after a success, keep only the database's n newest backups", intOption('--keep'))
     .option('--concurrency <n>', 'databases dumped at once', intOption('--concurrency', 1, 16), 2)
-    // For measurement (the benchmark): which gzip implementation. Not part of the contract.
-    .addOption(new Option('--gzip-with <impl>', 'gzip in-process (zlib) or with the gzip program').choices(['zlib', 'gzip']).hideHelp())
     .addHelpText(
       'after',
       '\nFiles: <dir>/<db>_<YYYYMMDD_HHMMSS>.sql.gz (.sql.zst, .sql, .dump; UTC) with <file>.sha256 beside it.\n' +
@@ -44,80 +41,39 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
       action<BackupOpts>(makeEnv, async (env, opts) => {
         const { ctx, out } = env;
         const loaded = await loadCommandConfig(env);
-        const { runBackup } = await import('../core/backup.js');
-        const { formatBytes, formatMs } = await import('../lib/cli/output.js');
-        const lines = new Map<string, string>();
+        const [{ runBackup }, view] = await Promise.all([import('../core/backup.js'), import('./backup-render.js')]);
+        const progress = view.progressLine(out);
         const result = await runBackup(
-          {
-            ctx,
-            config: loaded,
-            log: out.debug,
-            onProgress: (p) => {
-              const bytes = p.dumped ?? p.written;
-              const rate = p.elapsedMs > 0 ? Math.round((bytes / p.elapsedMs) * 1000) : 0;
-              const dumped = p.dumped === undefined ? '' : `${formatBytes(p.dumped)} dumped → `;
-              lines.set(p.database, `${p.database}: ${dumped}${formatBytes(p.written)} written, ${formatBytes(rate)}/s`);
-              out.status([...lines.values()].join('  |  '));
-            },
-          },
-          { databases: opts.db, allProjects: opts.allProjects, dir: opts.dir, format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency, gzipWith: opts.gzipWith },
+          { ctx, config: loaded, events: (e) => (e.type === 'debug' ? out.debug(e.text) : progress(e)) },
+          { databases: opts.db, allProjects: opts.allProjects, dir: opts.dir, format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency },
         );
         for (const w of result.warnings) out.warn(w);
         if (out.json) out.result(result);
-        else {
-          for (const b of result.backups) {
-            if (b.path) {
-              const mark = b.ok ? out.paint('success', '✓') : out.paint('error', '✗');
-              out.info(`${mark} ${b.database} → ${b.path}`);
-              const sql = b.dumpedBytes === undefined ? '' : ` (${formatBytes(b.dumpedBytes)} of SQL)`;
-              out.info(`    ${formatBytes(b.size!)}${sql} in ${formatMs(b.durationMs)}  sha256 ${b.sha256}`);
-            }
-            if (b.verify) out.info(`    verify: ${b.verify.message} ${out.paint('muted', `(${formatMs(b.verify.durationMs)})`)}`);
-            if (b.pruned.length) out.info(`    pruned ${b.pruned.length} older backup(s): ${b.pruned.map((p) => p.split('/').pop()).join(', ')}`);
-            if (b.error) out.error(`${b.database}: ${b.error.message}`, b.error.hint);
-          }
-          const failed = result.backups.filter((b) => !b.ok).length;
-          if (result.backups.length > 1) out.info(failed ? out.paint('error', `${failed} of ${result.backups.length} backups failed`) : out.paint('success', `${result.backups.length} backups written`));
-        }
+        else view.renderBackup(out, result);
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),
     );
+  registerList(backup, makeEnv);
+  registerRestore(backup, makeEnv);
+}
 
+function registerList(backup: Command, makeEnv: EnvFactory): void {
   backup
     .command('list')
     .description('every dump in the folder: database, time, size, format, and whether each checksum matches')
     .option('--dir <dir>', 'backup folder, relative to the project', 'backups')
     .action(
       action<{ dir: string }>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
-        const { runBackupList } = await import('../core/backup-list.js');
-        const { formatBytes } = await import('../lib/cli/output.js');
+        const [{ runBackupList }, { renderList }] = await Promise.all([import('../core/backup-list.js'), import('./backup-render.js')]);
         const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') ?? opts.dir });
         if (out.json) out.result(result);
-        else if (result.backups.length === 0) out.info(`no backups in ${result.dir}`);
-        else {
-          const rows = result.backups.map((b) => [
-            b.database ?? '(foreign)',
-            b.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-            formatBytes(b.size),
-            `${b.format}${b.compression === 'none' ? '' : `+${b.compression}`}`,
-            b.origin === 'foreign' && b.checksum === 'missing' ? 'no checksum' : b.checksum,
-            b.file.split('/').pop()!,
-          ]);
-          const head = ['DATABASE', 'TIME (UTC)', 'SIZE', 'FORMAT', 'CHECKSUM', 'FILE'];
-          const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-          const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
-          out.info(out.paint('strong', fmt(head)));
-          for (const r of rows) {
-            const role = r[4] === 'ok' ? 'success' : r[4] === 'mismatch' ? 'error' : 'warn';
-            out.info(fmt(r).replace(` ${r[4]!.padEnd(w[4]!)} `, ` ${out.paint(role, r[4]!.padEnd(w[4]!))} `));
-          }
-          if (result.backups.some((b) => b.origin === 'foreign')) out.info(out.paint('muted', 'foreign: not made by mcpctl (or its .sha256 is gone); restore it with --db <database>'));
-          out.info(out.paint('muted', `folder ${result.dir}`));
-        }
+        else renderList(out, result);
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),
     );
+}
 
+function registerRestore(backup: Command, makeEnv: EnvFactory): void {
   backup
     .command('restore <file>')
     .description('restore a backup in one transaction (checksum checked first)')
@@ -126,7 +82,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
     .addHelpText('after', '\nExamples:\n  $ mcpctl backup restore backups/project_registry_20260126_093015.sql.gz\n  $ mcpctl backup restore backups/x.dump --db scratch_copy\n  $ mcpctl backup restore backups/x.sql.zst --confirm project_registry')
     .action(
       action<RestoreOpts>(makeEnv, async (env, opts, args, cmd) => {
-        const { ctx, out, globals } = env;
+        const { ctx, out, prompter } = env;
         const dbs = fromParent<string[]>(cmd, 'db');
         if (dbs && dbs.length > 1) throw new UsageError('backup restore takes one --db', { hint: 'restore into one database at a time' });
         const database = dbs?.[0] ?? opts.db;
@@ -137,9 +93,9 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
           {
             ctx,
             config: loaded,
-            yes: globals.yes,
-            log: out.debug,
-            onPlan: (p) => {
+            prompter,
+            events: (p) => {
+              if (p.type === 'debug') return out.debug(p.text);
               if (p.checksum === 'missing') out.warn(`${p.file} has no .sha256 beside it; restoring without a checksum check`);
               out.status(`restoring into ${p.database} (${p.mode === 'created' ? 'new database' : p.mode === 'replaced' ? `replacing ${p.tables} tables` : 'empty database'})…`);
             },

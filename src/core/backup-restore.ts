@@ -9,13 +9,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { checkChecksum, parseBackupName, type ChecksumState, type Compression, } from '../lib/backup-files.js';
 import type { LoadedConfig } from '../lib/config/load.js';
-import type { Context } from '../lib/cli/context.js';
+import type { CoreDeps, DebugEvent } from '../lib/cli/core-deps.js';
 import { UsageError, UserError } from '../lib/cli/errors.js';
 import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
 import type { Client } from 'pg';
 import { libpqEnv, pgToolVersion } from '../lib/pg-tools.js';
 import { loadBackup, sniffBackup, type ArchiveFormat } from '../lib/pg-load.js';
-import { confirmTyped, type PromptDeps } from '../lib/cli/prompts.js';
 import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './backup-db.js';
 import { holdScratch, scratchName, sweepScratch } from './backup-sweep.js';
 
@@ -27,14 +26,12 @@ export interface RestoreOptions {
   confirm?: string;
 }
 
-export interface RestoreDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'signal' | 'stdinIsTTY' | 'ci' | 'secrets'>;
-  config: LoadedConfig;
-  yes?: boolean;
-  log?: (line: string) => void;
-  /** Called before the restore starts (what will happen). */
-  onPlan?: (plan: { file: string; database: string; mode: RestoreMode; tables: number; checksum: ChecksumState }) => void;
-}
+/** What restore tells its adapter: the plan (before the restore starts), and --debug lines. */
+export type RestoreEvent = { type: 'plan'; file: string; database: string; mode: RestoreMode; tables: number; checksum: ChecksumState } | DebugEvent;
+
+export type RestoreDeps = Pick<CoreDeps<RestoreEvent, LoadedConfig>, 'config' | 'events' | 'prompter'> & {
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'signal' | 'secrets'>;
+};
 
 /** created: the database did not exist; restored: it was empty; replaced: it held tables. */
 export type RestoreMode = 'created' | 'restored' | 'replaced';
@@ -77,21 +74,21 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       hint: `expected ${sum.expected}, found ${sum.actual}; restore another backup (\`mcpctl backup list\`)`,
     });
   }
-  const tools = { cwd: ctx.cwd, env: ctx.env, log: deps.log, signal: ctx.signal };
+  const log = (text: string) => deps.events({ type: 'debug', text });
+  const tools = { cwd: ctx.cwd, env: ctx.env, log, signal: ctx.signal };
   // Independent, read-only look-ups at once: each costs a spawn or a login.
   const target = await appTargetFor(deps.config, ctx, database);
   const [kind, , tables] = await Promise.all([sniffBackup(tools, file), pgToolVersion(tools, 'psql'), tablesIn(target)]);
   if (kind.format !== 'sql') await pgToolVersion(tools, 'pg_restore');
   const mode: RestoreMode = tables === undefined ? 'created' : tables === 0 ? 'restored' : 'replaced';
   if (mode === 'replaced') {
-    const prompt: PromptDeps = { ctx, yes: deps.yes ?? false };
-    await confirmTyped(prompt, `database ${database} holds ${tables} table(s); restoring replaces it with the backup.`, database, { flag: '--confirm', given: options.confirm });
+    await deps.prompter.typed(`database ${database} holds ${tables} table(s); restoring replaces it with the backup.`, database, { flag: '--confirm', given: options.confirm });
   }
-  deps.onPlan?.({ file, database, mode, tables: tables ?? 0, checksum: sum.state });
+  deps.events({ type: 'plan', file, database, mode, tables: tables ?? 0, checksum: sum.state });
 
   const admin = maintenanceTarget(cfg, target, database);
   const load = (into: ConnTarget) =>
-    loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), onStreaming: () => deps.log?.(`restore: streaming ${path.basename(file)} into ${into.database}`) });
+    loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), onStreaming: () => log(`restore: streaming ${path.basename(file)} into ${into.database}`) });
   if (mode === 'restored') {
     const swept = await withClient(admin, sweepScratch).catch(() => [] as string[]);
     await load(target);
@@ -122,7 +119,7 @@ async function tablesIn(t: ConnTarget): Promise<number | undefined> {
   try {
     c = await connect(t);
   } catch (e) {
-    if (classifyPgError((e as { cause?: unknown }).cause ?? e) === 'no-database') return undefined;
+    if (classifyPgError(e) === 'no-database') return undefined;
     throw e;
   }
   try {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Client } from 'pg';
 import { backupFileName, backupsToPrune, checksumPath, listBackupFiles, type Compression, type DumpFormat } from '../lib/backup-files.js';
 import type { LoadedConfig } from '../lib/config/load.js';
-import type { Context } from '../lib/cli/context.js';
+import type { CoreDeps, DebugEvent } from '../lib/cli/core-deps.js';
 import { InterruptedError, UsageError, UserError } from '../lib/cli/errors.js';
 import { redact } from '../lib/cli/redact.js';
 import { connect, serverVersion, withClient, type ConnTarget } from '../lib/pg/client.js';
@@ -42,7 +42,6 @@ export interface BackupOptions {
   keep?: number;
   /** Databases dumped at once (default 2). */
   concurrency?: number;
-  gzipLevel?: number;
   /** gzip in-process (node:zlib) or through the system `gzip` (default: by measurement, see DEFAULT_GZIP_WITH). */
   gzipWith?: 'zlib' | 'gzip';
 }
@@ -57,12 +56,12 @@ export interface BackupProgress {
   elapsedMs: number;
 }
 
-export interface BackupDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'secrets'>;
-  config: LoadedConfig;
-  log?: (line: string) => void;
-  onProgress?: (p: BackupProgress) => void;
-}
+/** What backup tells its adapter: each database's progress, and the commands it runs (--debug). */
+export type BackupEvent = ({ type: 'progress' } & BackupProgress) | DebugEvent;
+
+export type BackupDeps = Pick<CoreDeps<BackupEvent, LoadedConfig>, 'config' | 'events'> & {
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'secrets'>;
+};
 
 /** The outcome for one database. */
 export interface DatabaseBackup {
@@ -102,7 +101,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   const compression: Compression = options.compress ?? 'gzip';
   if (options.allProjects && options.databases?.length) throw new UsageError('--db and --all-projects exclude each other', { hint: 'pass one of them' });
   for (const d of options.databases ?? []) requireDbName(d, '--db');
-  const tools = { cwd: ctx.cwd, env: ctx.env, log: deps.log };
+  const log = (text: string) => deps.events({ type: 'debug', text });
+  const tools = { cwd: ctx.cwd, env: ctx.env, log };
 
   // Pre-flight, in parallel (each spawn or SCRAM login costs real time): nothing is written before every check passed.
   const firstDb = options.databases?.[0] ?? cfg.POSTGRES_DB;
@@ -195,7 +195,7 @@ async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBacku
   try {
     const target = await appTargetFor(deps.config, ctx, o.database);
     const args = ['--no-password', '--no-owner', '--no-acl'];
-    if (o.format === 'custom') args.push('--format=custom', `--compress=${o.compression === 'none' ? '0' : o.compression === 'zstd' ? 'zstd' : String(o.gzipLevel ?? DEFAULT_GZIP_LEVEL)}`);
+    if (o.format === 'custom') args.push('--format=custom', `--compress=${o.compression === 'none' ? '0' : o.compression === 'zstd' ? 'zstd' : String(DEFAULT_GZIP_LEVEL)}`);
     else args.push('--format=plain');
     if (o.verify) {
       // The row counts are taken from the very snapshot pg_dump dumps, so live writes cannot cause a false mismatch.
@@ -208,23 +208,23 @@ async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBacku
     const finalName = backupFileName(o.database, started, o.format, o.format === 'custom' ? 'none' : o.compression);
     const tempFile = tempPath(o.dir, finalName);
     const dumped = await dumpToFile(
-      { cwd: ctx.cwd, env: ctx.env, log: deps.log, signal: ctx.signal },
+      { cwd: ctx.cwd, env: ctx.env, log: (text) => deps.events({ type: 'debug', text }), signal: ctx.signal },
       {
         args,
         env: libpqEnv(ctx.env, target),
         compression: o.format === 'custom' ? 'none' : o.compression,
-        gzipLevel: o.gzipLevel ?? DEFAULT_GZIP_LEVEL,
+        gzipLevel: DEFAULT_GZIP_LEVEL,
         gzipWith: o.gzipWith,
         zstdLevel: DEFAULT_ZSTD_LEVEL,
         tempFile,
-        onProgress: deps.onProgress && ((p) => deps.onProgress!({ database: o.database, ...p, elapsedMs: performance.now() - t0 })),
+        onProgress: (p) => deps.events({ type: 'progress', database: o.database, ...p, elapsedMs: performance.now() - t0 }),
       },
     );
     const file = await publish(tempFile, o.dir, (seq) => backupFileName(o.database, started, o.format, o.format === 'custom' ? 'none' : o.compression, seq), dumped.sha256);
     Object.assign(base, { path: file, size: dumped.size, sha256: dumped.sha256, dumpedBytes: dumped.dumped });
     if (o.verify) {
       base.verify = await verifyBackup(
-        { ctx, config: deps.config, log: deps.log },
+        { ctx, config: deps.config, log: (text) => deps.events({ type: 'debug', text }) },
         { file, format: o.format, compression: o.format === 'custom' ? 'none' : o.compression, source: snapshot!, target },
       );
       if (!base.verify.ok) throw new UserError(`backup ${path.basename(file)} was written but does not restore the same: ${base.verify.message}`, { hint: 'the file is kept for inspection; older backups were not pruned' });

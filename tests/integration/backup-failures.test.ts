@@ -87,7 +87,7 @@ describe('backup failures leave no file that looks complete', () => {
   it('interrupted (ctx.signal): InterruptedError, and the temporary file is removed', async () => {
     const w = await pgDumpWrapper(app.project, 'if [ "$1" = --version ]; then exec "$REAL" "$@"; fi\nsleep 5 >/dev/null 2>&1 &\nwait\nexec "$REAL" "$@"');
     const ac = new AbortController();
-    const deps = { ctx: app.project.ctx({ env: { ...app.env, ...w.env }, signal: ac.signal }), config: await app.config() };
+    const deps = { ctx: app.project.ctx({ env: { ...app.env, ...w.env }, signal: ac.signal }), config: await app.config(), events: () => {} };
     setTimeout(() => ac.abort(), 700);
     await expect(runBackup(deps, { dir: 'bk-int' })).rejects.toBeInstanceOf(InterruptedError);
     expect(await filesIn(path.join(app.project.dir, 'bk-int'))).toEqual([]);
@@ -97,7 +97,7 @@ describe('backup failures leave no file that looks complete', () => {
     const marker = path.join(app.project.dir, 'psql-started');
     const w = await pgDumpWrapper(app.project, `if [ "$1" = --version ]; then exec "$REAL" "$@"; fi\ntouch ${marker}\nsleep 5 >/dev/null 2>&1 &\nwait\nexec "$REAL" "$@"`, 'psql');
     const ac = new AbortController();
-    const deps = { ctx: app.project.ctx({ env: { ...app.env, ...w.env }, signal: ac.signal }), config: await app.config() };
+    const deps = { ctx: app.project.ctx({ env: { ...app.env, ...w.env }, signal: ac.signal }), config: await app.config(), events: () => {} };
     const running = runBackup(deps, { dir: 'bk-int-verify', verify: true });
     const started = Date.now();
     while (!(await fs.stat(marker).then(() => true, () => false)) && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));

@@ -26,13 +26,19 @@ describe('backup round trip', () => {
     ['gzip', 'custom', '.dump', ''],
   ] as const)('--compress %s --format %s writes %s (%s) that restores to equal catalogs and contents', async (compress, format, ext, gzipWith) => {
     const dir = `bk-${compress}-${format}-${gzipWith}`;
-    const extra = gzipWith ? ['--gzip-with', gzipWith] : [];
-    const r = await runMain(['backup', '--compress', compress, '--format', format, '--dir', dir, '--json', ...extra], { cwd: app.project.dir, env: app.env });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout);
+    // The JSON document as the tests read it: every backup written, with its path and checksum.
+    let doc: { ok: boolean; backups: { path: string; sha256: string }[] };
+    if (gzipWith) {
+      // The gzip implementation is the core's option (measured by the benchmark), not a CLI flag.
+      doc = (await runBackup({ ctx: app.project.ctx({ env: app.env }), config: await app.config(), events: () => {} }, { compress, format, dir, gzipWith })) as typeof doc;
+    } else {
+      const r = await runMain(['backup', '--compress', compress, '--format', format, '--dir', dir, '--json'], { cwd: app.project.dir, env: app.env });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      doc = JSON.parse(r.stdout) as typeof doc;
+    }
     expect(doc.ok).toBe(true);
-    const [b] = doc.backups;
+    const b = doc.backups[0]!;
     expect(b.path.endsWith(ext)).toBe(true);
     expect(parseBackupName(path.basename(b.path))).toMatchObject({ database: app.db });
     // Only the backup and its checksum: no temporary file is left.
@@ -149,7 +155,7 @@ describe('backup round trip', () => {
     }
     // Two runs in one second get distinct names, never replacing a file.
     const now = () => new Date('2030-01-01T00:00:00Z');
-    const deps = { ctx: app.project.ctx({ env: app.env, now }), config: await app.config() };
+    const deps = { ctx: app.project.ctx({ env: app.env, now }), config: await app.config(), events: () => {} };
     const first = await runBackup(deps, { dir: 'bk-keep' });
     const second = await runBackup(deps, { dir: 'bk-keep', keep: 2 });
     expect(path.basename(first.backups[0]!.path!)).toBe(`${app.db}_20300101_000000.sql.gz`);
