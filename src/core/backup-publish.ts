@@ -10,10 +10,11 @@ import path from 'node:path';
 import { fsyncDir } from '../lib/files/atomic-write.js';
 import { checksumPath, tempFileName, tempFileOwner } from '../lib/backup-files.js';
 import { UserError } from '../lib/cli/errors.js';
+import { ownPid, processAlive } from '../lib/process/liveness.js';
 
 /** A temporary file for a backup in `dir`, named after its writer (this process). */
 export function tempPath(dir: string, finalName: string): string {
-  return path.join(dir, tempFileName(finalName, process.pid, randomBytes(4).toString('hex')));
+  return path.join(dir, tempFileName(finalName, ownPid(), randomBytes(4).toString('hex')));
 }
 
 /** Gives the finished `tempFile` the first free name `nameFor(0)`, `nameFor(1)`, …; returns its path. */
@@ -81,16 +82,6 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   return !!x && !!y && x.ino === y.ino && x.dev === y.dev;
 }
 
-/** True unless the process is certainly gone (EPERM: alive, someone else's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 /**
  * Removes temporary backup files in `dir` whose writer is gone and that are older than
  * this run; names of older versions carry no pid and go once they are a day old.
@@ -100,11 +91,11 @@ export async function sweepTempFiles(dir: string, runStart: Date): Promise<strin
   const swept: string[] = [];
   for (const name of names) {
     const pid = tempFileOwner(name);
-    if (pid === undefined || pid === process.pid) continue;
+    if (pid === undefined || pid === ownPid()) continue;
     const file = path.join(dir, name);
     const st = await fs.lstat(file).catch(() => undefined);
     if (!st?.isFile() || st.mtimeMs >= runStart.getTime()) continue;
-    if (pid === 0 ? runStart.getTime() - st.mtimeMs < 86_400_000 : alive(pid)) continue;
+    if (pid === 0 ? runStart.getTime() - st.mtimeMs < 86_400_000 : processAlive(pid)) continue;
     await fs.rm(file, { force: true });
     swept.push(name);
   }

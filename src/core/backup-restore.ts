@@ -16,7 +16,7 @@ import type { Client } from 'pg';
 import { libpqEnv, pgToolVersion } from '../lib/pg-tools.js';
 import { loadBackup, sniffBackup, type ArchiveFormat } from '../lib/pg-load.js';
 import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './backup-db.js';
-import { holdScratch, scratchName, sweepScratch } from './backup-sweep.js';
+import { holdScratch, restoreScratchName, sweepScratch } from './backup-sweep.js';
 
 export interface RestoreOptions {
   file: string;
@@ -95,7 +95,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
   }
   // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
-  const fresh = scratchName('mcpctl_restore');
+  const fresh = restoreScratchName('mcpctl_restore');
   const hold = await holdScratch(admin, fresh);
   const swept = await sweepScratch(hold).catch(() => [] as string[]);
   let kept = false;

@@ -12,7 +12,7 @@ const SCRATCH = /^mcpctl_(?:restore|restorecheck)_[0-9a-f]{10}(?:_old)?$/;
 const HOLDER = 'mcpctl hold ';
 
 /** A unique scratch database name, e.g. `mcpctl_restorecheck_3f9a1c2b7e`. */
-export function scratchName(prefix: 'mcpctl_restore' | 'mcpctl_restorecheck'): string {
+export function restoreScratchName(prefix: 'mcpctl_restore' | 'mcpctl_restorecheck'): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 

@@ -12,7 +12,7 @@ import { quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
 import { libpqEnv } from '../lib/pg-tools.js';
 import { loadBackup } from '../lib/pg-load.js';
 import { createDatabase, dropDatabase, maintenanceTarget, tableCounts, type TableCount } from './backup-db.js';
-import { holdScratch, scratchName } from './backup-sweep.js';
+import { holdScratch, restoreScratchName } from './backup-sweep.js';
 
 /** One table whose count differs, or that is on one side only (count -1). */
 export interface TableDiff {
@@ -59,7 +59,7 @@ export function compareCounts(source: readonly TableCount[], restored: readonly 
 
 export async function verifyBackup(deps: VerifyDeps, input: VerifyInput): Promise<VerifyOutcome> {
   const t0 = performance.now();
-  const scratch = scratchName('mcpctl_restorecheck');
+  const scratch = restoreScratchName('mcpctl_restorecheck');
   const admin = maintenanceTarget(deps.config.values, input.target, scratch);
   const sourceCounts = await tableCounts(input.source);
   // Held while this run lives: a later run sweeps it only once this process is gone.
