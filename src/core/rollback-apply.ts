@@ -1,6 +1,7 @@
 /** The rollback's changes, step by step, each checked; a failure says what was done and how to get back. */
 import { git, type GitDeps } from '../lib/git/porcelain.js';
-import { stashTip, workingChanges } from '../lib/git-state.js';
+import { stashTip } from '../lib/git-state.js';
+import { workingChanges } from '../lib/git-worktree.js';
 import { recreateFolders } from './rollback-stash.js';
 import { stopped, undoCommands } from './rollback-undo.js';
 import type { RollbackDeps, RollbackPlan, RollbackResult, StepName } from './rollback.js';

@@ -5,23 +5,8 @@
  */
 import { UsageError } from '../lib/cli/errors.js';
 import type { GitDeps } from '../lib/git/porcelain.js';
-import {
-  abortCommand,
-  branchUsers,
-  commitLine,
-  commitsIn,
-  countApart,
-  hasCommitterIdent,
-  inspectRepo,
-  listRefs,
-  pathsAddedBy,
-  resolveTag,
-  samePath,
-  workingChanges,
-  type RepoInfo,
-  type ResolvedTag,
-  type StatusEntry,
-} from '../lib/git-state.js';
+import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from '../lib/git-state.js';
+import { branchUsers, samePath, workingChanges, type StatusEntry } from '../lib/git-worktree.js';
 import { overwrittenIgnored, simulateStash } from './rollback-stash.js';
 import { preflightError, rollbackStamp, uniqueName } from './rollback-undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './rollback.js';

@@ -1,7 +1,8 @@
 import type { CoreDeps, DebugEvent } from '../lib/cli/core-deps.js';
 import { UsageError, UserError } from '../lib/cli/errors.js';
 import { git, type GitDeps } from '../lib/git/porcelain.js';
-import { abortCommand, commitLine, inspectRepo, listRefs, resolveTag, workingChanges, type CommitLine } from '../lib/git-state.js';
+import { abortCommand, commitLine, inspectRepo, listRefs, resolveTag, type CommitLine } from '../lib/git-state.js';
+import { workingChanges } from '../lib/git-worktree.js';
 import { ROLLBACK_DEFAULTS } from './rollback.js';
 
 /** Options of `mcpctl rollback prepare`. */

@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { git, type GitDeps } from '../lib/git/porcelain.js';
-import type { StatusEntry } from '../lib/git-state.js';
+import type { StatusEntry } from '../lib/git-worktree.js';
 import type { PreflightFailure } from './rollback.js';
 
 /** Stashes and branches left by earlier mcpctl rollbacks. */

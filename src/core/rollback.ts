@@ -1,6 +1,7 @@
 import type { CoreDeps, DebugEvent } from '../lib/cli/core-deps.js';
 import { RefusedError, type UserError } from '../lib/cli/errors.js';
-import type { CommitLine, StatusEntry } from '../lib/git-state.js';
+import type { CommitLine } from '../lib/git-state.js';
+import type { StatusEntry } from '../lib/git-worktree.js';
 import type { EarlierRollbacks } from './rollback-stash.js';
 import { execute } from './rollback-apply.js';
 import { preflight } from './rollback-preflight.js';

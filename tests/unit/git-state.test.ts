@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseStatusZ, parseWorktreesZ, abortCommand } from '../../src/lib/git-state.js';
+import { abortCommand } from '../../src/lib/git-state.js';
+import { parseStatusZ, parseWorktreesZ } from '../../src/lib/git-worktree.js';
 import { rollbackStamp, undoCommands, uniqueName } from '../../src/core/rollback-undo.js';
 import type { RollbackPlan } from '../../src/core/rollback.js';
 

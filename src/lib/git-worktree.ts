@@ -1,0 +1,112 @@
+/**
+ * The work tree's changes (`git status -z`) and the worktrees that have a branch checked out,
+ * read through git's -z formats, for the rollback's pre-flight and its checks afterwards.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { git, type GitDeps } from './git/porcelain.js';
+
+/** One entry of `git status --porcelain=v1 -z`. */
+export interface StatusEntry {
+  /** Index status (X) and work-tree status (Y); `??` for untracked. */
+  x: string;
+  y: string;
+  path: string;
+  /** The source path of a rename or copy. */
+  from?: string;
+  untracked: boolean;
+}
+
+/** Parses `git status --porcelain=v1 -z` (renames and copies carry their source as the next field). */
+export function parseStatusZ(text: string): StatusEntry[] {
+  const fields = text.split('\0');
+  const out: StatusEntry[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f.length < 4) continue;
+    const x = f[0]!;
+    const y = f[1]!;
+    const entry: StatusEntry = { x, y, path: f.slice(3), untracked: x === '?' && y === '?' };
+    if (x === 'R' || x === 'C' || y === 'R' || y === 'C') entry.from = fields[++i];
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Uncommitted changes: tracked changes and every untracked file (not folders), ignored files excluded. */
+export async function workingChanges(deps: GitDeps): Promise<StatusEntry[]> {
+  const r = await git(deps, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+  if (r.exitCode !== 0) throw new Error(`git status failed: ${r.stderr.trim()}`);
+  return parseStatusZ(r.stdout);
+}
+
+/** One work tree from `git worktree list --porcelain -z`. */
+export interface WorktreeEntry {
+  path: string;
+  head?: string;
+  branch?: string;
+  bare: boolean;
+  detached: boolean;
+  prunable: boolean;
+}
+
+/** Parses `git worktree list --porcelain -z`: records of NUL-ended lines, each record ended by an empty one. */
+export function parseWorktreesZ(text: string): WorktreeEntry[] {
+  const out: WorktreeEntry[] = [];
+  let cur: WorktreeEntry | undefined;
+  for (const line of text.split('\0')) {
+    if (line === '') {
+      if (cur) out.push(cur);
+      cur = undefined;
+      continue;
+    }
+    const sp = line.indexOf(' ');
+    const key = sp < 0 ? line : line.slice(0, sp);
+    const value = sp < 0 ? '' : line.slice(sp + 1);
+    if (key === 'worktree') cur = { path: value, bare: false, detached: false, prunable: false };
+    else if (!cur) continue;
+    else if (key === 'HEAD') cur.head = value;
+    else if (key === 'branch') cur.branch = value.replace(/^refs\/heads\//, '');
+    else if (key === 'bare') cur.bare = true;
+    else if (key === 'detached') cur.detached = true;
+    else if (key === 'prunable') cur.prunable = true;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/**
+ * Work trees (this one included) that hold `branch`: checked out there, or being rebased or
+ * bisected there (git itself refuses to check such a branch out twice).
+ */
+export async function branchUsers(deps: GitDeps, branch: string): Promise<{ path: string; how: string }[]> {
+  const r = await git(deps, ['worktree', 'list', '--porcelain', '-z']);
+  if (r.exitCode !== 0) return [];
+  const found: { path: string; how: string }[] = [];
+  await Promise.all(
+    parseWorktreesZ(r.stdout).map(async (w) => {
+      if (w.bare || w.prunable) return;
+      if (w.branch === branch) return void found.push({ path: w.path, how: 'checked out' });
+      // A rebase or bisect leaves HEAD detached; its state files name the branch.
+      if (!w.detached) return;
+      const p = await git({ ...deps, cwd: w.path }, ['rev-parse', '--git-path', 'rebase-merge/head-name', '--git-path', 'rebase-apply/head-name', '--git-path', 'BISECT_START']);
+      if (p.exitCode !== 0) return;
+      const [merge, apply, bisect] = p.stdout.split('\n').map((x) => path.resolve(w.path, x));
+      for (const [file, how] of [
+        [merge!, 'being rebased'],
+        [apply!, 'being rebased'],
+        [bisect!, 'being bisected'],
+      ] as const) {
+        const text = await fs.readFile(file, 'utf8').catch(() => '');
+        if (text.trim().replace(/^refs\/heads\//, '') === branch) return void found.push({ path: w.path, how });
+      }
+    }),
+  );
+  return found;
+}
+
+/** True when two paths name the same folder (symlinks resolved). */
+export async function samePath(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([fs.realpath(a).catch(() => a), fs.realpath(b).catch(() => b)]);
+  return x === y;
+}
