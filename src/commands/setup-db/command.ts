@@ -51,7 +51,7 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
     )
     .action(
       action<Opts>(makeEnv, async (env, opts) => {
-        const { ctx, out, globals } = env;
+        const { ctx, out, prompter } = env;
         if (opts.confirm !== undefined && !opts.reset) {
           const { UsageError } = await import('../../lib/cli/errors.js');
           throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
@@ -59,16 +59,14 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
         const github = opts.githubEnv ? await import('./github-env.js') : undefined;
         const githubFile = github?.githubEnvFile(ctx.env);
         const { runSetupDb } = await import('./run.js');
-        const { confirmTyped, promptSecret } = await import('../../lib/cli/prompts.js');
-        const pdeps = { ctx, yes: globals.yes };
         const result = await runSetupDb(
           {
             ctx,
             log: out.debug,
             onProgress: (t) => out.status(t),
             onWarning: (t) => out.warn(t),
-            promptSecret: (m) => promptSecret(pdeps, m),
-            confirmTyped: (m, expected, given) => confirmTyped(pdeps, m, expected, { flag: '--confirm', given }),
+            promptSecret: (m) => prompter.secret(m),
+            confirmTyped: (m, expected, given) => prompter.typed(m, expected, { flag: '--confirm', given }),
           },
           {
             migrationsDir: opts.migrations,

@@ -7,7 +7,7 @@ export interface PromptDeps {
   ctx: Pick<Context, 'stdinIsTTY' | 'ci'>;
   /** `-y/--yes` given: answers yes/no questions, never typed confirmations. */
   yes: boolean;
-  /** Where questions are drawn (the run's stderr); the CLI layer passes it. */
+  /** Where questions are drawn (the run's stderr); without one, nobody can be asked. */
   stream?: Stream;
 }
 
@@ -32,10 +32,13 @@ export function createPrompter(deps: PromptDeps): Prompter {
   };
 }
 
-async function ask<T>(deps: PromptDeps, question: Record<string, unknown>): Promise<T | undefined> {
+/** A person can answer: an interactive run with a terminal to draw the question on. */
+const canAsk = (deps: PromptDeps): deps is PromptDeps & { stream: Stream } => isInteractive(deps.ctx) && deps.stream !== undefined;
+
+async function ask<T>(deps: PromptDeps & { stream: Stream }, question: Record<string, unknown>): Promise<T | undefined> {
   const { default: prompts } = await import('prompts');
   let cancelled = false;
-  const answer = await prompts({ name: 'value', stdout: deps.stream ?? process.stderr, ...question } as never, {
+  const answer = await prompts({ name: 'value', stdout: deps.stream, ...question } as never, {
     onCancel: () => {
       cancelled = true;
       return false;
@@ -50,7 +53,7 @@ async function ask<T>(deps: PromptDeps, question: Record<string, unknown>): Prom
  */
 export async function confirmYesNo(deps: PromptDeps, message: string, opts: { flag?: string } = {}): Promise<boolean> {
   if (deps.yes) return true;
-  if (!isInteractive(deps.ctx)) {
+  if (!canAsk(deps)) {
     throw new RefusedError(`${message} — no answer: not interactive`, { hint: `pass ${opts.flag ?? '--yes'} to answer yes` });
   }
   return (await ask<boolean>(deps, { type: 'confirm', message, initial: false })) === true;
@@ -73,7 +76,7 @@ export async function confirmTyped(
       hint: `pass ${opts.flag} ${expected}`,
     });
   }
-  if (!isInteractive(deps.ctx)) {
+  if (!canAsk(deps)) {
     throw new RefusedError(`confirmation needed: ${message}`, { hint: `not interactive; pass ${opts.flag} ${expected} to confirm` });
   }
   const typed = await ask<string>(deps, { type: 'text', message: `${message} Type ${expected} to continue:` });
@@ -84,6 +87,6 @@ export async function confirmTyped(
 
 /** A hidden input (password). Returns undefined when not interactive or cancelled. */
 export async function promptSecret(deps: PromptDeps, message: string): Promise<string | undefined> {
-  if (!isInteractive(deps.ctx)) return undefined;
+  if (!canAsk(deps)) return undefined;
   return ask<string>(deps, { type: 'password', message });
 }
