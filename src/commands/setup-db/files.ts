@@ -15,6 +15,7 @@ import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../../li
 import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/git/gitignore.js';
 import { mergePgpassChecked, pgpassPath } from '../../lib/config/pgpass.js';
 import { declaredUrlKeys, urlKeyValues } from './url-keys.js';
+import { ownPid, processAlive } from '../../lib/process/liveness.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {
@@ -199,7 +200,7 @@ export async function stageFiles(plans: FilePlan[]): Promise<StagedFiles> {
     for (const p of plans) {
       if (p.action === 'unchanged') continue;
       const mode = p.mode ?? (await fs.stat(p.path).then((s) => s.mode & 0o777).catch(() => 0o644));
-      const tmp = path.join(path.dirname(p.path), `.${path.basename(p.path)}.mcpctl-staged-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+      const tmp = path.join(path.dirname(p.path), `.${path.basename(p.path)}.mcpctl-staged-${ownPid()}-${randomBytes(4).toString('hex')}.tmp`);
       const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
       staged.push({ plan: p, tmp });
       try {
@@ -232,18 +233,8 @@ export async function sweepStaged(plans: FilePlan[]): Promise<void> {
     const names = await fs.readdir(dir).catch(() => [] as string[]);
     for (const name of names) {
       const m = STAGED.exec(name);
-      if (!m || !plans.some((p) => path.basename(p.path) === m[1]) || alive(Number(m[2]))) continue;
+      if (!m || !plans.some((p) => path.basename(p.path) === m[1]) || processAlive(Number(m[2]))) continue;
       await fs.rm(path.join(dir, name), { force: true });
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
