@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
 import { plural, type Output } from '../lib/output.js';
-import { action, collect, intOption, type EnvFactory } from './shared.js';
+import { action, collect, intOption, userPath, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface GenerateOpts {
@@ -54,7 +54,7 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
         const { runGenerateRepo } = await import('../core/baseline-generate.js');
         const result = await runGenerateRepo(
           { ctx, onProgress: (done, total) => out.status(`writing files ${done}/${total}`) },
-          { files: opts.files, out: opts.out, seed: opts.seed, force: opts.force },
+          { files: opts.files, out: userPath(ctx, opts.out)!, seed: opts.seed, force: opts.force },
         );
         if (out.json) return out.result(result);
         const what = result.action === 'unchanged' ? 'Already generated, nothing written:' : result.action === 'replaced' ? 'Regenerated' : 'Generated';
@@ -99,10 +99,10 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
             name: opts.name,
             runs: opts.runs,
             warmup: opts.warmup,
-            out: opts.out,
+            out: userPath(ctx, opts.out),
             shell: opts.shell,
             ignoreFailures: opts.ignoreFailures,
-            importFile: opts.import,
+            importFile: userPath(ctx, opts.import),
             timeoutMs: opts.timeout,
           },
         );
@@ -140,8 +140,8 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
         const result = await runCompare(
           { ctx },
           {
-            current: args[0]!,
-            baseline: opts.baseline,
+            current: userPath(ctx, args[0]!),
+            baseline: userPath(ctx, opts.baseline),
             maxRegression: opts.maxRegression,
             metric: opts.metric,
             hybrid: opts.hybrid,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Context, GlobalOptions } from '../lib/context.js';
 import type { Output } from '../lib/output.js';
@@ -27,6 +28,16 @@ export function action<O>(
     const env = await makeEnv(cmd);
     await fn(env, opts, args, cmd);
   };
+}
+
+/**
+ * A path the user typed, made absolute against the folder mcpctl was started in (as git does
+ * from a subfolder); defaults that are not typed resolve against the project instead.
+ */
+export function userPath(ctx: Context, p: string): string;
+export function userPath(ctx: Context, p: string | undefined): string | undefined;
+export function userPath(ctx: Context, p: string | undefined): string | undefined {
+  return p === undefined ? undefined : path.resolve(ctx.invocationDir ?? ctx.cwd, p);
 }
 
 /** Parses a positive integer option value, with a message that names the option. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
-import { action, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { action, intOption, loadCommandConfig, userPath, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
@@ -50,7 +50,7 @@ export function registerVerifyDb(program: Command, makeEnv: EnvFactory): void {
             timeoutMs: opts.timeout,
             poolSize: opts.poolSize,
             requirePgvector: opts.requirePgvector,
-            migrationsDir: opts.migrations,
+            migrationsDir: userPath(ctx, opts.migrations),
           },
         );
         renderReport(out, result, 'mcpctl verify-db');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, type CommandEnv, type EnvFactory } from '../shared.js';
+import { action, userPath, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 import { render } from './render.js';
 
@@ -67,7 +67,7 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
             confirmTyped: (m, expected, given) => confirmTyped(pdeps, m, expected, { flag: '--confirm', given }),
           },
           {
-            migrationsDir: opts.migrations,
+            migrationsDir: userPath(ctx, opts.migrations),
             withPgvector: opts.withPgvector,
             rotatePassword: opts.rotatePassword,
             reset: opts.reset,
