@@ -3,12 +3,15 @@
  * process (so that a hang is a failure: runCli's timeout would end it): stale passwords, a
  * second project on the same role, subfolders, adoption, COMMIT in a migration.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseDotenv } from '../../src/lib/config/dotenv.js';
+import { readPending, writePending } from '../../src/lib/credentials.js';
 import { escapeField } from '../../src/lib/pgpass.js';
 import { adminClient, dropAll } from '../helpers/pg.js';
-import { runCli } from '../helpers/project.js';
+import { BIN, runCli } from '../helpers/project.js';
 import { envLocalPassword, psqlWithPgpass, setupProject, tryLogin, type SetupProject } from '../helpers/setup-db.js';
 
 const created: SetupProject[] = [];
@@ -178,5 +181,85 @@ describe('7. a migration that commits by itself', () => {
     await p.write('migrations/001_half.sql', 'CREATE TABLE half_a (x int);\nCREATE TABLE half_b (x int);\n');
     expect((await cli(p, ['setup-db'])).code).toBe(0);
     expect((await psqlWithPgpass(p, p.db, 'SELECT count(*) FROM half_a')).stdout).toBe('0\n');
+  });
+});
+
+describe('3. interrupted after the password step, and a full disk', () => {
+  it('Ctrl-C during a slow migration of --rotate-password: exit 130, the files hold the new password, the message says what changed', async () => {
+    const p = await project({ files: { 'migrations/001_a.sql': 'CREATE TABLE a (x int);\n' } });
+    expect((await cli(p, ['setup-db'])).code).toBe(0);
+    const old = (await envLocalPassword(p))!;
+    await p.write('migrations/002_slow.sql', 'SELECT pg_sleep(8);\nCREATE TABLE slow_done (x int);\n');
+    const child = spawn(process.execPath, [BIN, 'setup-db', '--rotate-password', '--debug'], { cwd: p.dir, env: { CI: 'true', ...p.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      if (!killed && /debug: step \d+\/\d+ migrate:/.test(stderr)) {
+        killed = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(130);
+    // Either between migrations or cancelling the running one: said as what it was.
+    expect(stderr).toMatch(/interrupted (before migration 002_slow|during: apply 002_slow.*its transaction was rolled back)/);
+    expect(stderr).toContain(`set the password of ${p.user}`);
+    expect(stderr).toContain('write the credential files');
+    expect(stderr).not.toContain('the files were not touched');
+    const now = (await envLocalPassword(p))!;
+    expect(now).not.toBe(old);
+    expect(await tryLogin(p, now)).toBe(true);
+    expect((await psqlWithPgpass(p, p.db)).stdout).toBe(`${p.user}\n`);
+  });
+
+  it('a run killed after the role changed is finished by the next plain run from the pending record', async () => {
+    const p = await project();
+    expect((await cli(p, ['setup-db'])).code).toBe(0);
+    // What a kill -9 right after ALTER ROLE leaves: the pending record holds the role's password.
+    const next = 'pending-password-0123456789abcdefgh';
+    await writePending(p.ctx(), { host: p.host, port: p.port, user: p.user, password: next, createdAt: new Date().toISOString() });
+    await alterPassword(p.user, next);
+    const r = await cli(p, ['setup-db', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).role.password).toBe('recovered');
+    expect(await envLocalPassword(p)).toBe(next);
+    expect((await psqlWithPgpass(p, p.testDb)).stdout).toBe(`${p.user}\n`);
+    expect(await readPending(p.ctx(), { host: p.host, port: p.port, user: p.user })).toBeUndefined();
+  });
+
+  const root = process.getuid?.() === 0;
+  it.skipIf(!root)('ENOSPC (the project on a full tmpfs; root only): --rotate-password changes nothing and says so; with space it works', async () => {
+    const p = await project();
+    expect((await cli(p, ['setup-db'])).code).toBe(0);
+    const old = (await envLocalPassword(p))!;
+    const pgpassBefore = await fs.readFile(p.pgpass, 'utf8');
+    // Move the project onto a tiny tmpfs and fill it.
+    const mnt = `${p.dir}-full`;
+    await fs.mkdir(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    try {
+      await fs.writeFile(path.join(mnt, '.env.local'), await p.read('.env.local'), { mode: 0o600 });
+      await fs.writeFile(path.join(mnt, 'filler'), Buffer.alloc(48 * 1024));
+      await fs.writeFile(path.join(mnt, 'filler2'), Buffer.alloc(16 * 1024)).catch(() => undefined);
+      // The last bytes, so that not even a small file fits.
+      for (let i = 0; ; i++) if (!(await fs.writeFile(path.join(mnt, `f${i}`), Buffer.alloc(512)).then(() => true, () => false))) break;
+      const r = await cli(p, ['setup-db', '--rotate-password'], { cwd: mnt });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('ENOSPC');
+      expect(r.stderr).toContain("the role's password was not changed and no credential file was touched");
+      expect(r.stderr).not.toContain('internal');
+      expect(await tryLogin(p, old)).toBe(true);
+      expect(await fs.readFile(p.pgpass, 'utf8')).toBe(pgpassBefore);
+      expect(await readPending(p.ctx(), { host: p.host, port: p.port, user: p.user })).toBeUndefined();
+      for (const n of await fs.readdir(mnt)) if (n.startsWith('f')) await fs.rm(path.join(mnt, n));
+      const ok = await cli(p, ['setup-db', '--rotate-password'], { cwd: mnt });
+      expect(ok.code, ok.stderr).toBe(0);
+      const now = parseDotenv(await fs.readFile(path.join(mnt, '.env.local'), 'utf8')).entries.find((e) => e.key === 'POSTGRES_PASSWORD')!.value;
+      expect(await tryLogin(p, now)).toBe(true);
+      expect((await psqlWithPgpass(p, p.db)).stdout).toBe(`${p.user}\n`);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 });
