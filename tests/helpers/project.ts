@@ -25,7 +25,8 @@ export async function tempProject(files: Record<string, string> = {}, extraEnv: 
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-proj-'));
   const dir = path.join(root, 'project');
   const home = path.join(root, 'home');
-  await fs.mkdir(dir);
+  // An empty migrations/ marks the folder as a project (mcpctl warns "no project found" otherwise).
+  await fs.mkdir(path.join(dir, 'migrations'), { recursive: true });
   await fs.mkdir(home);
   const pgpass = path.join(home, '.pgpass');
   const env: Record<string, string> = {
