@@ -25,8 +25,9 @@ export async function tempProject(files: Record<string, string> = {}, extraEnv: 
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-proj-'));
   const dir = path.join(root, 'project');
   const home = path.join(root, 'home');
-  // An empty migrations/ marks the folder as a project (mcpctl warns "no project found" otherwise).
-  await fs.mkdir(path.join(dir, 'migrations'), { recursive: true });
+  // An empty migrations/ marks the folder as a project (mcpctl warns "no project found"
+  // otherwise) — unless the test puts something else at that path.
+  await fs.mkdir('migrations' in files ? dir : path.join(dir, 'migrations'), { recursive: true });
   await fs.mkdir(home);
   const pgpass = path.join(home, '.pgpass');
   const env: Record<string, string> = {
