@@ -42,7 +42,7 @@ async function clusterWithHba(lines: string[]): Promise<Cluster> {
 }
 
 describe('5. login failures are told apart', () => {
-  it('a missing role on a trust server is "does not exist", not a wrong password; the server message shows with --debug', async () => {
+  it('a missing role on a trust server is "does not exist", not a wrong password; the server message shows with --debug; serve --wait stops at once', async () => {
     const c = await clusterWithHba(['host all all 127.0.0.1/32 trust']);
     const env = { ...pgEnv(c.info, { POSTGRES_USER: 'nobody_here', POSTGRES_PASSWORD: 'x'.repeat(20), POSTGRES_DB: 'postgres', POSTGRES_TEST_DB: 'postgres' }), PATH: process.env.PATH!, HOME: '/nonexistent' };
     const dir = path.dirname(c.info.dataDir);
@@ -55,9 +55,15 @@ describe('5. login failures are told apart', () => {
     expect(e).toBeInstanceOf(PgConnectError);
     expect(e).toMatchObject({ kind: 'no-role', permanent: true });
     expect(e.serverMessage).toContain('role "nobody_here" does not exist');
+    // serve --wait: a missing role is permanent, the wait ends at once.
+    const t0 = Date.now();
+    const s = await runCli(['serve', '--wait', '30', '--', 'true'], { cwd: dir, env, timeoutMs: 30_000 });
+    expect(s.code, s.stderr).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(s.stderr).toContain('the role "nobody_here" does not exist');
   });
 
-  it('pg_hba rejection, wrong password and refused are distinct kinds; serve --wait stops at once on a wrong password', async () => {
+  it('pg_hba rejection, wrong password and refused are distinct kinds; serve --wait stops at once on a wrong password and on pg_hba', async () => {
     const c = await clusterWithHba(['host all hba_blocked 127.0.0.1/32 reject']);
     const t = { host: c.info.host, port: c.info.port, database: 'postgres', sslmode: 'prefer' as const };
     const a = await adminClient('postgres', { ...harness(), host: c.info.host, port: c.info.port });
@@ -75,6 +81,16 @@ describe('5. login failures are told apart', () => {
     expect(s.stderr).toContain('password authentication failed');
     expect(s.stderr).toContain('debug: server said:');
     expect(s.stderr).not.toContain('report it');
+    // …and on a pg_hba refusal.
+    const t1 = Date.now();
+    const h = await runCli(['serve', '--wait', '30', '--', 'true'], {
+      cwd: path.dirname(c.info.dataDir),
+      env: { ...env, POSTGRES_USER: 'hba_blocked', POSTGRES_PASSWORD: 'blocked-password-0123456789' },
+      timeoutMs: 30_000,
+    });
+    expect(h.code, h.stderr).toBe(1);
+    expect(Date.now() - t1).toBeLessThan(10_000);
+    expect(h.stderr).toContain('no pg_hba.conf entry');
   });
 
   it('a wrong SETUP_POSTGRES_PASSWORD gets a hint that does not tell you to set it', async () => {
