@@ -106,7 +106,9 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
         }
         return;
       case 'adopt-registry':
-        await adoptRegistry(await d.adminIn(step.database!), cfg.POSTGRES_USER);
+        for (const r of (await adoptRegistry(await d.adminIn(step.database!), cfg.POSTGRES_USER, step.database!)).renamed) {
+          d.log(`adopt ${step.database}: ${r.from} had another shape than the built-in table: renamed to ${r.to} (rows kept)`);
+        }
         adopted.push(step.database!);
         return;
       case 'create-extension':
