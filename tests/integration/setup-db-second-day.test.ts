@@ -127,12 +127,19 @@ describe('2. a second project on the same server and role', () => {
 
 describe('4. run from a subfolder', () => {
   it('acts on the project root; from a folder with no project it warns and uses defaults', async () => {
-    const p = await project({ files: { '.env': 'MCP_LOG_LEVEL=INFO\n', 'src/pkg/mod.py': '' } });
+    const p = await project({ files: { '.env': 'MCP_LOG_LEVEL=INFO\n', 'src/pkg/mod.py': '', 'migrations/001_t.sql': 'CREATE TABLE t (x int);\n' } });
     await fs.mkdir(path.join(p.dir, '.git'));
     expect((await cli(p, ['setup-db'])).code).toBe(0);
     const sub = path.join(p.dir, 'src', 'pkg');
-    const v = await cli(p, ['verify-db'], { cwd: sub });
+    // Default paths (migrations/, backups/) are the project's; typed ones are the start folder's.
+    const v = await cli(p, ['verify-db', '--json'], { cwd: sub });
     expect(v.code, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout).checks.find((c: { name: string }) => c.name === 'schema')).toMatchObject({ status: 'pass' });
+    const b = await cli(p, ['backup', '--json'], { cwd: sub });
+    expect(b.code, b.stderr).toBe(0);
+    expect(path.dirname(JSON.parse(b.stdout).backups[0].path)).toBe(path.join(p.dir, 'backups'));
+    const typed = await cli(p, ['backup', '--dir', 'here', '--json'], { cwd: sub });
+    expect(path.dirname(JSON.parse(typed.stdout).backups[0].path)).toBe(path.join(sub, 'here'));
     const dry = await cli(p, ['setup-db', '--dry-run', '--json'], { cwd: sub });
     expect(JSON.parse(dry.stdout)).toMatchObject({ project: p.dir, steps: [] });
     await expect(fs.stat(path.join(sub, '.env.local'))).rejects.toMatchObject({ code: 'ENOENT' });
