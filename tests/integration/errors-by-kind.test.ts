@@ -93,6 +93,23 @@ describe('5. login failures are told apart', () => {
     expect(h.stderr).toContain('no pg_hba.conf entry');
   });
 
+  it('TLS required but unavailable, an unknown host and a missing database are distinct kinds with their own hints', async () => {
+    const h = harness();
+    const t = { host: h.host, port: h.port, user: h.superuser, password: h.superuserPassword, database: 'postgres', timeoutMs: 5000 };
+    // The test server has no TLS: require cannot be met; prefer falls back to plain TCP.
+    const tls = await connect({ ...t, sslmode: 'require' }).catch((x) => x);
+    expect(tls).toMatchObject({ kind: 'tls', permanent: false });
+    expect(tls.message).toContain('the server does not support TLS, and POSTGRES_SSLMODE=require requires it');
+    expect(tls.hint).toContain('POSTGRES_SSLMODE');
+    await (await connect({ ...t, sslmode: 'prefer' })).end();
+    const host = await connect({ ...t, host: 'no-such-host.invalid', sslmode: 'disable' }).catch((x) => x);
+    expect(host).toMatchObject({ kind: 'no-host' });
+    expect(host.message).toContain('host no-such-host.invalid cannot be resolved');
+    const db = await connect({ ...t, database: 'no_such_db_here', sslmode: 'disable' }).catch((x) => x);
+    expect(db).toMatchObject({ kind: 'no-database', sqlState: '3D000', permanent: false });
+    expect(db.hint).toContain('mcpctl setup-db');
+  });
+
   it('a wrong SETUP_POSTGRES_PASSWORD gets a hint that does not tell you to set it', async () => {
     const p = await project({ env: { SETUP_POSTGRES_PASSWORD: 'not-the-admin-password-0123' } });
     const r = await runCli(['setup-db', '--debug'], { cwd: p.dir, env: p.env });
