@@ -7,10 +7,21 @@ import type { CommandEnv } from './commands/shared.js';
 import { isCi, type Context, type GlobalOptions, type Runtime } from './lib/cli/context.js';
 import { ExitCode, ExitError, UsageError, UserError, signalExitCode } from './lib/cli/errors.js';
 import type { Stream } from './lib/cli/output.js';
+import type { ProjectRoot } from './lib/cli/project-root.js';
 import { SecretRegistry } from './lib/cli/redact.js';
 import { createSignalRouter, type SignalRouter } from './lib/process/signal-forwarding.js';
 import { packageVersion } from './lib/version.js';
 
+
+/** Commands that do not read a project's configuration: no "no project found" warning. */
+const PROJECT_FREE = new Set(['baseline', 'rollback', 'init']);
+
+/** The top-level command's name (`baseline` for `baseline collect`). */
+function topCommand(cmd: Command): string {
+  let c = cmd;
+  while (c.parent && c.parent.parent) c = c.parent;
+  return c.name();
+}
 
 /** Everything the CLI takes from the outside world; `cli.ts` fills it from `process`. */
 export interface CliIO {
@@ -67,17 +78,28 @@ export async function main(io: CliIO): Promise<number> {
 
   const makeEnv = async (cmd: Command): Promise<CommandEnv> => {
     const g = cmd.optsWithGlobals() as { cwd?: string; json?: boolean; color?: boolean; yes?: boolean; debug?: boolean };
-    const cwd = path.resolve(io.cwd, g.cwd ?? '.');
+    const start = path.resolve(io.cwd, g.cwd ?? '.');
     let st;
     try {
-      st = statSync(cwd);
+      st = statSync(start);
     } catch {
-      throw new UsageError(`project directory ${cwd} does not exist`, { hint: 'check the -C/--cwd value' });
+      throw new UsageError(`project directory ${start} does not exist`, { hint: 'check the -C/--cwd value' });
     }
-    if (!st.isDirectory()) throw new UsageError(`${cwd} is not a directory`, { hint: 'check the -C/--cwd value' });
-    const [{ createOutput }, { createPrompter }] = await Promise.all([import('./lib/cli/output.js'), import('./lib/cli/prompts.js')]);
+    if (!st.isDirectory()) throw new UsageError(`${start} is not a directory`, { hint: 'check the -C/--cwd value' });
+    const [{ createOutput }, { createPrompter }, { findProjectRoot, describeProjectRoot }] = await Promise.all([
+      import('./lib/cli/output.js'),
+      import('./lib/cli/prompts.js'),
+      import('./lib/cli/project-root.js'),
+    ]);
+    // -C names the project; otherwise the nearest folder upwards that looks like one. `init`
+    // makes a new project where it is run, so it never walks up.
+    const top = topCommand(cmd);
+    const projectRoot: ProjectRoot = g.cwd !== undefined || top === 'init' ? { dir: start, via: { kind: 'flag' } } : findProjectRoot(start);
+    const cwd = projectRoot.dir;
     const ctx: Context = {
       cwd,
+      invocationDir: start,
+      projectRoot,
       env: io.env,
       home: io.home,
       now: io.now ?? (() => new Date()),
@@ -93,6 +115,12 @@ export async function main(io: CliIO): Promise<number> {
     const globals: GlobalOptions = { cwd, json: g.json === true, color: g.color !== false, yes: g.yes === true, debug: g.debug === true };
     const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci, secrets });
     outputForErrors = out;
+    if (projectRoot.via.kind === 'none' && !PROJECT_FREE.has(top)) {
+      out.warn(
+        `no project found in ${start} or above it (up to ${projectRoot.via.searchedUpTo}, no .env, .env.local, .env.template, .env.example or migrations/): using ${start} and the built-in defaults`,
+      );
+    }
+    out.debug(`project folder: ${describeProjectRoot(projectRoot)}`);
     return { ctx, out, globals, prompter: createPrompter({ ctx, yes: globals.yes, stream: io.stderr }) };
   };
 

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError, UsageError } from '../lib/cli/errors.js';
-import { action, collect, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { action, collect, intOption, loadCommandConfig, optionPath, userPath, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface BackupOpts {
@@ -38,14 +38,14 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
         '\nExamples:\n  $ mcpctl backup\n  $ mcpctl backup --all-projects --verify --keep 7\n  $ mcpctl backup --compress zstd --json\n  $ mcpctl backup list\n  $ mcpctl backup restore backups/project_registry_20260126_093015.sql.gz --confirm project_registry',
     )
     .action(
-      action<BackupOpts>(makeEnv, async (env, opts) => {
+      action<BackupOpts>(makeEnv, async (env, opts, _args, cmd) => {
         const { ctx, out } = env;
         const loaded = await loadCommandConfig(env);
         const [{ runBackup }, view] = await Promise.all([import('../core/backup.js'), import('./backup-render.js')]);
         const progress = view.progressLine(out);
         const result = await runBackup(
           { ctx, config: loaded, events: (e) => (e.type === 'debug' ? out.debug(e.text) : progress(e)) },
-          { databases: opts.db, allProjects: opts.allProjects, dir: opts.dir, format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency },
+          { databases: opts.db, allProjects: opts.allProjects, dir: optionPath(ctx, cmd, 'dir'), format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency },
         );
         for (const w of result.warnings) out.warn(w);
         if (out.json) out.result(result);
@@ -65,7 +65,7 @@ function registerList(backup: Command, makeEnv: EnvFactory): void {
     .action(
       action<{ dir: string }>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
         const [{ runBackupList }, { renderList }] = await Promise.all([import('../core/backup-list.js'), import('./backup-render.js')]);
-        const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') ?? opts.dir });
+        const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') !== undefined ? optionPath(ctx, cmd.parent!, 'dir') : optionPath(ctx, cmd, 'dir') });
         if (out.json) out.result(result);
         else renderList(out, result);
         if (!result.ok) throw new ExitError(ExitCode.failed);
@@ -100,7 +100,7 @@ function registerRestore(backup: Command, makeEnv: EnvFactory): void {
               out.status(`restoring into ${p.database} (${p.mode === 'created' ? 'new database' : p.mode === 'replaced' ? `replacing ${p.tables} tables` : 'empty database'})…`);
             },
           },
-          { file: args[0]!, database, confirm: opts.confirm },
+          { file: userPath(ctx, args[0]!), database, confirm: opts.confirm },
         );
         if (out.json) out.result(result);
         else {

@@ -7,7 +7,7 @@
 import type { Client, Pool } from 'pg';
 import type { Config } from '../../lib/config/keys.js';
 import type { AppPassword } from '../../lib/config/credentials.js';
-import { InterruptedError, UserError } from '../../lib/cli/errors.js';
+import { InterruptedError, isInternalError, UserError } from '../../lib/cli/errors.js';
 import type { Migration } from '../../lib/pg/migrations.js';
 import { connect, describePgError, type ConnTarget } from '../../lib/pg/client.js';
 import { fail, makeReport, skip, type Check, type CheckOutcome, type Report } from '../../lib/cli/report.js';
@@ -88,6 +88,8 @@ export class Session {
       outcome = await withTimeout(body(), this.o.timeoutMs, name);
     } catch (e) {
       if (this.signal.aborted) throw new InterruptedError();
+      // A bug inside a check is not a failed check: it ends the run as an internal error.
+      if (isInternalError(e)) throw e;
       outcome = outcomeOf(e);
     }
     this.record(name, outcome, performance.now() - start);

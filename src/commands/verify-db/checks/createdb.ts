@@ -4,7 +4,7 @@
  * dropped whatever happens (the cleanup queues behind a CREATE still in flight).
  */
 import type { Client } from 'pg';
-import { UserError } from '../../../lib/cli/errors.js';
+import { isInternalError, UserError } from '../../../lib/cli/errors.js';
 import { connect, describePgError, sqlStateOf, type ConnTarget } from '../../../lib/pg/client.js';
 import { fail, pass, skip, type CheckOutcome } from '../../../lib/cli/report.js';
 import { createScratch, dropScratch, sweepLeftovers, type SweepResult } from '../../../lib/pg/scratch-db.js';
@@ -42,6 +42,7 @@ async function create(s: Session, host: Client): Promise<{ createMs: number; swe
     return { createMs, swept: sweepNote(sweep) };
   } catch (e) {
     if (s.signal.aborted) return undefined;
+    if (isInternalError(e)) throw e;
     const o = createFailure(e, s.cfg.POSTGRES_USER);
     s.record('createdb', o, performance.now() - startCreate);
     s.record('dynamic-db', s.want('createdb') ? skip('not run: createdb failed') : o, 0);

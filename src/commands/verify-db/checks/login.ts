@@ -31,7 +31,8 @@ export function judgeLogins(s: Session, a: Attempt, b: Attempt, connectMs: numbe
   s.record('reachable', pass(`server answered at ${where}`), connectMs);
 
   const { pwMain, pwTest } = s.o;
-  const authFailed = [a, b].find((x) => kindOf(x) === 'auth');
+  // A wrong password, a missing role and a pg_hba refusal all mean "cannot log in".
+  const authFailed = [a, b].find((x) => ['auth', 'no-role', 'pg_hba'].includes(kindOf(x)));
   if (authFailed) {
     const e = authFailed.error!;
     const pw = authFailed === a ? pwMain : pwTest;
