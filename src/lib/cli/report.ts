@@ -1,3 +1,4 @@
+import { isInternalError } from './errors.js';
 /** The status of one check. */
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -30,7 +31,10 @@ export const warn = (message: string, hint?: string): CheckOutcome => ({ status:
 export const fail = (message: string, hint?: string): CheckOutcome => ({ status: 'fail', message, hint });
 export const skip = (message: string): CheckOutcome => ({ status: 'skip', message });
 
-/** Times a check; an exception becomes a failure carrying its message (and hint, if a UserError). */
+/**
+ * Times a check; an exception becomes a failure carrying its message (and hint, if a UserError).
+ * A bug (isInternalError) is not a failed check: it ends the command as an internal error.
+ */
 export async function runCheck(
   name: string,
   body: () => Promise<CheckOutcome> | CheckOutcome,
@@ -41,6 +45,7 @@ export async function runCheck(
     const r = await body();
     return { name, ...r, ms: Math.round(now() - start) };
   } catch (err) {
+    if (isInternalError(err)) throw err;
     const e = err as { message?: string; hint?: string };
     return { name, status: 'fail', message: e.message ?? String(err), hint: e.hint, ms: Math.round(now() - start) };
   }
