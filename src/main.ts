@@ -1,43 +1,17 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { statSync } from 'node:fs';
-import path from 'node:path';
+import { Command } from 'commander';
+import { envFactory } from './command-env.js';
 import { formatHelp, rewriteHelpRequest, TOP_LEVEL_EXAMPLES } from './commands/help.js';
 import { registerCommands } from './commands/index.js';
-import type { CommandEnv } from './commands/shared.js';
-import { isCi, type Context, type GlobalOptions, type Runtime } from './lib/cli/context.js';
-import { ExitCode, ExitError, UsageError, UserError, signalExitCode } from './lib/cli/errors.js';
+import { ExitCode } from './lib/cli/errors.js';
 import type { Stream } from './lib/cli/output.js';
-import type { ProjectRoot } from './lib/cli/project-root.js';
 import { SecretRegistry } from './lib/cli/redact.js';
-import { createSignalRouter, type SignalRouter } from './lib/process/signal-forwarding.js';
+import { createSignalRouter } from './lib/process/signal-forwarding.js';
 import { packageVersion } from './lib/version.js';
+import type { CliIO, Invocation } from './invocation.js';
+import { reportError } from './report-error.js';
 
 
-/** Commands that do not read a project's configuration: no "no project found" warning. */
-const PROJECT_FREE = new Set(['baseline', 'rollback', 'init']);
-
-/** The top-level command's name (`baseline` for `baseline collect`). */
-function topCommand(cmd: Command): string {
-  let c = cmd;
-  while (c.parent && c.parent.parent) c = c.parent;
-  return c.name();
-}
-
-/** Everything the CLI takes from the outside world; `cli.ts` fills it from `process`. */
-export interface CliIO {
-  argv: string[];
-  cwd: string;
-  env: Readonly<Record<string, string | undefined>>;
-  home: string;
-  stdout: Stream;
-  stderr: Stream;
-  stdinIsTTY: boolean;
-  signal: AbortSignal;
-  /** Signal take-over for commands that forward signals (cli.ts passes the process's router). */
-  signals?: SignalRouter;
-  now?: () => Date;
-  runtime: Runtime;
-}
+export type { CliIO } from './invocation.js';
 
 async function maskSecretsInActions(secrets: SecretRegistry, stream: Stream): Promise<() => void> {
   const { maskCommand } = await import('./lib/github-actions.js');
@@ -49,11 +23,8 @@ export async function main(io: CliIO): Promise<number> {
   // Flags after `--` belong to a child command (serve, baseline collect), not to mcpctl.
   const ownArgs = io.argv.includes('--') ? io.argv.slice(0, io.argv.indexOf('--')) : io.argv;
   const jsonRequested = ownArgs.includes('--json');
-  const debugRequested = ownArgs.includes('--debug');
-  let outputForErrors: CommandEnv['out'] | undefined;
-  // This run's secrets: registered as they are learnt, redacted from everything printed.
   const secrets = new SecretRegistry();
-  const signals = io.signals ?? createSignalRouter();
+  const inv: Invocation = { io, secrets, signals: io.signals ?? createSignalRouter(), json: jsonRequested, debug: ownArgs.includes('--debug') };
 
   const program = new Command();
   program
@@ -76,53 +47,7 @@ export async function main(io: CliIO): Promise<number> {
       writeErr: (s) => void io.stderr.write(s),
     });
 
-  const makeEnv = async (cmd: Command): Promise<CommandEnv> => {
-    const g = cmd.optsWithGlobals() as { cwd?: string; json?: boolean; color?: boolean; yes?: boolean; debug?: boolean };
-    const start = path.resolve(io.cwd, g.cwd ?? '.');
-    let st;
-    try {
-      st = statSync(start);
-    } catch {
-      throw new UsageError(`project directory ${start} does not exist`, { hint: 'check the -C/--cwd value' });
-    }
-    if (!st.isDirectory()) throw new UsageError(`${start} is not a directory`, { hint: 'check the -C/--cwd value' });
-    const [{ createOutput }, { createPrompter }, { findProjectRoot, describeProjectRoot }] = await Promise.all([
-      import('./lib/cli/output.js'),
-      import('./lib/cli/prompts.js'),
-      import('./lib/cli/project-root.js'),
-    ]);
-    // -C names the project; otherwise the nearest folder upwards that looks like one. `init`
-    // makes a new project where it is run, so it never walks up.
-    const top = topCommand(cmd);
-    const projectRoot: ProjectRoot = g.cwd !== undefined || top === 'init' ? { dir: start, via: { kind: 'flag' } } : findProjectRoot(start);
-    const cwd = projectRoot.dir;
-    const ctx: Context = {
-      cwd,
-      invocationDir: start,
-      projectRoot,
-      env: io.env,
-      home: io.home,
-      now: io.now ?? (() => new Date()),
-      stdinIsTTY: io.stdinIsTTY,
-      stdoutIsTTY: io.stdout.isTTY === true,
-      stderrIsTTY: io.stderr.isTTY === true,
-      ci: isCi(io.env),
-      signal: io.signal,
-      secrets,
-      signals,
-      runtime: io.runtime,
-    };
-    const globals: GlobalOptions = { cwd, json: g.json === true, color: g.color !== false, yes: g.yes === true, debug: g.debug === true };
-    const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci, secrets });
-    outputForErrors = out;
-    if (projectRoot.via.kind === 'none' && !PROJECT_FREE.has(top)) {
-      out.warn(
-        `no project found in ${start} or above it (up to ${projectRoot.via.searchedUpTo}, no .env, .env.local, .env.template, .env.example or migrations/): using ${start} and the built-in defaults`,
-      );
-    }
-    out.debug(`project folder: ${describeProjectRoot(projectRoot)}`);
-    return { ctx, out, globals, prompter: createPrompter({ ctx, yes: globals.yes, stream: io.stderr }) };
-  };
+  const makeEnv = envFactory(inv);
 
   await registerCommands(program, makeEnv, io.argv);
 
@@ -134,52 +59,8 @@ export async function main(io: CliIO): Promise<number> {
     await program.parseAsync(rewriteHelpRequest(io.argv, program), { from: 'user' });
     return ExitCode.ok;
   } catch (err) {
-    return reportError(err);
+    return reportError(err, inv);
   } finally {
     stopMasking?.();
-  }
-
-  async function reportError(err: unknown): Promise<number> {
-    if (err instanceof ExitError) return err.exitCode;
-    if (err instanceof CommanderError || err instanceof InvalidArgumentError) {
-      const code = (err as CommanderError).code;
-      if (code === 'commander.helpDisplayed' || code === 'commander.version') return ExitCode.ok;
-      // Help shown because no command was given is a usage error; `mcpctl help` is not.
-      if (code === 'commander.help') return (err as CommanderError).exitCode === 0 ? ExitCode.ok : ExitCode.usage;
-      if (jsonRequested) {
-        const doc = { ok: false, error: { code: 'usage', message: err.message.replace(/^error: /, ''), hint: 'run `mcpctl --help`' } };
-        io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
-      }
-      return ExitCode.usage;
-    }
-    const redact = (t: string) => secrets.redact(t);
-    const user = err instanceof UserError ? err : undefined;
-    const aborted = io.signal.aborted && !user;
-    // An interruption ends with the signal's own code (SIGINT 130, SIGTERM 143, SIGHUP 129) after the command cleaned up.
-    const bySignal = io.signal.aborted ? signalExitCode((io.signal.reason as Error | undefined)?.message) : undefined;
-    const exitCode = user?.code === 'interrupted' && bySignal ? bySignal : (user?.exitCode ?? (aborted ? bySignal! : ExitCode.failed));
-    const message = user?.message ?? (aborted ? 'interrupted' : `internal error: ${(err as Error)?.message ?? String(err)}`);
-    // "report it" is for bugs only: an error we did not foresee (not a UserError, not a signal).
-    const hint = user ? user.hint : aborted ? undefined : 'this is a bug in mcpctl: run again with --debug for the stack trace, and report it';
-    const code = user?.code ?? (aborted ? 'interrupted' : 'internal');
-    if (jsonRequested) {
-      const doc = { ok: false, error: { code, message, hint, ...(user?.details ? { details: user.details } : {}) } };
-      io.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
-    }
-    if (outputForErrors) outputForErrors.error(message, hint);
-    else {
-      io.stderr.write(redact(`error: ${message}\n`));
-      if (hint) io.stderr.write(redact(`hint: ${hint}\n`));
-    }
-    if (debugRequested) {
-      // What the server itself said (redacted), and how the connection was made.
-      const pgErr = err as { serverMessage?: string; sqlState?: string; note?: string };
-      if (typeof pgErr.serverMessage === 'string') {
-        io.stderr.write(redact(`debug: server said: ${pgErr.serverMessage}${pgErr.sqlState ? ` (SQLSTATE ${pgErr.sqlState})` : ''}\n`));
-        if (pgErr.note) io.stderr.write(redact(`debug: ${pgErr.note}\n`));
-      }
-      if (err instanceof Error && err.stack) io.stderr.write(redact(err.stack) + '\n');
-    }
-    return exitCode;
   }
 }
