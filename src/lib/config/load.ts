@@ -99,8 +99,13 @@ async function readLayer(
     bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') issues.push({ source: rel, message: `cannot be read (${code ?? (e as Error).message})` });
-    else if (await lstat(file).then((l) => l.isSymbolicLink(), () => false)) {
+    if (code === 'ELOOP') {
+      // pathlib's is_file() (pydantic-settings asks it first) is False for a looping link.
+      warnings.push({ source: rel, message: 'is a symbolic link that loops: python-dotenv ignores it, and so does mcpctl' });
+    } else if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      const why = code === 'EACCES' ? 'permission denied (the server could not read it either)' : code === 'EIO' ? 'an I/O error' : (code ?? (e as Error).message);
+      issues.push({ source: rel, message: `cannot be read: ${why}` });
+    } else if (await lstat(file).then((l) => l.isSymbolicLink(), () => false)) {
       warnings.push({ source: rel, message: 'is a symbolic link to a file that does not exist: python-dotenv ignores it, and so does mcpctl' });
     }
     return { path: file, exists: false, values: new Map() };
