@@ -11,6 +11,7 @@ interface Opts {
   confirm?: string;
   dryRun?: boolean;
   adopt?: boolean;
+  githubEnv?: boolean;
 }
 
 export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
@@ -23,6 +24,7 @@ export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
     .option('--reset', 'DROP and recreate both databases (all data lost); needs the database name typed, or --confirm')
     .option('--confirm <name>', 'answer the --reset confirmation non-interactively (must equal POSTGRES_DB)')
     .option('--dry-run', 'print the plan (SQL with the password redacted, files to change) and change nothing')
+    .option('--github-env', 'GitHub Actions: append POSTGRES_PASSWORD and the URL keys to $GITHUB_ENV for the later steps (docs/ci.md)')
     .option('--adopt', 'take over a registry schema made without mcpctl (e.g. by the old scripts): check it and record it as applied')
     .addHelpText(
       'after',
@@ -54,6 +56,8 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
           const { UsageError } = await import('../../lib/errors.js');
           throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
         }
+        const github = opts.githubEnv ? await import('./github-env.js') : undefined;
+        const githubFile = github?.githubEnvFile(ctx.env);
         const { runSetupDb } = await import('./run.js');
         const { confirmTyped, promptSecret } = await import('../../lib/prompts.js');
         const pdeps = { ctx, yes: globals.yes };
@@ -77,8 +81,13 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
           },
         );
         for (const w of result.warnings) out.warn(w);
-        if (out.json) out.result(result);
-        else render(env, result);
+        // After success only: later steps get credentials that log in, or none.
+        const exported = github && githubFile && !result.dryRun ? await github.exportCredentials(ctx, githubFile) : undefined;
+        if (out.json) out.result(exported ? { ...result, githubEnv: { file: githubFile, keys: exported } } : result);
+        else {
+          render(env, result);
+          if (exported) out.info(`Appended ${exported.join(', ')} to $GITHUB_ENV for the later steps of this job`);
+        }
       }),
     );
 }
