@@ -94,7 +94,7 @@ describe('loadConfig', () => {
 
   it('words an open-ended range as "at least" or "too large", never with the largest safe integer', async () => {
     p = await tempProject();
-    for (const [value, words] of [['0', 'must be at least 1'], ['99999999999999999999', 'is too large'], ['12k', 'must be a whole number of at least 1']]) {
+    for (const [value, words] of [['0', 'must be at least 1'], ['99999999999999999999', 'is too large'], ['12k', 'must be a whole number of at least 1']] as const) {
       const err = (await loadConfig({ cwd: p.dir, env: { DEFAULT_TOKEN_BUDGET: value } }).catch((e) => e)) as ConfigError;
       expect(err.issues.map((i) => i.message)).toEqual([expect.stringContaining(words)]);
       expect(err.message).not.toContain('9007199254740991');
