@@ -14,6 +14,7 @@ const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
   serve: async () => (await import('./serve.js')).registerServe,
   client: async () => (await import('./client/command.js')).registerClient,
   init: async () => (await import('./init/command.js')).registerInit,
+  doctor: async () => (await import('./doctor/command.js')).registerDoctor,
 };
 
 /**

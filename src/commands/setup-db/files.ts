@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git.js';
 import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/gitignore.js';
 import { mergePgpassChecked, pgpassPath } from '../../lib/pgpass.js';
+import { declaredUrlKeys, urlKeyValues } from './url-keys.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {
@@ -116,7 +117,7 @@ export async function inspectGit(ctx: Pick<Context, 'cwd' | 'env' | 'home'>, log
  * What the files should hold for `password`. Throws (exit 1) before anything is written when
  * a secret would go into a file git tracks or a folder cannot be written.
  */
-export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, git: GitFacts): Promise<FilePlan[]> {
+export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, git: GitFacts, opts: { pinConnection?: boolean } = {}): Promise<FilePlan[]> {
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
   const envLocal = await resolveTarget(path.join(ctx.cwd, '.env.local'));
   if (git.tracked.length) {
@@ -140,11 +141,23 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
   plans.push({ ...pgPlan, content: pgNext, ...(pgWarnings.length ? { warnings: pgWarnings } : {}) });
 
   const envCurrent = await readOr(envLocal);
-  const has = parseDotenv(envCurrent.text).entries.find((e) => e.key === 'POSTGRES_PASSWORD');
-  // An equal value stays as written (quoting included): only a real change rewrites the line.
-  // Unchanged only when the server reads exactly this password (no ${VAR} expansion in between).
-  const envText = has?.value === password && has.raw === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
-  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, 'POSTGRES_PASSWORD'));
+  const urls = urlKeyValues(await declaredUrlKeys(ctx.cwd), cfg, password);
+  const wanted = [{ key: 'POSTGRES_PASSWORD', value: password }, ...urls];
+  if (opts.pinConnection && urls.length) {
+    // No POSTGRES_* connection key is set anywhere: the URL keys written here would be read back
+    // as configuration next time (a URL naming another database would redirect the next run).
+    // The connection used is pinned beside them, which makes them outputs from now on.
+    for (const key of ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_DB'] as const) wanted.push({ key, value: String(cfg[key]) });
+  }
+  let envText = envCurrent.text;
+  const current = new Map(parseDotenv(envText).entries.map((e) => [e.key, e]));
+  // Unchanged only when the server reads exactly this value (no ${VAR} expansion in between);
+  // an equal value stays as written (quoting included): only a real change rewrites the line.
+  for (const { key, value } of wanted) {
+    const cur = current.get(key);
+    if (!(cur && cur.value === value && cur.raw === value)) envText = setDotenvKey(envText, key, value);
+  }
+  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', ')));
 
   if (git.root) {
     const missing = git.missingIgnore;
