@@ -55,7 +55,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   const finish = (r: Omit<RunResult, 'failed'>): RunResult => {
     const result = { ...r, failed: r.notFound || r.timedOut || r.signal !== undefined || r.exitCode !== 0 || opts.signal?.aborted === true };
     if (result.failed && opts.reject) {
-      const why = result.notFound ? 'not found' : result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`;
+      const why = result.notFound ? 'not found' : result.timedOut ? 'timed out' : result.exitCode === undefined && result.signal === undefined ? 'could not start' : `exited ${result.exitCode ?? result.signal}`;
       throw new Error(redact(`${file} ${why}: ${result.stderr.trim() || result.stdout.trim()}`));
     }
     return result;
@@ -63,13 +63,19 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   if (opts.signal?.aborted) return finish({ exitCode: undefined, signal: undefined, stdout: '', stderr: '', timedOut: false, notFound: false });
 
   const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const child = spawn(file, [...args], {
-    cwd: opts.cwd,
-    env,
-    uid: opts.uid,
-    gid: opts.gid,
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
+  let child: import('node:child_process').ChildProcess;
+  try {
+    child = spawn(file, [...args], {
+      cwd: opts.cwd,
+      env,
+      uid: opts.uid,
+      gid: opts.gid,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    // Arguments Node refuses before starting anything (a NUL byte in argv or env).
+    return finish({ exitCode: undefined, signal: undefined, stdout: '', stderr: (e as Error).message, timedOut: false, notFound: false });
+  }
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout?.on('data', (b: Buffer) => out.push(b));
@@ -100,7 +106,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     // It could not start (ENOENT, EACCES): 'close' may never come.
     child.once('error', (e: NodeJS.ErrnoException) => {
       if (child.pid !== undefined) return;
-      settle({ exitCode: undefined, signal: undefined, stdout: '', stderr: '', timedOut: false, notFound: e.code === 'ENOENT' });
+      settle({ exitCode: undefined, signal: undefined, stdout: '', stderr: e.code === 'ENOENT' ? '' : e.message, timedOut: false, notFound: e.code === 'ENOENT' });
     });
     child.once('close', (code, signal) => {
       if (child.pid === undefined) return;

@@ -1,4 +1,7 @@
 // run(): the one wrapper for commands run to completion, on real child processes.
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/lib/exec.js';
 
@@ -34,6 +37,19 @@ describe('run', () => {
     expect(await run('mcpctl-no-such-program', [], { cwd: '/', env })).toMatchObject({ notFound: true, failed: true, exitCode: undefined });
     await expect(run('mcpctl-no-such-program', [], { cwd: '/', env, reject: true })).rejects.toThrow('mcpctl-no-such-program not found');
     await expect(node('console.error("bad thing"); process.exit(4)', { reject: true })).rejects.toThrow('exited 4: bad thing');
+  });
+
+  it('a program that cannot start, or arguments Node refuses, give a failed result, not an exception', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-exec-'));
+    const file = path.join(dir, 'not-executable');
+    await fs.writeFile(file, '#!/bin/sh\n', { mode: 0o644 });
+    try {
+      expect(await run(file, [], { cwd: '/', env })).toMatchObject({ failed: true, notFound: false, exitCode: undefined, stderr: expect.stringContaining('EACCES') });
+      await expect(run(file, [], { cwd: '/', env, reject: true })).rejects.toThrow(`${file} could not start`);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    expect(await run(process.execPath, ['-e', '0\u0000'], { cwd: '/', env })).toMatchObject({ failed: true, exitCode: undefined });
   });
 
   it('ends a command that outlives its timeout with SIGTERM, and one whose signal aborts', async () => {
