@@ -15,12 +15,12 @@ const dbsOf = async (role: string) =>
   (await adminQuery<{ datname: string }>('SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1', [role])).map((r) => r.datname);
 
 /** Polls `probe` until it returns a value (an observed event, not a guess about time). */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
+async function until<T>(probe: () => Promise<T | undefined>, what: string, said: () => string = () => '', ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; mcpctl said:\n${said()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -117,7 +117,7 @@ describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => 
     const r = await runMain(['backup', '--json'], { cwd: app.project.dir, env: app.env });
     expect(r.code, r.stderr).toBe(0);
     file = JSON.parse(r.stdout).backups[0].path;
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await app?.cleanup();
   });
@@ -131,7 +131,10 @@ describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => 
     return (await signalDuringCopy(args, target, scratch, signal)).db;
   }
   async function signalDuringCopy(args: string[], target: string, scratch: string, signal: NodeJS.Signals): Promise<{ db: string; code: number | null }> {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: app.project.dir, env: { CI: 'true', ...app.env }, stdio: 'ignore' });
+    // --debug: what the run said is part of any failure message (a slow or stuck run shows where).
+    const child = spawn(process.execPath, [BIN, '--debug', ...args], { cwd: app.project.dir, env: { CI: 'true', ...app.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let said = '';
+    for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => (said += b.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const db = await until(async () => {
       const rows = await adminQuery<{ datname: string }>(
@@ -139,13 +142,13 @@ describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => 
         [target, scratch],
       );
       return rows[0]?.datname;
-    }, 'rows arriving');
+    }, 'rows arriving', () => said);
     child.kill(signal);
-    const code = await exited;
+    const code = await Promise.race([exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`mcpctl still running 60 s after ${signal}:\n${said}`)), 60_000))]);
     // psql reads end of input and ends; its session (and transaction) goes with it, and so does
     // the connection that marked a scratch database as held.
     const gone = async () => (await adminQuery(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 OR application_name LIKE '%' || $1`, [db])).length === 0;
-    await until(async () => ((await gone()) ? true : undefined), 'psql to end');
+    await until(async () => ((await gone()) ? true : undefined), 'psql to end', () => said);
     return { db, code };
   }
 
@@ -160,7 +163,7 @@ describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => 
     expect(JSON.parse(r.stdout).swept).toContain(scratch);
     expect(await exists(scratch)).toBe(false);
     expect(await app.query('SELECT count(*)::int AS n FROM big', target)).toEqual([{ n: 400000 }]);
-  }, 120_000);
+  }, 240_000);
 
   it('an existing empty target: still empty after the kill (the open transaction rolled back)', async () => {
     const target = `${app.db}_k2`;
@@ -168,7 +171,7 @@ describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => 
     app.databases.push(target);
     expect(await killDuringCopy(['backup', 'restore', file, '--db', target], target)).toBe(target);
     expect(await app.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`, target)).toEqual([{ n: 0 }]);
-  }, 120_000);
+  }, 240_000);
 
   for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     it(`${sig} during a restore: exit ${code}, the scratch database dropped at once, no target`, async () => {
@@ -177,7 +180,7 @@ describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => 
       expect(r.code).toBe(code);
       expect(await exists(target)).toBe(false);
       expect(await exists(r.db)).toBe(false);
-    }, 120_000);
+    }, 240_000);
   }
 
   it("leftovers of killed runs (backup --verify's scratch copy, a backup's temporary file) are swept by the next backup", async () => {
@@ -205,5 +208,5 @@ describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => 
     expect(await exists(scratch)).toBe(false);
     expect((await filesIn(dir)).filter((n) => n.startsWith('.'))).toEqual([]);
     expect(JSON.parse(r.stdout).swept.sort()).toEqual([scratch, tmp].sort());
-  }, 120_000);
+  }, 240_000);
 });
