@@ -133,16 +133,11 @@ export function libpqLineMatches(line: LibpqLine, tokens: MatchTokens): number |
 }
 
 /**
- * Whether a line's four key fields, de-escaped, are exactly `key`'s (no wildcard): the same
- * entry as libpq would compare it. Works on the raw bytes and rejects at the first differing
- * byte, so a large file costs little. `line` may end in CR (libpq strips it; it is never in a
- * key field of a five-field line).
+ * A test for "this line's four key fields, de-escaped, are exactly `key`'s" (no wildcard): the
+ * same entry as libpq would compare it. Works on the raw bytes and rejects at the first
+ * differing byte, with the key encoded once, so a large file costs little. A line may end in CR
+ * (libpq strips it; it is never in a key field of a five-field line).
  */
-export function libpqSameKey(line: Buffer, key: MatchTokens): boolean {
-  return sameKeyMatcher(key)(line);
-}
-
-/** libpqSameKey for one key and many lines (the key encoded once). */
 export function sameKeyMatcher(key: MatchTokens): (line: Buffer) => boolean {
   const tokens = [key.host, key.port, key.database, key.user].map((t) => Buffer.from(t, 'utf8'));
   return (line) => {
