@@ -37,52 +37,72 @@ export interface ApplyDeps {
 
 /** Applies the steps; returns the databases adopted. */
 export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopted: string[] }> {
-  const { cfg, ctx } = d;
-  const key = { host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, user: cfg.POSTGRES_USER };
-  const adopted: string[] = [];
-  const done: string[] = [];
-  let staged: StagedFiles | undefined;
-  let roleChanged = false;
-  let filesWritten = false;
-  // Staged files of a run that was killed before it could rename or remove them.
-  await sweepStaged(d.files);
-  const whatChanged = () => (done.length ? `done before that: ${done.join('; ')}` : 'nothing was changed');
+  return new PlanRun(d, plan).apply();
+}
 
-  for (const [i, step] of plan.steps.entries()) {
-    // Interrupts are honoured between steps, except inside the credential unit.
-    if (ctx.signal.aborted && (i === 0 || !CREDENTIAL_STEPS.has(step.kind))) {
-      throw new InterruptedError(`interrupted before: ${step.summary}; ${whatChanged()}${filesWritten ? '; the credential files hold the current password' : ''}`, {
-        hint: 'run `mcpctl setup-db` again to finish',
-      });
-    }
-    d.log(`step ${i + 1}/${plan.steps.length} ${step.kind}: ${step.summary}`);
-    d.progress(step.summary);
-    try {
-      await run(step);
-    } catch (e) {
-      throw await failure(step, e);
-    }
-    step.done = true;
-    done.push(step.summary);
+/** One application of a plan: what is done so far, which failure messages and the credential unit rely on. */
+class PlanRun {
+  readonly adopted: string[] = [];
+  private readonly done: string[] = [];
+  private staged: StagedFiles | undefined;
+  private roleChanged = false;
+  private filesWritten = false;
+  private readonly key: { host: string; port: number; user: string };
+
+  constructor(
+    private readonly d: ApplyDeps,
+    private readonly plan: SetupPlan,
+  ) {
+    this.key = { host: d.cfg.POSTGRES_HOST, port: d.cfg.POSTGRES_PORT, user: d.cfg.POSTGRES_USER };
   }
-  return { adopted };
 
-  async function run(step: Step): Promise<void> {
+  private whatChanged(): string {
+    return this.done.length ? `done before that: ${this.done.join('; ')}` : 'nothing was changed';
+  }
+
+  async apply(): Promise<{ adopted: string[] }> {
+    const { d, plan } = this;
+    // Staged files of a run that was killed before it could rename or remove them.
+    await sweepStaged(d.files);
+    for (const [i, step] of plan.steps.entries()) {
+      // Interrupts are honoured between steps, except inside the credential unit.
+      if (d.ctx.signal.aborted && (i === 0 || !CREDENTIAL_STEPS.has(step.kind))) {
+        throw new InterruptedError(`interrupted before: ${step.summary}; ${this.whatChanged()}${this.filesWritten ? '; the credential files hold the current password' : ''}`, {
+          hint: 'run `mcpctl setup-db` again to finish',
+        });
+      }
+      d.log(`step ${i + 1}/${plan.steps.length} ${step.kind}: ${step.summary}`);
+      d.progress(step.summary);
+      try {
+        await this.run(step);
+      } catch (e) {
+        throw await this.failure(step, e);
+      }
+      step.done = true;
+      this.done.push(step.summary);
+    }
+    return { adopted: this.adopted };
+  }
+
+  private async run(step: Step): Promise<void> {
+    const { d, plan } = this;
+    const { cfg, ctx } = d;
+    const key = this.key;
     const c = d.admin;
     const qRole = quoteIdent(cfg.POSTGRES_USER);
     switch (step.kind) {
       case 'write-pending':
         await writePending(ctx, { ...key, password: plan.password.value, createdAt: ctx.now().toISOString() });
         // A full disk or an unwritable folder shows up now, while the role is untouched.
-        staged = await stageFiles(d.files);
+        this.staged = await stageFiles(d.files);
         return;
       case 'create-role':
-        await secretStatement(`CREATE ROLE ${qRole} LOGIN CREATEDB PASSWORD ${quoteLiteral(d.verifier!)}`, '42710', `ALTER ROLE ${qRole} LOGIN CREATEDB PASSWORD ${quoteLiteral(d.verifier!)}`);
-        roleChanged = true;
+        await this.secretStatement(`CREATE ROLE ${qRole} LOGIN CREATEDB PASSWORD ${quoteLiteral(d.verifier!)}`, '42710', `ALTER ROLE ${qRole} LOGIN CREATEDB PASSWORD ${quoteLiteral(d.verifier!)}`);
+        this.roleChanged = true;
         return;
       case 'set-password':
-        await secretStatement(`ALTER ROLE ${qRole} PASSWORD ${quoteLiteral(d.verifier!)}`);
-        roleChanged = true;
+        await this.secretStatement(`ALTER ROLE ${qRole} PASSWORD ${quoteLiteral(d.verifier!)}`);
+        this.roleChanged = true;
         return;
       case 'alter-role':
       case 'drop-database':
@@ -90,9 +110,9 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
         await c.query(step.sql[0]!);
         return;
       case 'write-files':
-        if (staged) await staged.commit();
+        if (this.staged) await this.staged.commit();
         else await writeFiles(d.files);
-        filesWritten = true;
+        this.filesWritten = true;
         return;
       case 'clear-pending':
         await clearPending(ctx, key);
@@ -109,19 +129,20 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
         for (const r of (await adoptRegistry(await d.adminIn(step.database!), cfg.POSTGRES_USER, step.database!)).renamed) {
           d.log(`adopt ${step.database}: ${r.from} had another shape than the built-in table: renamed to ${r.to} (rows kept)`);
         }
-        adopted.push(step.database!);
+        this.adopted.push(step.database!);
         return;
       case 'create-extension':
         await (await d.adminIn(step.database!)).query(step.sql[0]!);
         return;
       case 'migrate':
-        await migrate(step);
+        await this.migrate(step);
         return;
     }
   }
 
   /** A statement carrying the verifier, kept out of the statement log (superuser only can). */
-  async function secretStatement(sql: string, existsCode?: string, instead?: string): Promise<void> {
+  private async secretStatement(sql: string, existsCode?: string, instead?: string): Promise<void> {
+    const { d } = this;
     const c = d.admin;
     await c.query('BEGIN');
     try {
@@ -142,7 +163,9 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
     }
   }
 
-  async function migrate(step: Step): Promise<void> {
+  private async migrate(step: Step): Promise<void> {
+    const { d, plan } = this;
+    const { cfg, ctx } = d;
     const app = await connect({ ...appTarget(cfg, plan.password.value, step.database!), applicationName: 'mcpctl setup-db' });
     d.running.add((app as unknown as { processID: number }).processID);
     const entry = plan.migrations.find((m) => m.database === step.database)!;
@@ -153,16 +176,16 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
       }, ctx.signal)).map((m) => m.version);
       entry.pending = [];
     } catch (e) {
-      if (e instanceof InterruptedError) throw new InterruptedError(`${e.message} in ${step.database}; ${whatChanged()}`, { hint: 'run `mcpctl setup-db` again to finish' });
+      if (e instanceof InterruptedError) throw new InterruptedError(`${e.message} in ${step.database}; ${this.whatChanged()}`, { hint: 'run `mcpctl setup-db` again to finish' });
       if (ctx.signal.aborted && (e as { code?: string }).code === '57014') {
         // The running migration was cancelled server-side: its transaction was rolled back.
-        throw new InterruptedError(`interrupted during: ${step.summary} (the running migration was cancelled and its transaction was rolled back${entry.applied.length ? `; applied before it: ${entry.applied.join(', ')}` : ''}); ${whatChanged()}`, {
+        throw new InterruptedError(`interrupted during: ${step.summary} (the running migration was cancelled and its transaction was rolled back${entry.applied.length ? `; applied before it: ${entry.applied.join(', ')}` : ''}); ${this.whatChanged()}`, {
           hint: 'run `mcpctl setup-db` again to finish',
         });
       }
       if (e instanceof UserError || ctx.signal.aborted) throw e;
       const failed = (await migrationStatus(app, d.migrations).catch(() => undefined))?.pending[0];
-      if (failed?.source === 'built-in' || (!failed && (e as { code?: string }).code === '42501')) throw await builtinError(step.database!, e);
+      if (failed?.source === 'built-in' || (!failed && (e as { code?: string }).code === '42501')) throw await this.builtinError(step.database!, e);
       throw new UserError(`migration ${failed?.source ?? '(unknown)'} failed in ${step.database}: ${(e as Error).message}`, {
         hint: 'its transaction was rolled back, so nothing of it stayed: fix the file and run setup-db again (migrations before it stay applied)',
         cause: e,
@@ -174,7 +197,9 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
   }
 
   /** The built-in migration failed: say who owns what, not "fix the file" (there is none). */
-  async function builtinError(db: string, e: unknown): Promise<UserError> {
+  private async builtinError(db: string, e: unknown): Promise<UserError> {
+    const { d } = this;
+    const { cfg } = d;
     const owner = await (await d.adminIn(db))
       .query<{ owner: string }>("SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'registry'")
       .then((r) => r.rows[0]?.owner)
@@ -187,15 +212,18 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
   }
 
   /** What a failure means for the credentials, said exactly. */
-  async function failure(step: Step, e: unknown): Promise<unknown> {
+  private async failure(step: Step, e: unknown): Promise<unknown> {
+    const { d } = this;
+    const { cfg, ctx } = d;
+    const key = this.key;
     const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     const pendingNote = `the new password is kept in mcpctl's pending record (0600) — run \`mcpctl setup-db\` again to finish the switch`;
     if (step.kind === 'write-pending' || ((step.kind === 'create-role' || step.kind === 'set-password') && hasSqlState(e))) {
       // The role still has its old password (or does not exist): undo the write-ahead.
-      await staged?.discard();
+      await this.staged?.discard();
       await clearPending(ctx, key).catch(() => undefined);
       const what = step.kind === 'write-pending' ? `could not prepare the credential files (${reason})` : describePgError(e, d.adminTarget).message;
-      return new UserError(`${what}; the role's password was not changed and no credential file was touched; ${whatChanged()}`, {
+      return new UserError(`${what}; the role's password was not changed and no credential file was touched; ${this.whatChanged()}`, {
         hint: reason === 'ENOSPC' ? 'the disk is full: free some space and run setup-db again' : (e as UserError).hint ?? 'fix the cause and run setup-db again',
         cause: e,
       });
@@ -203,7 +231,7 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
     if (step.kind === 'create-role' || step.kind === 'set-password') {
       return new UserError(`the connection failed while setting the password of ${cfg.POSTGRES_USER} (${reason}); whether the server applied it is unknown; ${pendingNote}`, { cause: e });
     }
-    if (step.kind === 'write-files' && roleChanged) {
+    if (step.kind === 'write-files' && this.roleChanged) {
       return new UserError(`the password of ${cfg.POSTGRES_USER} was changed, but writing the credential files failed (${reason}); ${pendingNote}`, {
         hint: reason === 'ENOSPC' ? 'free some space, then run `mcpctl setup-db`' : 'fix the cause, then run `mcpctl setup-db`',
         cause: e,
@@ -211,7 +239,7 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
     }
     if (e instanceof InterruptedError) return e;
     if (ctx.signal.aborted) {
-      return new InterruptedError(`interrupted during: ${step.summary}; ${whatChanged()}`, {
+      return new InterruptedError(`interrupted during: ${step.summary}; ${this.whatChanged()}`, {
         hint: 'run `mcpctl setup-db` again to finish',
       });
     }
