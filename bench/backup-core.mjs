@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [cwd, dir, gzipWith] = process.argv.slice(2);
 const [{ runBackup }, { loadConfig }, { SecretRegistry }, { createSignalRouter }] = await Promise.all([
-  import(path.join(root, 'dist/core/backup.js')),
+  import(path.join(root, 'dist/commands/backup/run.js')),
   import(path.join(root, 'dist/lib/config/load.js')),
   import(path.join(root, 'dist/lib/cli/redact.js')),
   import(path.join(root, 'dist/lib/process/signal-forwarding.js')),

@@ -1,6 +1,6 @@
 // The only module that reads `process`: it builds the outside world and hands it to main().
 import { homedir } from 'node:os';
-import { packageVersion } from './lib/version.js';
+import { packageVersion } from './lib/package-version.js';
 
 const argv = process.argv.slice(2);
 

@@ -6,7 +6,7 @@ import { ExitCode } from './lib/cli/errors.js';
 import type { Stream } from './lib/cli/output.js';
 import { SecretRegistry } from './lib/cli/redact.js';
 import { createSignalRouter } from './lib/process/signal-forwarding.js';
-import { packageVersion } from './lib/version.js';
+import { packageVersion } from './lib/package-version.js';
 import type { CliIO, Invocation } from './invocation.js';
 import { reportError } from './report-error.js';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBackup } from '../../src/core/backup.js';
+import { runBackup } from '../../src/commands/backup/run.js';
 import { InterruptedError } from '../../src/lib/cli/errors.js';
 import { adminQuery } from '../helpers/pg.js';
 import { runCli, runMain } from '../helpers/project.js';

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBackupName } from '../../src/lib/backup-files.js';
+import { parseBackupName } from '../../src/commands/backup/files.js';
 import { adminQuery, harness } from '../helpers/pg.js';
 import { BIN, runCli, runMain } from '../helpers/project.js';
 import { filesIn, makeApp, pgDumpWrapper, type App } from './backup-fixtures.js';

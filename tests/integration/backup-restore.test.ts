@@ -3,7 +3,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashFile, writeChecksum } from '../../src/lib/backup-files.js';
+import { hashFile, writeChecksum } from '../../src/commands/backup/files.js';
 import { adminQuery, harness } from '../helpers/pg.js';
 import { runMain } from '../helpers/project.js';
 import { makeApp, type App } from './backup-fixtures.js';

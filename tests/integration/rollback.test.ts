@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { runRollback } from '../../src/core/rollback.js';
+import { runRollback } from '../../src/commands/rollback/run.js';
 import { createPrompter } from '../../src/lib/cli/prompts.js';
-import { operationsInProgress } from '../../src/lib/git-state.js';
+import { operationsInProgress } from '../../src/commands/rollback/git-state.js';
 import { cleanupScenes, makeRepo, rollbackScene, snapshot, type Repo } from '../helpers/git-repo.js';
 import { runMain, type CliResult } from '../helpers/project.js';
 

@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { SecretRegistry } from '../../src/lib/cli/redact.js';
-import { advisoryKey, withAdvisoryLock } from '../../src/lib/pg/advisory-lock.js';
+import { advisoryKey, withAdvisoryLock } from '../../src/commands/setup-db/advisory-lock.js';
 import { InterruptedError, UserError } from '../../src/lib/cli/errors.js';
-import { scramVerifier, scramVerifierMatches } from '../../src/lib/pg/scram.js';
+import { scramVerifier, scramVerifierMatches } from '../../src/commands/setup-db/scram.js';
 import { connectAdmin } from '../../src/commands/setup-db/server.js';
 import type { Config } from '../../src/lib/config/keys.js';
 import { adminClient, adminQuery, dropAll, harness, uniqueName } from '../helpers/pg.js';

@@ -2,11 +2,11 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backupFileName, backupsToPrune, checkChecksum, listBackupFiles, parseBackupName, backupStamp, writeChecksum } from '../../src/lib/backup-files.js';
-import { compareCounts } from '../../src/core/backup-verify.js';
-import { mapLimit, requireDbName } from '../../src/core/backup-db.js';
-import { howEnded, libpqEnv, requireDumpNotOlder } from '../../src/lib/pg-tools.js';
-import { archiveFormat, sniffCompression } from '../../src/lib/pg-load.js';
+import { backupFileName, backupsToPrune, checkChecksum, listBackupFiles, parseBackupName, backupStamp, writeChecksum } from '../../src/commands/backup/files.js';
+import { compareCounts } from '../../src/commands/backup/verify.js';
+import { mapLimit, requireDbName } from '../../src/commands/backup/databases.js';
+import { howEnded, libpqEnv, requireDumpNotOlder } from '../../src/commands/backup/pg-tools.js';
+import { archiveFormat, sniffCompression } from '../../src/commands/backup/load.js';
 import { gzipSync } from 'node:zlib';
 import { UsageError } from '../../src/lib/cli/errors.js';
 
@@ -72,7 +72,7 @@ describe('backup file names', () => {
 describe('database names in file names', () => {
   it('encodes every name into one safe part that decodes back exactly (seeded)', async () => {
     const { Prng } = await import('../../src/commands/baseline/prng.js');
-    const { decodeDbName, encodeDbName } = await import('../../src/lib/backup-files.js');
+    const { decodeDbName, encodeDbName } = await import('../../src/commands/backup/files.js');
     const prng = new Prng('db-names');
     const alphabet = ['a', 'Z', '_', '-', '.', '/', ' ', '%', '$', '..', 'ü', '日', '\\', '\n', '😀'];
     const seen = new Map<string, string>();

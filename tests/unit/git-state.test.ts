@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { abortCommand } from '../../src/lib/git-state.js';
-import { parseStatusZ, parseWorktreesZ } from '../../src/lib/git-worktree.js';
-import { rollbackStamp, undoCommands, uniqueName } from '../../src/core/rollback-undo.js';
-import type { RollbackPlan } from '../../src/core/rollback.js';
+import { abortCommand } from '../../src/commands/rollback/git-state.js';
+import { parseStatusZ, parseWorktreesZ } from '../../src/commands/rollback/git-worktree.js';
+import { rollbackStamp, undoCommands, uniqueName } from '../../src/commands/rollback/undo.js';
+import type { RollbackPlan } from '../../src/commands/rollback/run.js';
 
 describe('parseStatusZ', () => {
   it('reads modified, added, untracked, renamed and copied entries, with spaces and arrows in names', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advisoryKey } from '../../src/lib/pg/advisory-lock.js';
+import { advisoryKey } from '../../src/commands/setup-db/advisory-lock.js';
 import { appendIgnoreLines } from '../../src/lib/git/gitignore.js';
 
 describe('appendIgnoreLines', () => {

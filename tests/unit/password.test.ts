@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDotenvValue, parseDotenv, setDotenvKey } from '../../src/lib/config/dotenv.js';
 import { isExamplePassword } from '../../src/lib/config/keys.js';
-import { generatePassword, PASSWORD_ALPHABET } from '../../src/lib/config/password.js';
+import { generatePassword, PASSWORD_ALPHABET } from '../../src/commands/setup-db/password.js';
 import { escapeField, lookupPgpass, mergePgpass } from '../../src/lib/config/pgpass.js';
 
 describe('generatePassword', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PsqlScriptGuard } from '../../src/lib/psql-guard.js';
-import { UnsafeScriptError } from '../../src/lib/psql-lexicon.js';
+import { PsqlScriptGuard } from '../../src/commands/backup/psql-guard.js';
+import { UnsafeScriptError } from '../../src/commands/backup/psql-lexicon.js';
 import { Prng } from '../../src/commands/baseline/prng.js';
 
 /** Runs text through the guard in chunks of the given sizes; returns what passed or the error. */

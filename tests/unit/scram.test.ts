@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseScramVerifier, scramVerifier, scramVerifierMatches, SCRAM_ITERATIONS } from '../../src/lib/pg/scram.js';
+import { parseScramVerifier, scramVerifier, scramVerifierMatches, SCRAM_ITERATIONS } from '../../src/commands/setup-db/scram.js';
 
 // RFC 7677 §3: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==, 4096 iterations.
 const RFC = {

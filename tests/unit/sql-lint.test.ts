@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findTransactionControl } from '../../src/lib/pg/sql-lint.js';
+import { findTransactionControl } from '../../src/commands/setup-db/sql-lint.js';
 
 describe('findTransactionControl', () => {
   it('finds BEGIN/COMMIT/ROLLBACK/SAVEPOINT/… at statement starts, with their lines', () => {

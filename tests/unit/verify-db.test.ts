@@ -4,7 +4,7 @@ import { percentile, poolLimitHint, poolOutcome, type PoolRun } from '../../src/
 import { schemaOutcome } from '../../src/commands/verify-db/checks/schema.js';
 import { evaluateVersion } from '../../src/commands/verify-db/checks/version.js';
 import { UsageError } from '../../src/lib/cli/errors.js';
-import { isScratchName, SCRATCH_PREFIX, scratchName, scratchOwnerAppName } from '../../src/lib/pg/scratch-db.js';
+import { isScratchName, SCRATCH_PREFIX, scratchName, scratchOwnerAppName } from '../../src/commands/verify-db/scratch-db.js';
 
 describe('verify-db check selection', () => {
   it('selects all, --only, and --skip', () => {

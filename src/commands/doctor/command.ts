@@ -35,7 +35,7 @@ export function registerDoctor(program: Command, makeEnv: EnvFactory): void {
     .action(
       action<Opts>(makeEnv, async (env, opts) => {
         const { ctx, out } = env;
-        const [{ runDoctor }, { renderReport }, { packageVersion }] = await Promise.all([import('./run.js'), import('../../lib/cli/output.js'), import('../../lib/version.js')]);
+        const [{ runDoctor }, { renderReport }, { packageVersion }] = await Promise.all([import('./run.js'), import('../../lib/cli/output.js'), import('../../lib/package-version.js')]);
         const result = await runDoctor(
           {
             ctx,

@@ -94,7 +94,7 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
 
 /** The health endpoint (node:http only when asked for: it is a noticeable part of the start-up). */
 async function openHealth(deps: ServeDeps, run: Supervision, target: ConnTarget, host: string, port: number): Promise<HealthServer> {
-  const [{ cachedProbe, startHealthServer }, { packageVersion }] = await Promise.all([import('./health-server.js'), import('../../lib/version.js')]);
+  const [{ cachedProbe, startHealthServer }, { packageVersion }] = await Promise.all([import('./health-server.js'), import('../../lib/package-version.js')]);
   const dbUp = cachedProbe(() => probeLogin({ ...target, timeoutMs: HEALTH_PROBE_TIMEOUT_MS, applicationName: 'mcpctl serve health' }).then(() => true), 1000);
   const version = packageVersion();
   const health = await startHealthServer(host, port, async () => run.health(await dbUp(), version, deps.ctx.now().getTime()));

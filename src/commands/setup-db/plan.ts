@@ -12,7 +12,7 @@ import type { Config } from '../../lib/config/keys.js';
 import { RefusedError, UserError } from '../../lib/cli/errors.js';
 import { changedMigrationError, type Migration } from '../../lib/pg/migrations.js';
 import { quoteIdent } from '../../lib/pg/client.js';
-import { findTransactionControl } from '../../lib/pg/sql-lint.js';
+import { findTransactionControl } from './sql-lint.js';
 import type { PasswordCandidate, SetupPlan, SetupState, Step } from './types.js';
 
 export interface PlanOptions {

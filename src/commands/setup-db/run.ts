@@ -6,14 +6,14 @@
  */
 import path from 'node:path';
 import type { Client } from 'pg';
-import { advisoryKey, withAdvisoryLock } from '../../lib/pg/advisory-lock.js';
+import { advisoryKey, withAdvisoryLock } from './advisory-lock.js';
 import { formatIssue, loadConfig, type LoadedConfig } from '../../lib/config/load.js';
 import type { Context } from '../../lib/cli/context.js';
 import { InterruptedError, RefusedError } from '../../lib/cli/errors.js';
 import { loadMigrations } from '../../lib/pg/migrations.js';
-import { generatePassword } from '../../lib/config/password.js';
+import { generatePassword } from './password.js';
 import { connect } from '../../lib/pg/client.js';
-import { scramVerifier } from '../../lib/pg/scram.js';
+import { scramVerifier } from './scram.js';
 import { applyPlan } from './apply.js';
 import { inspectGit, planFiles } from './files.js';
 import { inspectDatabase, inspectPasswords, inspectServer } from './inspect.js';

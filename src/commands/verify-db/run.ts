@@ -14,7 +14,7 @@ import { InterruptedError } from '../../lib/cli/errors.js';
 import { loadMigrations } from '../../lib/pg/migrations.js';
 import { appTarget, type ConnTarget } from '../../lib/pg/client.js';
 import type { Report } from '../../lib/cli/report.js';
-import { scratchName, scratchOwnerAppName } from '../../lib/pg/scratch-db.js';
+import { scratchName, scratchOwnerAppName } from './scratch-db.js';
 import { selectVerifyDbChecks } from './check-names.js';
 import { cleanupScratch, scratchChecks } from './checks/createdb.js';
 import { judgeLogins } from './checks/login.js';

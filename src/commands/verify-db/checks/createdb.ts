@@ -7,7 +7,7 @@ import type { Client } from 'pg';
 import { isInternalError, UserError } from '../../../lib/cli/errors.js';
 import { connect, describePgError, sqlStateOf, type ConnTarget } from '../../../lib/pg/client.js';
 import { fail, pass, skip, type CheckOutcome } from '../../../lib/cli/report.js';
-import { createScratch, dropScratch, sweepLeftovers, type SweepResult } from '../../../lib/pg/scratch-db.js';
+import { createScratch, dropScratch, sweepLeftovers, type SweepResult } from '../scratch-db.js';
 import { closeClient, outcomeOf, withTimeout, type Session } from '../session.js';
 import { dynamicDbCheck } from './dynamic-db.js';
 

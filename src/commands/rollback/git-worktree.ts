@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { git, type GitDeps } from './git/porcelain.js';
+import { git, type GitDeps } from '../../lib/git/porcelain.js';
 
 /** One entry of `git status --porcelain=v1 -z`. */
 export interface StatusEntry {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
-import { connect, quoteIdent, type ConnTarget } from '../lib/pg/client.js';
+import { connect, quoteIdent, type ConnTarget } from '../../lib/pg/client.js';
 
 const SCRATCH = /^mcpctl_(?:restore|restorecheck)_[0-9a-f]{10}(?:_old)?$/;
 const HOLDER = 'mcpctl hold ';

@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fsyncDir } from '../lib/files/atomic-write.js';
-import { checksumPath, tempFileName, tempFileOwner } from '../lib/backup-files.js';
-import { UserError } from '../lib/cli/errors.js';
-import { ownPid, processAlive } from '../lib/process/liveness.js';
+import { fsyncDir } from '../../lib/files/atomic-write.js';
+import { checksumPath, tempFileName, tempFileOwner } from './files.js';
+import { UserError } from '../../lib/cli/errors.js';
+import { ownPid, processAlive } from '../../lib/process/liveness.js';
 
 /** A temporary file for a backup in `dir`, named after its writer (this process). */
 export function tempPath(dir: string, finalName: string): string {

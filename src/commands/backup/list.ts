@@ -6,9 +6,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkChecksum, parseBackupName, type ChecksumState, type Compression } from '../lib/backup-files.js';
-import type { Context } from '../lib/cli/context.js';
-import { sniffBackup, sniffCompression, type ArchiveFormat } from '../lib/pg-load.js';
+import { checkChecksum, parseBackupName, type ChecksumState, type Compression } from './files.js';
+import type { Context } from '../../lib/cli/context.js';
+import { sniffBackup, sniffCompression, type ArchiveFormat } from './load.js';
 
 export interface ListedBackup {
   /** The database an mcpctl backup holds; undefined for a foreign file (its name does not prove it). */

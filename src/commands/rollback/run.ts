@@ -1,12 +1,12 @@
-import type { CoreDeps, DebugEvent } from '../lib/cli/core-deps.js';
-import { RefusedError, type UserError } from '../lib/cli/errors.js';
-import type { CommitLine } from '../lib/git-state.js';
-import type { StatusEntry } from '../lib/git-worktree.js';
-import type { EarlierRollbacks } from './rollback-stash.js';
-import { execute } from './rollback-apply.js';
-import { preflight } from './rollback-preflight.js';
+import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
+import { RefusedError, type UserError } from '../../lib/cli/errors.js';
+import type { CommitLine } from './git-state.js';
+import type { StatusEntry } from './git-worktree.js';
+import type { EarlierRollbacks } from './stash.js';
+import { execute } from './apply.js';
+import { preflight } from './preflight.js';
 
-export { preflight } from './rollback-preflight.js';
+export { preflight } from './preflight.js';
 
 /** Options of `mcpctl rollback`. */
 export interface RollbackOptions {

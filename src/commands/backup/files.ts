@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './files/atomic-write.js';
+import { writeFileAtomic } from '../../lib/files/atomic-write.js';
 
 /** How a backup is compressed (`none` for plain SQL and for custom format). */
 export type Compression = 'gzip' | 'zstd' | 'none';

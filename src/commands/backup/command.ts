@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { ExitCode, ExitError, UsageError } from '../lib/cli/errors.js';
-import { action, collect, intOption, loadCommandConfig, optionPath, userPath, type EnvFactory } from './shared.js';
-import { COMMAND_DESCRIPTIONS } from './catalog.js';
+import { ExitCode, ExitError, UsageError } from '../../lib/cli/errors.js';
+import { action, collect, intOption, loadCommandConfig, optionPath, userPath, type EnvFactory } from '../shared.js';
+import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
 interface BackupOpts {
   db?: string[];
@@ -41,7 +41,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
       action<BackupOpts>(makeEnv, async (env, opts, _args, cmd) => {
         const { ctx, out } = env;
         const loaded = await loadCommandConfig(env);
-        const [{ runBackup }, view] = await Promise.all([import('../core/backup.js'), import('./backup-render.js')]);
+        const [{ runBackup }, view] = await Promise.all([import('./run.js'), import('./render.js')]);
         const progress = view.progressLine(out);
         const result = await runBackup(
           { ctx, config: loaded, events: (e) => (e.type === 'debug' ? out.debug(e.text) : progress(e)) },
@@ -64,7 +64,7 @@ function registerList(backup: Command, makeEnv: EnvFactory): void {
     .option('--dir <dir>', 'backup folder, relative to the project', 'backups')
     .action(
       action<{ dir: string }>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
-        const [{ runBackupList }, { renderList }] = await Promise.all([import('../core/backup-list.js'), import('./backup-render.js')]);
+        const [{ runBackupList }, { renderList }] = await Promise.all([import('./list.js'), import('./render.js')]);
         const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') !== undefined ? optionPath(ctx, cmd.parent!, 'dir') : optionPath(ctx, cmd, 'dir') });
         if (out.json) out.result(result);
         else renderList(out, result);
@@ -87,8 +87,8 @@ function registerRestore(backup: Command, makeEnv: EnvFactory): void {
         if (dbs && dbs.length > 1) throw new UsageError('backup restore takes one --db', { hint: 'restore into one database at a time' });
         const database = dbs?.[0] ?? opts.db;
         const loaded = await loadCommandConfig(env);
-        const { runRestore } = await import('../core/backup-restore.js');
-        const { formatMs } = await import('../lib/cli/output.js');
+        const { runRestore } = await import('./restore.js');
+        const { formatMs } = await import('../../lib/cli/output.js');
         const result = await runRestore(
           {
             ctx,

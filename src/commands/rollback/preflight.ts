@@ -3,13 +3,13 @@
  * read-only git calls. Its result is the plan the person confirms; any failure stops the
  * rollback with all the problems at once.
  */
-import { UsageError } from '../lib/cli/errors.js';
-import type { GitDeps } from '../lib/git/porcelain.js';
-import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from '../lib/git-state.js';
-import { branchUsers, samePath, workingChanges, type StatusEntry } from '../lib/git-worktree.js';
-import { overwrittenIgnored, simulateStash } from './rollback-stash.js';
-import { preflightError, rollbackStamp, uniqueName } from './rollback-undo.js';
-import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './rollback.js';
+import { UsageError } from '../../lib/cli/errors.js';
+import type { GitDeps } from '../../lib/git/porcelain.js';
+import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
+import { branchUsers, samePath, workingChanges, type StatusEntry } from './git-worktree.js';
+import { overwrittenIgnored, simulateStash } from './stash.js';
+import { preflightError, rollbackStamp, uniqueName } from './undo.js';
+import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
 /** How many removed commits the plan lists one by one. */
 const LIST_LIMIT = 20;

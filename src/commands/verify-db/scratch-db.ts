@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
-import { quoteIdent } from './client.js';
+import { quoteIdent } from '../../lib/pg/client.js';
 
 export const SCRATCH_PREFIX = 'mcpctl_verify_';
 const APP_NAME_PREFIX = 'mcpctl verify-db ';

@@ -2,10 +2,10 @@
  * The PostgreSQL client tools (pg_dump, psql, pg_restore) and the programs beside them:
  * finding and version-checking them, their libpq environment, and reading how they ended.
  */
-import { UsageError, UserError } from './cli/errors.js';
-import { run } from './process/exec.js';
-import type { ConnTarget } from './pg/client.js';
-import { parseVersion, type Version } from './pg/versions.js';
+import { UsageError, UserError } from '../../lib/cli/errors.js';
+import { run } from '../../lib/process/exec.js';
+import type { ConnTarget } from '../../lib/pg/client.js';
+import { parseVersion, type Version } from '../../lib/pg/versions.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,9 +1,9 @@
-import type { CoreDeps, DebugEvent } from '../lib/cli/core-deps.js';
-import { UsageError, UserError } from '../lib/cli/errors.js';
-import { git, type GitDeps } from '../lib/git/porcelain.js';
-import { abortCommand, commitLine, inspectRepo, listRefs, resolveTag, type CommitLine } from '../lib/git-state.js';
-import { workingChanges } from '../lib/git-worktree.js';
-import { ROLLBACK_DEFAULTS } from './rollback.js';
+import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
+import { UsageError, UserError } from '../../lib/cli/errors.js';
+import { git, type GitDeps } from '../../lib/git/porcelain.js';
+import { abortCommand, commitLine, inspectRepo, listRefs, resolveTag, type CommitLine } from './git-state.js';
+import { workingChanges } from './git-worktree.js';
+import { ROLLBACK_DEFAULTS } from './run.js';
 
 /** Options of `mcpctl rollback prepare`. */
 export interface PrepareOptions {

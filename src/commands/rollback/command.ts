@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { UsageError } from '../lib/cli/errors.js';
-import type { Output } from '../lib/cli/output.js';
-import type { RollbackPlan, RollbackResult } from '../core/rollback.js';
-import type { PrepareResult } from '../core/rollback-prepare.js';
-import { action, type EnvFactory } from './shared.js';
-import { COMMAND_DESCRIPTIONS } from './catalog.js';
+import { UsageError } from '../../lib/cli/errors.js';
+import type { Output } from '../../lib/cli/output.js';
+import type { RollbackPlan, RollbackResult } from './run.js';
+import type { PrepareResult } from './prepare.js';
+import { action, type EnvFactory } from '../shared.js';
+import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
 interface Opts {
   tag: string;
@@ -47,7 +47,7 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
     )
     .action(
       action<Opts>(makeEnv, async ({ ctx, out, prompter }, opts) => {
-        const { runRollback } = await import('../core/rollback.js');
+        const { runRollback } = await import('./run.js');
         const result = await runRollback(
           {
             ctx,
@@ -90,7 +90,7 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
           const flags = stray.map((k) => parent.options.find((o) => o.attributeName() === k)?.long ?? k);
           throw new UsageError(`rollback prepare does not take ${flags.join(', ')}`, { hint: 'run `mcpctl rollback prepare --help`' });
         }
-        const { runRollbackPrepare } = await import('../core/rollback-prepare.js');
+        const { runRollbackPrepare } = await import('./prepare.js');
         const result = await runRollbackPrepare({ ctx, events: (e) => out.debug(e.text) }, { tag, branchName: opts.branchName });
         if (out.json) out.result(result);
         else renderPrepared(out, result);

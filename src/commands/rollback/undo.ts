@@ -1,7 +1,7 @@
 /** How a rollback that stopped half-way is reported and undone; names and stamps of its refs. */
-import { InterruptedError, UserError } from '../lib/cli/errors.js';
-import { displayArg } from '../lib/process/exec.js';
-import type { PreflightFailure, RollbackPlan, RollbackResult, StepName } from './rollback.js';
+import { InterruptedError, UserError } from '../../lib/cli/errors.js';
+import { displayArg } from '../../lib/process/exec.js';
+import type { PreflightFailure, RollbackPlan, RollbackResult, StepName } from './run.js';
 
 /** The commands that take the repository back to how it was, given the steps that were done. */
 export function undoCommands(plan: RollbackPlan, done: StepName[], stash: RollbackResult['stash']): string[] {

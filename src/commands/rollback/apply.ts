@@ -1,10 +1,10 @@
 /** The rollback's changes, step by step, each checked; a failure says what was done and how to get back. */
-import { git, type GitDeps } from '../lib/git/porcelain.js';
-import { stashTip } from '../lib/git-state.js';
-import { workingChanges } from '../lib/git-worktree.js';
-import { recreateFolders } from './rollback-stash.js';
-import { stopped, undoCommands } from './rollback-undo.js';
-import type { RollbackDeps, RollbackPlan, RollbackResult, StepName } from './rollback.js';
+import { git, type GitDeps } from '../../lib/git/porcelain.js';
+import { stashTip } from './git-state.js';
+import { workingChanges } from './git-worktree.js';
+import { recreateFolders } from './stash.js';
+import { stopped, undoCommands } from './undo.js';
+import type { RollbackDeps, RollbackPlan, RollbackResult, StepName } from './run.js';
 
 /** The changes, step by step; on a failure, says exactly what was done and how to get back. */
 export async function execute(deps: Pick<RollbackDeps, 'ctx' | 'events'>, plan: RollbackPlan): Promise<RollbackResult> {

@@ -1,7 +1,7 @@
 /** The human views of `backup` and `backup list` (`--json` prints the same results whole). */
-import { formatBytes, formatMs, type Output } from '../lib/cli/output.js';
-import type { BackupProgress, BackupResult } from '../core/backup.js';
-import type { BackupListResult } from '../core/backup-list.js';
+import { formatBytes, formatMs, type Output } from '../../lib/cli/output.js';
+import type { BackupProgress, BackupResult } from './run.js';
+import type { BackupListResult } from './list.js';
 
 /** One status line with every database's progress: bytes dumped and written, and the rate. */
 export function progressLine(out: Output): (p: BackupProgress) => void {

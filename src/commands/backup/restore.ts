@@ -7,16 +7,16 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkChecksum, parseBackupName, type ChecksumState, type Compression, } from '../lib/backup-files.js';
-import type { LoadedConfig } from '../lib/config/load.js';
-import type { CoreDeps, DebugEvent } from '../lib/cli/core-deps.js';
-import { UsageError, UserError } from '../lib/cli/errors.js';
-import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
+import { checkChecksum, parseBackupName, type ChecksumState, type Compression, } from './files.js';
+import type { LoadedConfig } from '../../lib/config/load.js';
+import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
+import { UsageError, UserError } from '../../lib/cli/errors.js';
+import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
 import type { Client } from 'pg';
-import { libpqEnv, pgToolVersion } from '../lib/pg-tools.js';
-import { loadBackup, sniffBackup, type ArchiveFormat } from '../lib/pg-load.js';
-import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './backup-db.js';
-import { holdScratch, restoreScratchName, sweepScratch } from './backup-sweep.js';
+import { libpqEnv, pgToolVersion } from './pg-tools.js';
+import { loadBackup, sniffBackup, type ArchiveFormat } from './load.js';
+import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './databases.js';
+import { holdScratch, restoreScratchName, sweepScratch } from './sweep.js';
 
 export interface RestoreOptions {
   file: string;

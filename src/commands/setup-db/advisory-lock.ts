@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
-import { InterruptedError, UserError } from '../cli/errors.js';
+import { InterruptedError, UserError } from '../../lib/cli/errors.js';
 
 /** A stable signed 64-bit key for a name (advisory locks take a bigint). */
 export function advisoryKey(name: string): string {

@@ -1,5 +1,5 @@
 /** The words, lines and bytes psql's lexer tells apart (psqlscan.l), and the refusal the guard throws. */
-import { UserError } from './cli/errors.js';
+import { UserError } from '../../lib/cli/errors.js';
 
 /** A refused backup: the line (1-based) and why. Nothing from that line on reached psql. */
 export class UnsafeScriptError extends UserError {

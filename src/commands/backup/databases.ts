@@ -3,12 +3,12 @@
  * scratch databases that are always dropped, and the table list with row counts.
  */
 import type { Client } from 'pg';
-import type { Config } from '../lib/config/keys.js';
-import type { LoadedConfig } from '../lib/config/load.js';
-import type { Context } from '../lib/cli/context.js';
-import { resolveAppPassword } from '../lib/config/credentials.js';
-import { UsageError } from '../lib/cli/errors.js';
-import { appTarget, quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
+import type { Config } from '../../lib/config/keys.js';
+import type { LoadedConfig } from '../../lib/config/load.js';
+import type { Context } from '../../lib/cli/context.js';
+import { resolveAppPassword } from '../../lib/config/credentials.js';
+import { UsageError } from '../../lib/cli/errors.js';
+import { appTarget, quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
 
 /**
  * Any name PostgreSQL accepts (1–63 bytes, no NUL): it reaches pg_dump and psql only

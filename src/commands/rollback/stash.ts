@@ -13,9 +13,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { git, type GitDeps } from '../lib/git/porcelain.js';
-import type { StatusEntry } from '../lib/git-worktree.js';
-import type { PreflightFailure } from './rollback.js';
+import { git, type GitDeps } from '../../lib/git/porcelain.js';
+import type { StatusEntry } from './git-worktree.js';
+import type { PreflightFailure } from './run.js';
 
 /** Stashes and branches left by earlier mcpctl rollbacks. */
 export interface EarlierRollbacks {

@@ -5,8 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { git, type GitDeps } from './git/porcelain.js';
-import { pathExists } from './files/fs-exists.js';
+import { git, type GitDeps } from '../../lib/git/porcelain.js';
+import { pathExists } from '../../lib/files/fs-exists.js';
 
 /** Where we are: a work tree (never bare), its top folder and git dirs, and HEAD. */
 export interface RepoInfo {

@@ -4,15 +4,15 @@
  * The scratch database is dropped in `finally`, also when interrupted.
  */
 import type { Client } from 'pg';
-import type { Compression, DumpFormat } from '../lib/backup-files.js';
-import type { LoadedConfig } from '../lib/config/load.js';
-import type { Context } from '../lib/cli/context.js';
-import { UserError } from '../lib/cli/errors.js';
-import { quoteIdent, withClient, type ConnTarget } from '../lib/pg/client.js';
-import { libpqEnv } from '../lib/pg-tools.js';
-import { loadBackup } from '../lib/pg-load.js';
-import { createDatabase, dropDatabase, maintenanceTarget, tableCounts, type TableCount } from './backup-db.js';
-import { holdScratch, restoreScratchName } from './backup-sweep.js';
+import type { Compression, DumpFormat } from './files.js';
+import type { LoadedConfig } from '../../lib/config/load.js';
+import type { Context } from '../../lib/cli/context.js';
+import { UserError } from '../../lib/cli/errors.js';
+import { quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
+import { libpqEnv } from './pg-tools.js';
+import { loadBackup } from './load.js';
+import { createDatabase, dropDatabase, maintenanceTarget, tableCounts, type TableCount } from './databases.js';
+import { holdScratch, restoreScratchName } from './sweep.js';
 
 /** One table whose count differs, or that is on one side only (count -1). */
 export interface TableDiff {

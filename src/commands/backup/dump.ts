@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, UserError } from './cli/errors.js';
-import { start } from './process/exec.js';
-import { redact } from './cli/redact.js';
-import type { Compression } from './backup-files.js';
+import { InterruptedError, UserError } from '../../lib/cli/errors.js';
+import { start } from '../../lib/process/exec.js';
+import { redact } from '../../lib/cli/redact.js';
+import type { Compression } from './files.js';
 import { howEnded, tail, type ToolDeps } from './pg-tools.js';
 
 /** What to run and where to write. */

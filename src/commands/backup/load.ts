@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, UserError } from './cli/errors.js';
-import { start } from './process/exec.js';
+import { InterruptedError, UserError } from '../../lib/cli/errors.js';
+import { start } from '../../lib/process/exec.js';
 import { howEnded, tail, type ToolDeps } from './pg-tools.js';
 import { PsqlScriptGuard } from './psql-guard.js';
-import type { Compression } from './backup-files.js';
+import type { Compression } from './files.js';
 
 /** What the bytes are, under any compression: plain SQL, or a pg_dump custom or tar archive. */
 export type ArchiveFormat = 'sql' | 'custom' | 'tar';
