@@ -10,16 +10,16 @@ import { advisoryKey, withAdvisoryLock } from './advisory-lock.js';
 import { formatIssue, loadConfig, type LoadedConfig } from '../../lib/config/load.js';
 import type { Context } from '../../lib/cli/context.js';
 import { InterruptedError, RefusedError } from '../../lib/cli/errors.js';
-import { loadMigrations } from '../../lib/pg/migrations.js';
+import { loadMigrations, type Migration } from '../../lib/pg/migrations.js';
 import { generatePassword } from './password.js';
 import { connect } from '../../lib/pg/client.js';
 import { scramVerifier } from './scram.js';
 import { applyPlan } from './apply.js';
-import { inspectGit, planFiles } from './files.js';
+import { inspectGit, planFiles, type FilePlan } from './files.js';
 import { inspectDatabase, inspectPasswords, inspectServer } from './inspect.js';
 import { planSetup } from './plan.js';
 import { checkRoles, checkServer, connectAdmin } from './server.js';
-import type { DatabaseState, SetupDbDeps, SetupDbOptions, SetupDbResult, SetupState } from './types.js';
+import type { DatabaseState, SetupDbDeps, SetupDbOptions, SetupDbResult, SetupPlan, SetupState } from './types.js';
 
 export type { SetupDbDeps, SetupDbOptions, SetupDbResult } from './types.js';
 
@@ -77,7 +77,8 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     return c;
   };
   try {
-    return await withAdvisoryLock(admin.client, advisoryKey(LOCK_NAME), () => work(), {
+    const w: Work = { deps, options, ctx, loaded, cfg, migrations, newPassword, dbNames, gitFacts, admin, adminIn, running, progress, log };
+    return await withAdvisoryLock(admin.client, advisoryKey(LOCK_NAME), () => work(w), {
       signal: ctx.signal,
       onWait: () => progress('waiting for another setup-db run on this server'),
     });
@@ -87,66 +88,104 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     await Promise.allSettled([...dbClients.values()].map(async (p) => (await p).end()));
     await admin.client.end().catch(() => undefined);
   }
-
-  async function work(): Promise<SetupDbResult> {
-    progress('inspecting the server, the databases and the stored app password');
-    const server = await inspectServer(admin.client, cfg);
-    checkServer(server.server);
-    const kept = dbNames.filter((db) => server.owners.has(db));
-    const inspected = await Promise.allSettled(kept.map(async (db) => [db, await inspectDatabase(await adminIn(db), server.owners.get(db)!, migrations)] as const));
-    const failed = inspected.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    const databases = new Map<string, DatabaseState>(inspected.map((s) => (s as PromiseFulfilledResult<readonly [string, DatabaseState]>).value));
-    const passwords = await inspectPasswords(cfg, loaded, ctx, {
-      roleCanLogin: server.role?.canLogin === true,
-      loginDb: kept[0] ?? 'postgres',
-      rotate: options.rotatePassword === true,
-    });
-    const state: SetupState = { server: server.server, role: server.role, databases, ...passwords };
-    const plan = planSetup(state, cfg, { ...options, migrations, newPassword });
-    if (options.rotatePassword && loaded.resolved.POSTGRES_PASSWORD.overridden.some((o) => o.source.kind === 'environment')) {
-      plan.warnings.push('POSTGRES_PASSWORD is set in the environment and overrides .env.local: update it to the new password (see .env.local)');
-    }
-    const password = plan.password.value;
-    ctx.secrets.add(password);
-    const verifier = plan.password.changesRole ? scramVerifier(password) : undefined;
-    ctx.secrets.add(verifier);
-    // Files are planned (and refused) now, before the first change on the server.
-    const files = plan.refusals.length && !password ? [] : await planFiles(cfg, ctx, password, await gitFacts, { pinConnection: !loaded.connectionKeysSet });
-    plan.warnings.push(...((await gitFacts).warnings ?? []), ...files.flatMap((f) => f.warnings ?? []));
-
-    // Nothing to write and no password change: the plan shows no file step.
-    if (!plan.password.changesRole && files.every((f) => f.action === 'unchanged')) plan.steps = plan.steps.filter((s) => s.kind !== 'write-files');
-
-    const result: SetupDbResult = {
-      ok: true,
-      dryRun: options.dryRun === true,
-      changed: false,
-      project: ctx.cwd,
-      server: { host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, version: state.server.version, admin: state.server.admin.name, adminPasswordFrom: admin.passwordSource },
-      role: { name: cfg.POSTGRES_USER, state: plan.role.state, password: plan.password.action, passwordFrom: plan.password.source },
-      databases: plan.databases,
-      extensions: plan.extensions,
-      migrations: plan.migrations,
-      files: files.map((f) => ({ kind: f.kind, path: f.path, action: f.action, detail: f.detail })),
-      passwordStoredIn: files.filter((f) => f.kind !== 'gitignore').map((f) => f.path),
-      adopted: [],
-      steps: plan.steps,
-      warnings: plan.warnings,
-      refusals: plan.refusals.map((r) => ({ message: r.message, hint: r.hint, exitCode: r.exitCode })),
-    };
-    if (options.dryRun) return result;
-    if (plan.refusals.length) throw plan.refusals[0];
-
-    const { adopted } = await applyPlan(
-      { cfg, ctx, admin: admin.client, adminTarget: admin.target, adminIsSuperuser: state.server.admin.superuser, adminIn, running, migrations, files, verifier, progress, log },
-      plan,
-    );
-    result.adopted = adopted;
-    result.files = files.map((f) => ({ kind: f.kind, path: f.path, action: f.written ? f.action : 'unchanged', detail: f.detail }));
-    const applied = (db: string | undefined) => plan.migrations.find((m) => m.database === db)?.applied.length ?? 0;
-    result.changed = plan.steps.some((s) => s.done && !['write-files', 'clear-pending', 'migrate'].includes(s.kind)) || plan.steps.some((s) => s.kind === 'migrate' && applied(s.database) > 0) || files.some((f) => f.written);
-    return result;
-  }
 }
 
+/** What one locked setup-db run works with: its inputs and its admin connections. */
+interface Work {
+  deps: SetupDbDeps;
+  options: SetupDbOptions;
+  ctx: SetupDbDeps['ctx'];
+  loaded: LoadedConfig;
+  cfg: LoadedConfig['values'];
+  migrations: Migration[];
+  newPassword: string;
+  dbNames: string[];
+  gitFacts: ReturnType<typeof inspectGit>;
+  admin: Awaited<ReturnType<typeof connectAdmin>>;
+  adminIn: (database: string) => Promise<Client>;
+  running: Set<number>;
+  progress: (text: string) => void;
+  log: (line: string) => void;
+}
+
+/** Under the lock: inspect, plan (refusals before any change), then apply unless --dry-run. */
+async function work(w: Work): Promise<SetupDbResult> {
+  const { ctx, cfg, options, admin } = w;
+  const state = await inspectState(w);
+  const { plan, files, verifier } = await planAll(w, state);
+  const result = resultOf(w, state, plan, files);
+  if (options.dryRun) return result;
+  if (plan.refusals.length) throw plan.refusals[0];
+
+  const { adopted } = await applyPlan(
+    { cfg, ctx, admin: admin.client, adminTarget: admin.target, adminIsSuperuser: state.server.admin.superuser, adminIn: w.adminIn, running: w.running, migrations: w.migrations, files, verifier, progress: w.progress, log: w.log },
+    plan,
+  );
+  result.adopted = adopted;
+  result.files = files.map((f) => ({ kind: f.kind, path: f.path, action: f.written ? f.action : 'unchanged', detail: f.detail }));
+  const applied = (db: string | undefined) => plan.migrations.find((m) => m.database === db)?.applied.length ?? 0;
+  result.changed = plan.steps.some((s) => s.done && !['write-files', 'clear-pending', 'migrate'].includes(s.kind)) || plan.steps.some((s) => s.kind === 'migrate' && applied(s.database) > 0) || files.some((f) => f.written);
+  return result;
+}
+
+/** The server, each existing database and the stored passwords, read only. */
+async function inspectState(w: Work): Promise<SetupState> {
+  const { cfg, ctx, options, loaded, admin, dbNames, migrations, adminIn, progress } = w;
+  progress('inspecting the server, the databases and the stored app password');
+  const server = await inspectServer(admin.client, cfg);
+  checkServer(server.server);
+  const kept = dbNames.filter((db) => server.owners.has(db));
+  const inspected = await Promise.allSettled(kept.map(async (db) => [db, await inspectDatabase(await adminIn(db), server.owners.get(db)!, migrations)] as const));
+  const failed = inspected.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const databases = new Map<string, DatabaseState>(inspected.map((s) => (s as PromiseFulfilledResult<readonly [string, DatabaseState]>).value));
+  const passwords = await inspectPasswords(cfg, loaded, ctx, {
+    roleCanLogin: server.role?.canLogin === true,
+    loginDb: kept[0] ?? 'postgres',
+    rotate: options.rotatePassword === true,
+  });
+  const state: SetupState = { server: server.server, role: server.role, databases, ...passwords };
+  return state;
+}
+
+/** The pure plan, and the credential files planned (and refused) before the first change on the server. */
+async function planAll(w: Work, state: SetupState): Promise<{ plan: SetupPlan; files: FilePlan[]; verifier: string | undefined }> {
+  const { cfg, ctx, options, loaded, migrations, newPassword, gitFacts } = w;
+  const plan = planSetup(state, cfg, { ...options, migrations, newPassword });
+  if (options.rotatePassword && loaded.resolved.POSTGRES_PASSWORD.overridden.some((o) => o.source.kind === 'environment')) {
+    plan.warnings.push('POSTGRES_PASSWORD is set in the environment and overrides .env.local: update it to the new password (see .env.local)');
+  }
+  const password = plan.password.value;
+  ctx.secrets.add(password);
+  const verifier = plan.password.changesRole ? scramVerifier(password) : undefined;
+  ctx.secrets.add(verifier);
+  // Files are planned (and refused) now, before the first change on the server.
+  const files = plan.refusals.length && !password ? [] : await planFiles(cfg, ctx, password, await gitFacts, { pinConnection: !loaded.connectionKeysSet });
+  plan.warnings.push(...((await gitFacts).warnings ?? []), ...files.flatMap((f) => f.warnings ?? []));
+
+  // Nothing to write and no password change: the plan shows no file step.
+  if (!plan.password.changesRole && files.every((f) => f.action === 'unchanged')) plan.steps = plan.steps.filter((s) => s.kind !== 'write-files');
+  return { plan, files, verifier };
+}
+
+function resultOf(w: Work, state: SetupState, plan: SetupPlan, files: FilePlan[]): SetupDbResult {
+  const { cfg, ctx, options, admin } = w;
+  const result: SetupDbResult = {
+    ok: true,
+    dryRun: options.dryRun === true,
+    changed: false,
+    project: ctx.cwd,
+    server: { host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, version: state.server.version, admin: state.server.admin.name, adminPasswordFrom: admin.passwordSource },
+    role: { name: cfg.POSTGRES_USER, state: plan.role.state, password: plan.password.action, passwordFrom: plan.password.source },
+    databases: plan.databases,
+    extensions: plan.extensions,
+    migrations: plan.migrations,
+    files: files.map((f) => ({ kind: f.kind, path: f.path, action: f.action, detail: f.detail })),
+    passwordStoredIn: files.filter((f) => f.kind !== 'gitignore').map((f) => f.path),
+    adopted: [],
+    steps: plan.steps,
+    warnings: plan.warnings,
+    refusals: plan.refusals.map((r) => ({ message: r.message, hint: r.hint, exitCode: r.exitCode })),
+  };
+  return result;
+}
