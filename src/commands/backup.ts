@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError, UsageError } from '../lib/errors.js';
-import { action, collect, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { action, collect, intOption, loadCommandConfig, ROOT_GLOBALS_ONLY, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface BackupOpts {
@@ -14,16 +14,6 @@ interface BackupOpts {
   concurrency: number;
   gzipWith?: 'zlib' | 'gzip';
 }
-
-/** Subcommand help lists mcpctl's global options, not `backup`'s own (they do not apply). */
-const ROOT_GLOBALS_ONLY = {
-  showGlobalOptions: true,
-  visibleGlobalOptions(cmd: Command) {
-    let root = cmd;
-    while (root.parent) root = root.parent;
-    return root.options.filter((o) => !o.hidden);
-  },
-};
 
 interface RestoreOpts {
   db?: string;

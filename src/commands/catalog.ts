@@ -10,6 +10,7 @@ export const COMMAND_DESCRIPTIONS = {
   rollback: 'reset a branch to the backup tag after checks, keeping the old tip and stashing every change',
   baseline: 'performance baselines: generate a test repository, collect timings, compare against a baseline',
   serve: 'wait for PostgreSQL, then run the MCP server with the configuration in its environment (replaces `make run`)',
+  db: 'a local PostgreSQL cluster for this user: start, stop, status, url, destroy',
 } as const;
 
 export type CommandName = keyof typeof COMMAND_DESCRIPTIONS;

@@ -3,7 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { Cluster } from '../../src/lib/cluster.js';
+import { Cluster } from './cluster.js';
 
 /** What every test file can `inject('pg')`. */
 export interface PgHarness {

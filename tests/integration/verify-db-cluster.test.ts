@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from '../../src/lib/cluster.js';
+import { Cluster } from '../helpers/cluster.js';
 import type { Check } from '../../src/lib/report.js';
 import { adminClient, harness, privateCluster, uniqueName } from '../helpers/pg.js';
 import { runMain } from '../helpers/project.js';
