@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { formatHelp, rewriteHelpRequest, TOP_LEVEL_EXAMPLES } from './commands/help.js';
 import { registerCommands } from './commands/index.js';
 import type { CommandEnv } from './commands/shared.js';
 import { isCi, type Context, type GlobalOptions } from './lib/context.js';
@@ -40,7 +41,8 @@ export async function main(io: CliIO): Promise<number> {
     .option('--no-color', 'no ANSI colour (also NO_COLOR, or when not a TTY; FORCE_COLOR forces)')
     .option('-y, --yes', 'answer yes/no questions with yes (never a typed confirmation)')
     .option('--debug', 'stack traces, and each external command run (secrets redacted)')
-    .configureHelp({ showGlobalOptions: true })
+    .configureHelp({ formatHelp })
+    .addHelpText('after', TOP_LEVEL_EXAMPLES)
     .showSuggestionAfterError(true)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -81,7 +83,7 @@ export async function main(io: CliIO): Promise<number> {
   await registerCommands(program, makeEnv, io.argv);
 
   try {
-    await program.parseAsync(io.argv, { from: 'user' });
+    await program.parseAsync(rewriteHelpRequest(io.argv, program), { from: 'user' });
     return ExitCode.ok;
   } catch (err) {
     return reportError(err);

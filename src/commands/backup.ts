@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError, UsageError } from '../lib/errors.js';
-import { action, collect, intOption, loadCommandConfig, ROOT_GLOBALS_ONLY, type EnvFactory } from './shared.js';
+import { action, collect, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface BackupOpts {
@@ -14,6 +14,7 @@ interface BackupOpts {
   concurrency: number;
   gzipWith?: 'zlib' | 'gzip';
 }
+
 
 interface RestoreOpts {
   db?: string;
@@ -84,7 +85,6 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
 
   backup
     .command('list')
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .description('the backups in the folder: database, time, size, and whether each checksum matches')
     .option('--dir <dir>', 'backup folder, relative to the project', 'backups')
     .action(
@@ -112,7 +112,6 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
 
   backup
     .command('restore <file>')
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .description('restore a backup in one transaction (checksum checked first)')
     .option('--db <name>', 'target database (default: the one in the file name, else POSTGRES_DB)')
     .option('--confirm <name>', 'the target database\'s name: confirms replacing a database that holds tables')

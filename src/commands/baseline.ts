@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
-import type { Output } from '../lib/output.js';
+import { plural, type Output } from '../lib/output.js';
 import { action, collect, intOption, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
@@ -29,6 +29,8 @@ interface CompareOpts {
   hybrid?: boolean;
   target?: string[];
   strict?: boolean;
+  match: 'exact' | 'last';
+  map?: string[];
 }
 
 export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
@@ -125,10 +127,12 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
     .addOption(new Option('--metric <name>', 'the figure compared').choices(['p50', 'p95', 'p99', 'mean', 'min', 'max']).default('p95'))
     .option('--hybrid', 'a regression fails only when it also exceeds its target; otherwise it warns')
     .option('--target <name=ms>', 'latency target of a benchmark (repeatable; overrides target_threshold_ms)', collect)
-    .option('--strict', 'warnings fail too')
+    .option('--strict', 'warnings fail too, and so do benchmarks on one side only')
+    .addOption(new Option('--match <rule>', 'how names pair across files: exact, or last (a pytest node id\'s last ::component)').choices(['exact', 'last']).default('exact'))
+    .option('--map <name=name>', 'compare the benchmark named on the left (in either file) as the right-hand name (repeatable)', collect)
     .addHelpText(
       'after',
-      '\nExamples:\n  $ mcpctl baseline compare current.json\n  $ mcpctl baseline compare results.json --baseline main.json --max-regression 10% --metric p50\n  $ mcpctl baseline compare latency.json --hybrid --target search_code=500 --json',
+      '\nWhen no benchmark is in both files, compare exits 1: a gate that compared nothing has not passed.\n\nExamples:\n  $ mcpctl baseline compare current.json\n  $ mcpctl baseline compare latency.json --baseline pytest-benchmark.json --match last\n  $ mcpctl baseline compare results.json --baseline main.json --max-regression 10% --metric p50\n  $ mcpctl baseline compare latency.json --hybrid --target search_code=500 --json',
     )
     .action(
       action<CompareOpts>(makeEnv, async ({ ctx, out }, opts, args) => {
@@ -143,6 +147,8 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
             hybrid: opts.hybrid,
             targets: opts.target,
             strict: opts.strict,
+            match: opts.match,
+            maps: opts.map,
           },
         );
         if (out.json) out.result(result);
@@ -157,7 +163,7 @@ async function renderCompare(out: Output, r: import('../core/baseline-compare.js
   out.info(out.paint('strong', `${r.metric}: ${r.current.file} (${r.current.format}) against ${r.baseline.file} (${r.baseline.format})`));
   const sign = (x: number) => (x > 0 ? '+' : '') + trimNum(x, 1) + '%';
   const table = r.rows.map((row) => [
-    row.name,
+    row.name + (row.baseline_name || row.current_name ? ` (${[row.baseline_name, row.current_name].filter(Boolean).join(' / ')})` : ''),
     row.baseline === null ? '—' : fmtMs(row.baseline),
     row.current === null ? '—' : fmtMs(row.current),
     row.change_pct === null ? '—' : sign(row.change_pct),
@@ -180,8 +186,14 @@ async function renderCompare(out: Output, r: import('../core/baseline-compare.js
   for (const t of table) out.info(line(t, true));
   for (const row of r.rows) if (row.status === 'fail' || row.status === 'warn') out.info(`  ${out.paint(role(row.status), row.status)} ${row.name}: ${row.message}`);
   for (const n of r.notes) out.warn(n);
+  if (r.common === 0) {
+    const names = (xs: string[]) => (xs.length ? xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, … (${xs.length} in all)` : '') : '(none)');
+    out.info(out.paint('error', 'no benchmark is in both files: nothing was compared, so the gate fails'));
+    out.info(`  baseline ${r.baseline.file}: ${names(r.unmatched.baseline)}`);
+    out.info(`  current  ${r.current.file}: ${names(r.unmatched.current)}`);
+  }
   const s = r.summary;
-  const text = `${s.pass} passed, ${s.warn} warnings, ${s.fail} failed, ${s['baseline-only'] + s['current-only']} on one side only`;
+  const text = `${s.pass} passed, ${plural(s.warn, 'warning')}, ${s.fail} failed, ${s['baseline-only'] + s['current-only']} on one side only`;
   if (r.ok) out.success(`✓ ${text}`);
   else out.info(out.paint('error', `✗ ${text} (allowed regression ${trimNum(r.max_regression.percent)}% on ${r.metric}${r.hybrid ? ', hybrid' : ''}${r.strict ? ', strict' : ''})`));
 }

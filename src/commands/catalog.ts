@@ -11,12 +11,13 @@ export const COMMAND_DESCRIPTIONS = {
   baseline: 'performance baselines: generate a test repository, collect timings, compare against a baseline',
   serve: 'wait for PostgreSQL, then run the MCP server with the configuration in its environment (replaces `make run`)',
   db: 'a local PostgreSQL cluster for this user: start, stop, status, url, destroy',
+  init: 'start a project: .env from the template shipped with mcpctl, migrations/, .gitignore lines',
 } as const;
 
 export type CommandName = keyof typeof COMMAND_DESCRIPTIONS;
 
 /** Global options that take a value: their value is not a command name. */
-const VALUE_OPTIONS = new Set(['-C', '--cwd']);
+export const VALUE_OPTIONS = new Set(['-C', '--cwd']);
 
 /**
  * The command an argument list asks for (`mcpctl [globals] <command> …`, or `mcpctl help <command>`),

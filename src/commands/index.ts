@@ -13,6 +13,7 @@ const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
   baseline: async () => (await import('./baseline.js')).registerBaseline,
   serve: async () => (await import('./serve.js')).registerServe,
   db: async () => (await import('./db/command.js')).registerDb,
+  init: async () => (await import('./init/command.js')).registerInit,
 };
 
 /**
@@ -23,7 +24,11 @@ const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
 export async function registerCommands(program: Command, makeEnv: EnvFactory, argv: readonly string[]): Promise<void> {
   const wanted = requestedCommand(argv);
   for (const name of Object.keys(ADAPTERS) as CommandName[]) {
-    if (name === wanted) (await ADAPTERS[name]())(program, makeEnv);
-    else program.command(name).description(COMMAND_DESCRIPTIONS[name]);
+    if (name === wanted) {
+      (await ADAPTERS[name]())(program, makeEnv);
+      // `mcpctl backup help` works like `mcpctl baseline help`, and each lists its help command.
+      const cmd = program.commands.at(-1)!;
+      if (cmd.commands.length > 0) cmd.helpCommand(true);
+    } else program.command(name).description(COMMAND_DESCRIPTIONS[name]);
   }
 }

@@ -68,8 +68,6 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
     .description('on a clean tree: tag HEAD as the rollback point and create the refactor branch (never moves either)')
     .option('--tag <name>', 'the tag to create at HEAD', DEFAULT_TAG)
     .option('--branch-name <name>', 'the refactor branch to create at HEAD', DEFAULT_REFACTOR_BRANCH)
-    // Only mcpctl's own global options, not rollback's, which prepare does not take.
-    .configureHelp({ showGlobalOptions: true, visibleGlobalOptions: (cmd: Command) => (cmd.parent?.parent?.options ?? []).filter((o) => !o.hidden) })
     .addHelpText(
       'after',
       [

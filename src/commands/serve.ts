@@ -75,6 +75,9 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
             onSignal: (handler) => takeOverSignals(FORWARDED_SIGNALS, handler),
             onEvent: (e) => {
               switch (e.type) {
+                case 'interpreter':
+                  say(e.note);
+                  break;
                 case 'health-listening':
                   say(`health checks on ${e.url}`);
                   break;

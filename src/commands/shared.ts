@@ -9,16 +9,6 @@ export interface CommandEnv {
   globals: GlobalOptions;
 }
 
-/** Help of a subcommand (`backup list`, `db start`) lists mcpctl's global options, not its parent's own. */
-export const ROOT_GLOBALS_ONLY = {
-  showGlobalOptions: true,
-  visibleGlobalOptions(cmd: Command) {
-    let root = cmd;
-    while (root.parent) root = root.parent;
-    return root.options.filter((o) => !o.hidden);
-  },
-};
-
 /** Built once per invocation by the CLI layer (reads `process`). */
 export type EnvFactory = (cmd: Command) => Promise<CommandEnv>;
 

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { METRICS, readBenchFile, type BenchFormat, type Benchmark, type Metric } from '../lib/benchmark-formats.js';
+import { METRICS, readBenchFile, type BenchFormat, type Metric } from '../lib/benchmark-formats.js';
 import type { Context } from '../lib/context.js';
 import { UsageError } from '../lib/errors.js';
 import { mannWhitneyU } from '../lib/stats.js';
+import { MATCH_RULES, keyBenchmarks, pairsUnder, parseMap, type Keyed, type MatchRule } from './baseline-match.js';
 
 /** Options of `mcpctl baseline compare`. */
 export interface CompareOptions {
@@ -17,8 +18,12 @@ export interface CompareOptions {
   hybrid?: boolean;
   /** `name=ms` targets, overriding the files' `target_threshold_ms`. */
   targets?: string[];
-  /** Warnings fail too. */
+  /** Warnings fail too, and so do benchmarks on one side only. */
   strict?: boolean;
+  /** How names pair across the files (default exact). */
+  match?: MatchRule;
+  /** `name=name`: compare the benchmark named on the left (in either file) under the right-hand name. */
+  maps?: string[];
 }
 
 export interface CompareDeps {
@@ -38,7 +43,11 @@ export interface Significance {
 }
 
 export interface CompareRow {
+  /** The name both sides are compared under (after --match and --map). */
   name: string;
+  /** The names in the files, when they differ from `name`. */
+  baseline_name?: string;
+  current_name?: string;
   /** The chosen metric in ms (null: absent on that side). */
   baseline: number | null;
   current: number | null;
@@ -60,8 +69,13 @@ export interface CompareResult {
   strict: boolean;
   baseline: { file: string; format: BenchFormat };
   current: { file: string; format: BenchFormat };
+  match: MatchRule;
   rows: CompareRow[];
   summary: Record<RowStatus, number>;
+  /** Benchmarks present on both sides; 0 fails the gate (nothing was compared). */
+  common: number;
+  /** Names on one side only, as written in each file. */
+  unmatched: { baseline: string[]; current: string[] };
   /** Remarks about the inputs (unused targets and the like). */
   notes: string[];
 }
@@ -119,51 +133,86 @@ export async function runCompare(deps: CompareDeps, options: CompareOptions): Pr
   const resolve = (f: string) => path.resolve(deps.ctx.cwd, f);
   const [base, cur] = await Promise.all([readBenchFile(resolve(options.baseline ?? DEFAULT_BASELINE)), readBenchFile(resolve(options.current))]);
 
-  const curByName = new Map(cur.benchmarks.map((b) => [b.name, b]));
-  const baseNames = new Set(base.benchmarks.map((b) => b.name));
+  const match = options.match ?? 'exact';
+  if (!MATCH_RULES.includes(match)) throw new UsageError(`--match must be one of ${MATCH_RULES.join(', ')}`);
+  const maps = new Map((options.maps ?? []).map(parseMap));
+  const baseKeyed = keyBenchmarks(base.benchmarks, match, maps, base.file);
+  const curKeyed = keyBenchmarks(cur.benchmarks, match, maps, cur.file);
+  const curByKey = new Map(curKeyed.map((k) => [k.key, k]));
+  const baseKeys = new Set(baseKeyed.map((k) => k.key));
   const notes: string[] = [];
-  for (const name of targets.keys()) if (!curByName.has(name) && !baseNames.has(name)) notes.push(`--target ${name}: no benchmark of that name`);
+  const allNames = new Set([...base.benchmarks, ...cur.benchmarks].map((b) => b.name));
+  const allKeys = new Set([...baseKeys, ...curByKey.keys()]);
+  for (const name of targets.keys()) if (!allKeys.has(name) && !allNames.has(name)) notes.push(`--target ${name}: no benchmark of that name`);
+  for (const name of maps.keys()) if (!allNames.has(name)) notes.push(`--map ${name}: no benchmark of that name`);
+  const targetOf = (k: Keyed) => targets.get(k.key) ?? targets.get(k.bench.name);
 
   const rows: CompareRow[] = [];
-  const oneSided = (b: Benchmark, side: 'baseline' | 'current'): CompareRow => ({
-    name: b.name,
+  const oneSided = ({ key, bench: b }: Keyed, side: 'baseline' | 'current'): CompareRow => ({
+    name: key,
+    ...(key !== b.name ? { [`${side}_name`]: b.name } : {}),
     baseline: side === 'baseline' ? (b.metrics[metric] ?? null) : null,
     current: side === 'current' ? (b.metrics[metric] ?? null) : null,
     change_pct: null,
     allowed_pct: allowedPct,
-    target_ms: targets.get(b.name) ?? b.target ?? null,
-    status: side === 'baseline' ? 'baseline-only' : 'current-only',
+    target_ms: targetOf({ key, bench: b }) ?? b.target ?? null,
+    // A gate that must see every benchmark (--strict) fails on one that vanished or appeared.
+    status: options.strict ? 'fail' : side === 'baseline' ? 'baseline-only' : 'current-only',
     significance: null,
-    message: side === 'baseline' ? 'only in the baseline' : 'new: only in the current results',
+    message: (side === 'baseline' ? 'only in the baseline' : 'new: only in the current results') + (options.strict ? ' (--strict)' : ''),
   });
+  const pairs: [Keyed, Keyed][] = [];
+  for (const b of baseKeyed) {
+    const c = curByKey.get(b.key);
+    if (c) pairs.push([b, c]);
+  }
+  const missingData = (f: typeof base) => f.format === 'pytest-benchmark' && (metric === 'p95' || metric === 'p99') && pairs.some(([b, c]) => (f === base ? b : c).bench.samples === undefined);
+  for (const f of [base, cur]) {
+    if (missingData(f)) {
+      throw new UsageError(`${f.file}: pytest-benchmark saved no per-round data (stats.data), so ${metric} cannot be computed`, {
+        hint: `save with --benchmark-save-data (--benchmark-json files carry the rounds), or compare --metric p50|mean|min|max`,
+      });
+    }
+  }
   let comparable = 0;
-  let common = 0;
-  for (const b of base.benchmarks) {
-    const c = curByName.get(b.name);
+  for (const b of baseKeyed) {
+    const c = curByKey.get(b.key);
     if (!c) {
       rows.push(oneSided(b, 'baseline'));
       continue;
     }
-    common++;
     const row = compareOne(b, c);
     if (row.baseline !== null && row.current !== null) comparable++;
     rows.push(row);
   }
-  for (const c of cur.benchmarks) if (!baseNames.has(c.name)) rows.push(oneSided(c, 'current'));
-  if (common > 0 && comparable === 0) {
+  for (const c of curKeyed) if (!baseKeys.has(c.key)) rows.push(oneSided(c, 'current'));
+  if (pairs.length > 0 && comparable === 0) {
     const has = (f: typeof base) => METRICS.filter((m) => f.benchmarks.some((b) => b.metrics[m] !== undefined));
     const both = has(base).filter((m) => has(cur).includes(m));
     throw new UsageError(`no benchmark has ${metric} in both ${base.file} and ${cur.file}`, {
       hint: both.length ? `use --metric ${both.join('|')}` : 'the two files share no metric',
     });
   }
-  if (common === 0) notes.push('the two files have no benchmark in common');
+  const unmatched = {
+    baseline: baseKeyed.filter((k) => !curByKey.has(k.key)).map((k) => k.bench.name),
+    current: curKeyed.filter((k) => !baseKeys.has(k.key)).map((k) => k.bench.name),
+  };
+  if (pairs.length === 0) {
+    const byLast = match === 'exact' ? pairsUnder(base.benchmarks, cur.benchmarks, 'last') : 0;
+    notes.push(
+      'no benchmark is in both files, so nothing was compared: ' +
+        (byLast > 0 ? `--match last pairs ${byLast} of them by the last part of their names` : 'pair differently named ones with --map <baseline name>=<current name>'),
+    );
+  }
 
-  function compareOne(b: Benchmark, c: Benchmark): CompareRow {
+  function compareOne(bk: Keyed, ck: Keyed): CompareRow {
+    const [b, c] = [bk.bench, ck.bench];
     const bv = b.metrics[metric] ?? null;
     const cv = c.metrics[metric] ?? null;
-    const target = targets.get(b.name) ?? c.target ?? b.target ?? null;
-    const row: CompareRow = { name: b.name, baseline: bv, current: cv, change_pct: null, allowed_pct: allowedPct, target_ms: target, status: 'pass', significance: null, message: '' };
+    const target = targetOf(bk) ?? targetOf(ck) ?? c.target ?? b.target ?? null;
+    const row: CompareRow = { name: bk.key, baseline: bv, current: cv, change_pct: null, allowed_pct: allowedPct, target_ms: target, status: 'pass', significance: null, message: '' };
+    if (b.name !== bk.key) row.baseline_name = b.name;
+    if (c.name !== ck.key) row.current_name = c.name;
     if (bv === null || cv === null) {
       row.status = options.strict ? 'fail' : 'warn';
       row.message = `no ${metric} in the ${bv === null ? 'baseline' : 'current results'}: not checked`;
@@ -204,15 +253,18 @@ export async function runCompare(deps: CompareDeps, options: CompareOptions): Pr
   const summary: Record<RowStatus, number> = { pass: 0, warn: 0, fail: 0, 'baseline-only': 0, 'current-only': 0 };
   for (const r of rows) summary[r.status]++;
   return {
-    ok: summary.fail === 0,
+    ok: summary.fail === 0 && pairs.length > 0,
     metric,
     max_regression: { input: maxInput, percent: allowedPct },
     hybrid: options.hybrid === true,
     strict: options.strict === true,
     baseline: { file: base.file, format: base.format },
     current: { file: cur.file, format: cur.format },
+    match,
     rows,
     summary,
+    common: pairs.length,
+    unmatched,
     notes,
   };
 }

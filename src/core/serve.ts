@@ -6,10 +6,11 @@
 import { CONFIG_KEYS, type Config } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
-import { InterruptedError, UsageError } from '../lib/errors.js';
+import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
 import type { HealthDoc, HealthServer } from '../lib/health-server.js';
 import { appTarget, type ConnTarget } from '../lib/pg.js';
 import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, type RestartPolicy } from '../lib/restart-policy.js';
+import { resolveCommandInterpreter } from '../lib/python.js';
 import { splitCommand } from '../lib/shell-words.js';
 import { exitStatus, preloadSpawn, startChild, type ChildExit, type SupervisedChild } from '../lib/supervisor.js';
 import { probeLogin, waitForDb, type WaitAttempt } from '../lib/wait-for-db.js';
@@ -20,6 +21,7 @@ export const FORWARDED_SIGNALS: readonly ForwardedSignal[] = ['SIGINT', 'SIGTERM
 
 /** What happens, in order, for the adapter to render (on stderr: the child owns stdout). */
 export type ServeEvent =
+  | { type: 'interpreter'; note: string }
   | { type: 'health-listening'; url: string }
   | { type: 'waiting'; target: string; server: string; attempt: WaitAttempt }
   | { type: 'db-ready'; target: string; attempts: number; ms: number }
@@ -91,6 +93,15 @@ export function resolveCommand(cfg: Config, given: string[] | undefined): string
   return argv;
 }
 
+/** The error for a command that is not there, with a hint that fits it. */
+function cannotStart(file: string, isPython: boolean): UserError {
+  return new UserError(`cannot start ${file}: command not found`, {
+    hint: isPython
+      ? "install Python 3, or create the project's virtual environment (python3 -m venv .venv; .venv/bin/pip install -e .)"
+      : 'give the command after `--` (e.g. `mcpctl serve -- python -m workflow_mcp.server`) or set MCP_SERVER_COMMAND; it runs without a shell',
+  });
+}
+
 function describeServer(t: ConnTarget): string {
   return t.host.startsWith('/') ? t.host : `${t.host}:${t.port}`;
 }
@@ -113,12 +124,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promise<ServeResult> {
   const { ctx, config: cfg } = deps;
   const emit = (e: ServeEvent) => deps.onEvent?.(e);
-  const command = resolveCommand(cfg, opts.command);
   const graceMs = (opts.graceSeconds ?? 10) * 1000;
   const policy = opts.restartPolicy ?? DEFAULT_RESTART_POLICY;
   const { password } = await resolveAppPassword(cfg, ctx);
   const target = appTarget(cfg, password);
   const env = childEnv(ctx.env, cfg, password);
+  // Checked before waiting for the database: a command that cannot start should say so at once.
+  const resolved = await resolveCommandInterpreter(resolveCommand(cfg, opts.command), ctx.cwd, env);
+  if (resolved.program === undefined) throw cannotStart(resolved.argv[0]!, resolved.isPython);
+  if (resolved.note) emit({ type: 'interpreter', note: resolved.note });
+  const command = resolved.argv;
 
   let child: SupervisedChild | undefined;
   let everStarted = false;

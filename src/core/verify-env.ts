@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, maskValue, formatIssue, ConfigError, type LoadedConfig } from '../lib/config/load.js';
-import { CONFIG_KEYS } from '../lib/config/keys.js';
+import { CONFIG_KEYS, KEYS } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
 import { run } from '../lib/exec.js';
@@ -11,6 +11,7 @@ import { appTarget, serverVersion, withClient } from '../lib/pg.js';
 import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
 import { compareVersions, parseVersion, type Version } from '../lib/versions.js';
 import { pathExists } from '../lib/fs-exists.js';
+import { packagesOutcome, pythonFacts, serverCommandOutcome, venvOutcome } from './verify-env-python.js';
 
 /** Options of `mcpctl verify-env`. */
 export interface VerifyEnvOptions {
@@ -54,6 +55,7 @@ export const VERIFY_ENV_CHECKS = [
   'pg_dump-server',
   'venv',
   'python-packages',
+  'server-command',
   'env-file',
   'config',
   'env-local',
@@ -78,7 +80,8 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
   }
 
   const gitRootP = workTreeRoot(gdeps);
-  const venvP = findVenv(cwd, env);
+  // The interpreter serve would run the server with: every Python check asks the same resolver.
+  const pyP = pythonFacts(cwd, env, loaded?.values.MCP_SERVER_COMMAND ?? KEYS.MCP_SERVER_COMMAND.default);
 
   const versionCheck = async (name: string, file: string, args: string[], min: Version | undefined, installHint: string): Promise<CheckOutcome & { version?: Version }> => {
     const r = await tool(file, args);
@@ -93,8 +96,9 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
   const pythonCheck = async (): Promise<CheckOutcome> => {
     const wanted = await readPythonVersion(cwd);
     const min = parseVersion(wanted.version)!;
-    const out = await versionCheck('python', 'python3', ['--version'], min, `install Python ≥ ${wanted.version} (${wanted.source}), e.g. with pyenv or uv`);
-    return out.status === 'pass' ? pass(`${out.message} (≥ ${wanted.version} from ${wanted.source})`) : out;
+    const py = await pyP;
+    const out = await versionCheck('python', py.python ?? 'python3', ['--version'], min, `install Python ≥ ${wanted.version} (${wanted.source}), e.g. with pyenv or uv`);
+    return out.status === 'pass' ? pass(`${out.message} (${py.pythonLabel}; ≥ ${wanted.version} from ${wanted.source})`) : out;
   };
 
   let pgDumpVersion: Version | undefined;
@@ -137,24 +141,11 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     return pass(`pg_dump ${pgDumpVersion.major} ≥ server ${major}`);
   });
 
-  const venvCheck = runCheck('venv', async () => {
-    const v = await venvP;
-    if (v) return pass(`virtual environment ${v.label}`);
-    return warn('no Python virtual environment (.venv, venv, or VIRTUAL_ENV)', 'create one: python3 -m venv .venv && . .venv/bin/activate');
-  });
-
-  const packagesCheck = runCheck('python-packages', async () => {
-    const pkgs = options.pythonPackages?.length ? options.pythonPackages : ['fastmcp'];
-    const v = await venvP;
-    const py = v?.python ?? 'python3';
-    const script = 'import importlib.util,sys\nmissing=[m for m in sys.argv[1:] if importlib.util.find_spec(m) is None]\nprint(",".join(missing))';
-    const r = await tool(py, ['-c', script, ...pkgs]);
-    if (r.notFound) return skip(`${py} not found`);
-    if (r.exitCode !== 0) return warn(`could not check packages with ${py}: ${r.stderr.trim().split('\n').pop()}`);
-    const missing = r.stdout.trim().split(',').filter(Boolean);
-    if (missing.length) return warn(`not importable with ${py}: ${missing.join(', ')}`, `install them: ${py} -m pip install ${missing.join(' ')}`);
-    return pass(`importable: ${pkgs.join(', ')}`);
-  });
+  const venvCheck = runCheck('venv', async () => venvOutcome(await pyP));
+  const packagesCheck = runCheck('python-packages', async () => packagesOutcome(await pyP, tool, options.pythonPackages?.length ? options.pythonPackages : ['fastmcp']));
+  const serverCommandCheck = runCheck('server-command', async () =>
+    serverCommandOutcome(await pyP, tool, cwd, loaded?.resolved.MCP_SERVER_COMMAND.source?.kind !== 'default'),
+  );
 
   const envFileCheck = runCheck('env-file', async () => {
     if (loaded?.files.envExists ?? (await pathExists(path.join(cwd, '.env')))) return pass('.env present');
@@ -227,7 +218,7 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     return warn('no pre-commit hook installed', hasConfig ? 'run: pre-commit install' : 'add a .pre-commit-config.yaml (for example with detect-secrets), then: pre-commit install');
   });
 
-  const rest = await Promise.all([serverCheck, venvCheck, packagesCheck, envFileCheck, configCheck, envLocalCheck, gitignoreCheck, secretsCheck, preCommitCheck]);
+  const rest = await Promise.all([serverCheck, venvCheck, packagesCheck, serverCommandCheck, envFileCheck, configCheck, envLocalCheck, gitignoreCheck, secretsCheck, preCommitCheck]);
   const checks: Check[] = [python, node, gitC, psql, pgDump, ...rest];
   const report = makeReport(checks, options.strict);
   const result: VerifyEnvResult = { ...report, configInvalid: configError instanceof ConfigError };
@@ -262,17 +253,6 @@ async function readPythonVersion(cwd: string): Promise<{ version: string; source
   }
   return { version: DEFAULT_PYTHON, source: 'default' };
 }
-
-async function findVenv(cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<{ label: string; python: string } | undefined> {
-  const candidates: [string, string][] = [];
-  if (env.VIRTUAL_ENV) candidates.push([env.VIRTUAL_ENV, `VIRTUAL_ENV=${env.VIRTUAL_ENV}`]);
-  candidates.push([path.join(cwd, '.venv'), '.venv'], [path.join(cwd, 'venv'), 'venv']);
-  for (const [dir, label] of candidates) {
-    if (await pathExists(path.join(dir, 'pyvenv.cfg'))) return { label, python: path.join(dir, 'bin', 'python') };
-  }
-  return undefined;
-}
-
 
 async function isExecutable(p: string): Promise<boolean> {
   try {

@@ -4,13 +4,15 @@
  * - pytest-benchmark JSON: `{ machine_info, benchmarks: [{ name, fullname, stats: { min, mean, … (seconds), data? } }] }`;
  * - latency-summary JSON: a `benchmarks` array (entries with `name`) or an object keyed by name
  *   (top level or under `benchmarks`), entries carrying `latency_p50_ms`, `latency_p95_ms`, …
- *   and optionally `target_threshold_ms` and per-run `samples_ms`.
+ *   and optionally `target_threshold_ms` and per-run `samples_ms`;
+ * - the flat file of the old compare_baseline.py: `{ "indexing_p95": 48000, "search_p95": 320, … }`,
+ *   keys `<name>_<metric>` (optionally `_ms`) holding milliseconds, `<name>_target_ms` a target.
  */
 import { promises as fs } from 'node:fs';
 import { UsageError } from './errors.js';
-import type { Summary } from './stats.js';
+import { quantileSorted, type Summary } from './stats.js';
 
-export type BenchFormat = 'mcpctl' | 'pytest-benchmark' | 'latency-summary';
+export type BenchFormat = 'mcpctl' | 'pytest-benchmark' | 'latency-summary' | 'flat';
 export type Metric = 'min' | 'mean' | 'p50' | 'p95' | 'p99' | 'max';
 export const METRICS: readonly Metric[] = ['p50', 'p95', 'p99', 'mean', 'min', 'max'];
 
@@ -165,6 +167,13 @@ export function parseBenchFile(doc: unknown, file: string): BenchFile {
       put('mean', sec('mean'));
       put('p50', sec('median'));
       put('max', sec('max'));
+      // pytest-benchmark has no p95/p99 of its own; with --benchmark-save-data the rounds are there
+      // to compute them the way `baseline collect` does (R type 7).
+      if (data) {
+        const sorted = [...data].sort((a, b) => a - b);
+        put('p95', quantileSorted(sorted, 0.95));
+        put('p99', quantileSorted(sorted, 0.99));
+      }
       return { name, metrics, samples: data };
     });
     return { file, format: 'pytest-benchmark', benchmarks: unique(list) };
@@ -190,7 +199,36 @@ export function parseBenchFile(doc: unknown, file: string): BenchFile {
   if (Array.isArray(doc.benchmarks) && doc.benchmarks.some(hasLatency)) return { file, format: 'latency-summary', benchmarks: unique(fromArray(doc.benchmarks)) };
   if (isObj(doc.benchmarks) && Object.values(doc.benchmarks).some(hasLatency)) return { file, format: 'latency-summary', benchmarks: unique(fromKeyed(doc.benchmarks)) };
   if (Object.values(doc).some(hasLatency)) return { file, format: 'latency-summary', benchmarks: unique(fromKeyed(doc)) };
+  if (!('benchmarks' in doc)) {
+    const flat = parseFlat(doc, num);
+    if (flat) return { file, format: 'flat', benchmarks: flat };
+  }
   throw bad('unknown benchmark format');
+}
+
+/** `<name>_<metric>` keys of the flat format; `median`/`avg` are the old script's spellings of p50/mean. */
+const FLAT_KEY = /^(.+?)_(p50|p95|p99|mean|min|max|median|avg|target)(?:_ms)?$/;
+const FLAT_METRIC: Record<string, Metric | 'target'> = { median: 'p50', avg: 'mean', target: 'target' };
+
+/**
+ * The old compare_baseline.py's flat file, or undefined when no key has that shape. Keys of
+ * another shape whose values are not numbers (a timestamp, a commit) are ignored.
+ */
+function parseFlat(doc: Record<string, unknown>, num: (v: unknown, what: string) => number | undefined): Benchmark[] | undefined {
+  const byName = new Map<string, Benchmark>();
+  for (const [key, value] of Object.entries(doc)) {
+    const m = FLAT_KEY.exec(key);
+    if (!m || typeof value !== 'number') continue;
+    const name = m[1]!;
+    const metric = FLAT_METRIC[m[2]!] ?? (m[2] as Metric);
+    const b = byName.get(name) ?? { name, metrics: {} };
+    const v = num(value, key)!;
+    if (metric === 'target') b.target = v;
+    else b.metrics[metric] = v;
+    byName.set(name, b);
+  }
+  const list = [...byName.values()].filter((b) => Object.keys(b.metrics).length > 0);
+  return list.length ? list : undefined;
 }
 
 /** Parses an existing mcpctl baseline file for merging (anything else: UsageError naming it). */

@@ -51,7 +51,11 @@ export interface OutputOptions {
 export function colorEnabled(o: Pick<OutputOptions, 'noColorFlag' | 'env'>, stream: Stream): boolean {
   if (o.noColorFlag) return false;
   const force = o.env.FORCE_COLOR;
-  if (force !== undefined && force !== '0' && force.toLowerCase() !== 'false') return true;
+  if (force !== undefined) {
+    // FORCE_COLOR=0 (or false) means "no colour", as Node and chalk read it — not "decide by TTY".
+    if (force === '0' || force.toLowerCase() === 'false') return false;
+    return true;
+  }
   if (o.env.NO_COLOR !== undefined && o.env.NO_COLOR !== '') return false;
   if (o.env.TERM === 'dumb') return false;
   return stream.isTTY === true;
@@ -137,7 +141,7 @@ export function renderReport(out: Output, report: Report, title?: string): void 
     if (c.hint && c.status !== 'pass') out.info(`    ${out.paint('hint', '→ ' + c.hint)}`);
   }
   const counts = countStatuses(report.checks);
-  const summary = `${counts.pass} passed, ${counts.warn} warnings, ${counts.fail} failed, ${counts.skip} skipped`;
+  const summary = `${counts.pass} passed, ${plural(counts.warn, 'warning')}, ${counts.fail} failed, ${counts.skip} skipped`;
   out.info(report.ok ? out.paint('success', `✓ ${summary}`) : out.paint('error', `✗ ${summary}`));
 }
 
@@ -145,6 +149,11 @@ export function countStatuses(checks: readonly Check[]): Record<Check['status'],
   const c = { pass: 0, warn: 0, fail: 0, skip: 0 };
   for (const x of checks) c[x.status]++;
   return c;
+}
+
+/** `1 warning`, `2 warnings`, `0 warnings`. */
+export function plural(n: number, noun: string, pluralForm = noun + 's'): string {
+  return `${n} ${n === 1 ? noun : pluralForm}`;
 }
 
 export function formatMs(ms: number): string {

@@ -121,11 +121,77 @@ describe('baseline compare', () => {
     expect(row(strict.doc, 'tests/test_perf.py::noisy').status).toBe('fail');
   });
 
+  it('pytest-benchmark with stats.data: p95 and p99 come from the rounds (R type 7); without data the error names --benchmark-save-data', async () => {
+    const r = await json(['pt-cur.json', '--baseline', 'pt-base.json']);
+    const clear = row(r.doc, 'tests/test_perf.py::clear');
+    const sorted = [10, 10.2, 10.4, 10.1, 10.3, 9.9, 10.05, 10.15].sort((a, b) => a - b);
+    // h = 7 × 0.95 = 6.65 → x6 + 0.65 (x7 − x6)
+    expect(clear.baseline).toBeCloseTo(sorted[6]! + 0.65 * (sorted[7]! - sorted[6]!), 9);
+    expect(clear.status).toBe('fail');
+    const nodata = (f: string) => JSON.parse(f, (k, v) => (k === 'data' ? undefined : v));
+    await p.write('pt-nodata.json', JSON.stringify(nodata(await p.read('pt-base.json'))));
+    const e = await compare(['pt-cur.json', '--baseline', 'pt-nodata.json']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/pt-nodata\.json: pytest-benchmark saved no per-round data \(stats.data\), so p95 cannot be computed/);
+    expect(e.stderr).toMatch(/--benchmark-save-data/);
+    expect((await json(['pt-cur.json', '--baseline', 'pt-nodata.json', '--metric', 'mean'])).doc.ok).toBe(false);
+  });
+
   it('a metric that no common benchmark carries is a usage error naming the usable ones', async () => {
-    const r = await compare(['pt-cur.json', '--baseline', 'pt-base.json']);
+    await p.write('lat-p50.json', JSON.stringify({ a: { latency_p50_ms: 1 } }));
+    await p.write('lat-p99.json', JSON.stringify({ a: { latency_p50_ms: 1, latency_p99_ms: 2 } }));
+    const r = await compare(['lat-p99.json', '--baseline', 'lat-p50.json', '--metric', 'p99']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no benchmark has p95 in both/);
-    expect(r.stderr).toMatch(/--metric p50\|mean\|min\|max/);
+    expect(r.stderr).toMatch(/no benchmark has p99 in both/);
+    expect(r.stderr).toMatch(/--metric p50/);
+  });
+
+  it('nothing in common is a failed gate (exit 1) naming both sides and suggesting --match; --match last and --map pair them', async () => {
+    await p.write('pt-names.json', pytest({ test_search: [0.01, 0.011, 0.012], test_index: [0.1, 0.11, 0.12] }));
+    await p.write('lat-names.json', latency({ test_search: { p95: 11.9 }, test_index: { p95: 500 } }));
+    for (const strict of [[], ['--strict']]) {
+      const r = await compare(['lat-names.json', '--baseline', 'pt-names.json', ...strict]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/no benchmark is in both files: nothing was compared/);
+      expect(r.stdout).toMatch(/baseline \S*pt-names\.json: tests\/test_perf\.py::test_search, tests\/test_perf\.py::test_index/);
+      expect(r.stdout).toMatch(/current {2}\S*lat-names\.json: test_search, test_index/);
+      expect(r.stderr).toMatch(/--match last pairs 2 of them/);
+    }
+    const j = await json(['lat-names.json', '--baseline', 'pt-names.json']);
+    expect(j.doc).toMatchObject({ ok: false, common: 0, unmatched: { current: ['test_search', 'test_index'] } });
+
+    const last = await json(['lat-names.json', '--baseline', 'pt-names.json', '--match', 'last']);
+    expect(last.doc.common).toBe(2);
+    expect(row(last.doc, 'test_search')).toMatchObject({ status: 'pass', baseline_name: 'tests/test_perf.py::test_search' });
+    expect(row(last.doc, 'test_index').status).toBe('fail');
+    expect(last.code).toBe(1);
+
+    const mapped = await json(['lat-names.json', '--baseline', 'pt-names.json', '--map', 'tests/test_perf.py::test_search=test_search']);
+    expect(mapped.doc.common).toBe(1);
+    expect(row(mapped.doc, 'test_search').status).toBe('pass');
+    expect(mapped.code).toBe(0); // one-sided ones are listed, not failed …
+    const strict = await json(['lat-names.json', '--baseline', 'pt-names.json', '--map', 'tests/test_perf.py::test_search=test_search', '--strict']);
+    expect(strict.code).toBe(1); // … unless --strict
+    expect(row(strict.doc, 'test_index')).toMatchObject({ status: 'fail', message: 'new: only in the current results (--strict)' });
+
+    await p.write('empty.json', JSON.stringify({ format: 'mcpctl-baseline', version: 1, benchmarks: [] }));
+    expect((await compare(['empty.json', '--baseline', 'empty.json'])).code).toBe(1);
+    await p.write('clash.json', pytest({ 'a[1]': [0.01], b: [0.01] }).replace('"fullname":"tests/test_perf.py::b"', '"fullname":"other/test_perf.py::a[1]"'));
+    const clash = await compare(['clash.json', '--baseline', 'clash.json', '--match', 'last']);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/would both be compared as "a\[1\]"/);
+  });
+
+  it('reads the flat <name>_<metric> file of the old compare_baseline.py', async () => {
+    await p.write('flat-base.json', JSON.stringify({ indexing_p95: 48000, search_p95: 320, search_p50: 100, search_target_ms: 500, timestamp: '2025-10-01' }));
+    await p.write('flat-cur.json', JSON.stringify({ indexing_p95: 60000, search_p95: 330 }));
+    const { code, doc } = await json(['flat-cur.json', '--baseline', 'flat-base.json']);
+    expect(doc.baseline.format).toBe('flat');
+    expect(row(doc, 'search')).toMatchObject({ status: 'pass', baseline: 320, current: 330, target_ms: 500 });
+    expect(row(doc, 'indexing')).toMatchObject({ status: 'fail', baseline: 48000, current: 60000 });
+    expect(code).toBe(1);
+    await p.write('flat-str.json', JSON.stringify({ search_p95: '320' }));
+    expect((await compare(['flat-str.json'])).stderr).toMatch(/unknown benchmark format/);
   });
 
   it('mixed formats compare by name; a metric missing on one side warns', async () => {

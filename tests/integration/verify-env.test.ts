@@ -30,7 +30,7 @@ async function fakeTool(dir: string, name: string, output: string): Promise<void
 async function wellConfigured(): Promise<TempProject> {
   const h = harness();
   const p = await tempProject({
-    '.env': `POSTGRES_HOST=${h.host}\nPOSTGRES_PORT=${h.port}\nPOSTGRES_USER=${role}\nPOSTGRES_DB=${role}\nPOSTGRES_SSLMODE=disable\n`,
+    '.env': `POSTGRES_HOST=${h.host}\nPOSTGRES_PORT=${h.port}\nPOSTGRES_USER=${role}\nPOSTGRES_DB=${role}\nPOSTGRES_SSLMODE=disable\nMCP_SERVER_COMMAND=python -m json.tool\n`,
     '.gitignore': '.env\n.env.local\n.env.*.local\nnode_modules/\n',
     'app.py': 'print("hello")\n',
   });
@@ -91,7 +91,9 @@ describe('verify-env', () => {
     const p = await tempProject({ '.env': '' });
     try {
       const fake = path.join(p.home, 'fakebin');
+      // Both names: the check asks the interpreter serve would run (python, else python3).
       await fakeTool(fake, 'python3', 'Python 3.8.10');
+      await fakeTool(fake, 'python', 'Python 3.8.10');
       const old = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, PATH: `${fake}:${p.env.PATH}` } }) });
       expect(check(old, 'python')).toMatchObject({ status: 'fail' });
       expect(check(old, 'python').message).toContain('3.8.10 is older than 3.11');
@@ -129,16 +131,35 @@ describe('verify-env', () => {
     }
   });
 
-  it('warns without a virtual environment, a missing package, or a pre-commit hook; --strict makes that fail', async () => {
+  it('fails for a missing server package or an unimportable server module (as the old script did)', async () => {
+    const p = await wellConfigured();
+    try {
+      const r = await runVerifyEnv({ ctx: p.ctx() }, { pythonPackages: ['json', 'surely_not_installed_pkg'] });
+      expect(check(r, 'python-packages')).toMatchObject({ status: 'fail' });
+      expect(check(r, 'python-packages').message).toContain('surely_not_installed_pkg');
+      expect(check(r, 'python-packages').message).not.toContain('json');
+      expect(check(r, 'python-packages').hint).toContain('.venv/bin/python -m pip install surely_not_installed_pkg');
+      expect(r.ok).toBe(false);
+      const mod = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'python -m no_such_server_mod.server' } }) }, { pythonPackages: ['json'] });
+      expect(check(mod, 'server-command')).toMatchObject({ status: 'fail' });
+      expect(check(mod, 'server-command').message).toMatch(/no_such_server_mod\.server not importable with \.venv\/bin\/python/);
+      await p.write('broken_mod.py', 'raise RuntimeError("boom")\n');
+      const broken = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'python -m broken_mod.sub' } }) }, { pythonPackages: ['json'] });
+      expect(check(broken, 'server-command').message).toMatch(/importing it fails: broken_mod\.sub \(.*boom/);
+      const missing = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, MCP_SERVER_COMMAND: 'no-such-server-binary --stdio' } }) }, { pythonPackages: ['json'] });
+      expect(check(missing, 'server-command')).toMatchObject({ status: 'fail', message: 'no-such-server-binary not found on PATH' });
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('warns without a virtual environment or a pre-commit hook; --strict makes that fail', async () => {
     const p = await wellConfigured();
     try {
       await fs.rm(path.join(p.dir, '.venv'), { recursive: true });
       await fs.rm(path.join(p.dir, '.git', 'hooks', 'pre-commit'));
-      const r = await runVerifyEnv({ ctx: p.ctx() }, { pythonPackages: ['json', 'surely_not_installed_pkg'] });
+      const r = await runVerifyEnv({ ctx: p.ctx() }, { pythonPackages: ['json'] });
       expect(status(r, 'venv')).toBe('warn');
-      expect(check(r, 'python-packages')).toMatchObject({ status: 'warn' });
-      expect(check(r, 'python-packages').message).toContain('surely_not_installed_pkg');
-      expect(check(r, 'python-packages').message).not.toContain('json');
       expect(status(r, 'pre-commit')).toBe('warn');
       expect(r.ok).toBe(true);
       const strict = await runMain(['verify-env', '--strict', '--json', '--python-package', 'json'], { cwd: p.dir, env: p.env });

@@ -26,9 +26,12 @@ describe('parseBenchFile', () => {
     expect(f.format).toBe('pytest-benchmark');
     expect(f.benchmarks[0]!.name).toBe('tests/test_x.py::test_a');
     expect(f.benchmarks[0]!.metrics.p50).toBeCloseTo(2.1, 12);
-    expect(f.benchmarks[0]!.metrics.p95).toBeUndefined();
+    // p95/p99 from the rounds, R type 7: h = 2 × 0.95 = 1.9 → 2 + 0.9 × (3 − 2)
+    expect(f.benchmarks[0]!.metrics.p95).toBeCloseTo(2.9, 12);
+    expect(f.benchmarks[0]!.metrics.p99).toBeCloseTo(2.98, 12);
     expect(f.benchmarks[0]!.samples).toEqual([1, 2, 3]);
     expect(f.benchmarks[1]).toEqual({ name: 'test_b', metrics: { min: 500, mean: 500, p50: 500, max: 500 }, samples: undefined });
+    expect(f.benchmarks[1]!.metrics.p95).toBeUndefined();
   });
 
   it('reads latency summaries as an array, keyed under benchmarks, or keyed at the top level', () => {

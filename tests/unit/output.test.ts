@@ -15,6 +15,9 @@ describe('colour rules', () => {
     expect(colorEnabled({ noColorFlag: false, env: { NO_COLOR: '1' } }, tty)).toBe(false);
     expect(colorEnabled({ noColorFlag: false, env: { FORCE_COLOR: '1' } }, pipe)).toBe(true);
     expect(colorEnabled({ noColorFlag: false, env: { FORCE_COLOR: '0' } }, pipe)).toBe(false);
+    // FORCE_COLOR=0 turns colour off even on a terminal (as Node's own util.inspect and chalk read it).
+    expect(colorEnabled({ noColorFlag: false, env: { FORCE_COLOR: '0' } }, tty)).toBe(false);
+    expect(colorEnabled({ noColorFlag: false, env: { FORCE_COLOR: 'false' } }, tty)).toBe(false);
   });
 });
 
@@ -71,7 +74,7 @@ describe('reports', () => {
     expect(stdout.text).toContain('→ do this');
     expect(stdout.text).toMatch(/\[✗\] c +broken/);
     expect(stdout.text).toContain('[-] d');
-    expect(stdout.text).toContain('1 passed, 1 warnings, 1 failed, 1 skipped');
+    expect(stdout.text).toContain('1 passed, 1 warning, 1 failed, 1 skipped');
   });
 
   it('is ok without failures, and not ok with warnings when strict', () => {

