@@ -107,7 +107,8 @@ export async function main(io: CliIO): Promise<number> {
     const aborted = io.signal.aborted && !user;
     const exitCode = user?.exitCode ?? (aborted ? ExitCode.interrupted : ExitCode.failed);
     const message = user?.message ?? (aborted ? 'interrupted' : `internal error: ${(err as Error)?.message ?? String(err)}`);
-    const hint = user?.hint ?? (aborted ? undefined : 'run again with --debug for details, and report it if it persists');
+    // "report it" is for bugs only: an error we did not foresee (not a UserError, not a signal).
+    const hint = user ? user.hint : aborted ? undefined : 'this is a bug in mcpctl: run again with --debug for the stack trace, and report it';
     const code = user?.code ?? (aborted ? 'interrupted' : 'internal');
     if (jsonRequested) {
       const doc = { ok: false, error: { code, message, hint, ...(user?.details ? { details: user.details } : {}) } };
@@ -118,7 +119,15 @@ export async function main(io: CliIO): Promise<number> {
       io.stderr.write(redact(`error: ${message}\n`));
       if (hint) io.stderr.write(redact(`hint: ${hint}\n`));
     }
-    if (debugRequested && err instanceof Error && err.stack) io.stderr.write(redact(err.stack) + '\n');
+    if (debugRequested) {
+      // What the server itself said (redacted), and how the connection was made.
+      const pgErr = err as { serverMessage?: string; sqlState?: string; note?: string };
+      if (typeof pgErr.serverMessage === 'string') {
+        io.stderr.write(redact(`debug: server said: ${pgErr.serverMessage}${pgErr.sqlState ? ` (SQLSTATE ${pgErr.sqlState})` : ''}\n`));
+        if (pgErr.note) io.stderr.write(redact(`debug: ${pgErr.note}\n`));
+      }
+      if (err instanceof Error && err.stack) io.stderr.write(redact(err.stack) + '\n');
+    }
     return exitCode;
   }
 }

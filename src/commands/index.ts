@@ -5,7 +5,7 @@ import type { EnvFactory } from './shared.js';
 type Register = (program: Command, makeEnv: EnvFactory) => void;
 
 const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
-  'setup-db': async () => (await import('./setup-db.js')).registerSetupDb,
+  'setup-db': async () => (await import('./setup-db/command.js')).registerSetupDb,
   'verify-db': async () => (await import('./verify-db.js')).registerVerifyDb,
   'verify-env': async () => (await import('./verify-env.js')).registerVerifyEnv,
   backup: async () => (await import('./backup.js')).registerBackup,

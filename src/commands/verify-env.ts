@@ -36,7 +36,7 @@ export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
             const w = Math.max(...result.explain.map((r) => r.key.length));
             for (const r of result.explain) {
               out.info(`  ${r.key.padEnd(w)}  ${r.value}  ${out.paint('muted', `← ${r.source}`)}`);
-              for (const o of r.overridden) out.info(`  ${''.padEnd(w)}  ${out.paint('muted', `overrides ${o.source}: ${o.value}`)}`);
+              for (const o of r.overridden) out.info(`  ${''.padEnd(w)}  ${out.paint('muted', o.same ? `same as ${o.source}` : `overrides ${o.source}: ${o.value}`)}`);
             }
           }
         }

@@ -2,7 +2,6 @@
  * Database helpers shared by backup, its --verify, and restore: the app user's target,
  * scratch databases that are always dropped, and the table list with row counts.
  */
-import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import type { Config } from '../lib/config/keys.js';
 import type { LoadedConfig } from '../lib/config/load.js';
@@ -11,11 +10,15 @@ import { resolveAppPassword } from '../lib/credentials.js';
 import { UsageError } from '../lib/errors.js';
 import { appTarget, quoteIdent, withClient, type ConnTarget } from '../lib/pg.js';
 
-/** Database names mcpctl will put in a file name and on pg_dump's command line. */
-export const DB_NAME = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
-
+/**
+ * Any name PostgreSQL accepts (1–63 bytes, no NUL): it reaches pg_dump and psql only
+ * through PGDATABASE, never argv, and file names encode it (backup-files.ts).
+ */
 export function requireDbName(name: string, flag: string): void {
-  if (!DB_NAME.test(name)) throw new UsageError(`${flag} ${JSON.stringify(name)} is not a database name mcpctl handles`, { hint: 'use letters, digits, _ and - (at most 63), starting with a letter or _' });
+  const bytes = Buffer.byteLength(name);
+  if (bytes === 0 || bytes > 63 || name.includes('\0')) {
+    throw new UsageError(`${flag} ${JSON.stringify(name)} is not a PostgreSQL database name`, { hint: 'database names are 1 to 63 bytes long' });
+  }
 }
 
 /** The app user's connection to `database`; the password from configuration or the password file. */
@@ -32,11 +35,6 @@ export async function appTargetFor(loaded: LoadedConfig, ctx: Pick<Context, 'env
 export function maintenanceTarget(cfg: Config, t: ConnTarget, ...avoid: string[]): ConnTarget {
   const db = [cfg.POSTGRES_DB, 'postgres', 'template1'].find((d) => !avoid.includes(d))!;
   return { ...t, database: db };
-}
-
-/** A unique scratch database name, e.g. `mcpctl_restorecheck_3f9a1c2b7e`. */
-export function scratchName(prefix: string): string {
-  return `${prefix}_${randomBytes(5).toString('hex')}`;
 }
 
 export async function createDatabase(c: Client, name: string): Promise<void> {

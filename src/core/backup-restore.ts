@@ -1,20 +1,23 @@
 /**
- * `mcpctl backup restore <file>`: checksum first, then the whole file in one transaction.
- * A missing target is created (owned by the app user); an empty one is restored into; one
- * that holds tables only after its name is confirmed, and then through a scratch database
- * swapped in by renames, so a failed restore leaves the old database untouched.
+ * `mcpctl backup restore <file>`: checksum first, then the whole file in one transaction
+ * that only mcpctl commits (src/lib/pg-load.ts). An empty target is restored into; a
+ * missing one, or one that holds tables (after its name is confirmed), through a scratch
+ * database renamed into place only after the commit — so a failed or killed restore
+ * leaves the target as it was, and the next run sweeps the scratch database.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkChecksum, parseBackupName, type ChecksumState, type Compression, type DumpFormat } from '../lib/backup-files.js';
+import { checkChecksum, parseBackupName, type ChecksumState, type Compression, } from '../lib/backup-files.js';
 import type { LoadedConfig } from '../lib/config/load.js';
 import type { Context } from '../lib/context.js';
 import { UsageError, UserError } from '../lib/errors.js';
 import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../lib/pg.js';
+import type { Client } from 'pg';
 import { libpqEnv, pgToolVersion } from '../lib/pg-dump.js';
-import { loadBackup, sniffBackup } from '../lib/pg-load.js';
+import { loadBackup, sniffBackup, type ArchiveFormat } from '../lib/pg-load.js';
 import { confirmTyped, type PromptDeps } from '../lib/prompts.js';
-import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName, scratchName } from './backup-db.js';
+import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './backup-db.js';
+import { holdScratch, scratchName, sweepScratch } from './backup-sweep.js';
 
 export interface RestoreOptions {
   file: string;
@@ -41,10 +44,12 @@ export interface RestoreResult {
   file: string;
   database: string;
   mode: RestoreMode;
-  format: DumpFormat;
+  format: ArchiveFormat;
   compression: Compression;
   checksum: ChecksumState;
   durationMs: number;
+  /** Scratch databases of killed earlier runs that this run dropped. */
+  swept: string[];
 }
 
 export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Promise<RestoreResult> {
@@ -54,18 +59,27 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const file = path.resolve(ctx.cwd, options.file);
   const st = await fs.stat(file).catch(() => undefined);
   if (!st?.isFile()) throw new UsageError(`backup file ${file} does not exist`, { hint: '`mcpctl backup list` shows the backups' });
-  const database = options.database ?? parseBackupName(path.basename(file))?.database ?? cfg.POSTGRES_DB;
+  const sum = await checkChecksum(file);
+  // Only mcpctl's name with mcpctl's checksum beside it says which database a file holds:
+  // the old scripts' `workflow_mcp_<stamp>.sql.gz` held project_registry.
+  const named = sum.state === 'missing' ? undefined : parseBackupName(path.basename(file))?.database;
+  const database = options.database ?? named;
+  if (database === undefined) {
+    throw new UsageError(`${path.basename(file)} is not an mcpctl backup with a checksum: its name does not say which database it holds`, {
+      hint: `name the target with --db (e.g. --db ${cfg.POSTGRES_DB})`,
+    });
+  }
   requireDbName(database, options.database ? '--db' : 'the database in the file name');
 
-  const sum = await checkChecksum(file);
   if (sum.state === 'mismatch') {
     throw new UserError(`${path.basename(file)} does not match its checksum: the file is damaged or was changed`, {
       hint: `expected ${sum.expected}, found ${sum.actual}; restore another backup (\`mcpctl backup list\`)`,
     });
   }
-  const kind = await sniffBackup(file);
   const tools = { cwd: ctx.cwd, env: ctx.env, log: deps.log, signal: ctx.signal };
-  await pgToolVersion(tools, kind.format === 'custom' ? 'pg_restore' : 'psql');
+  const kind = await sniffBackup(tools, file);
+  await pgToolVersion(tools, 'psql');
+  if (kind.format !== 'sql') await pgToolVersion(tools, 'pg_restore');
 
   const target = await appTargetFor(deps.config, ctx, database);
   const tables = await tablesIn(target);
@@ -77,24 +91,28 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   deps.onPlan?.({ file, database, mode, tables: tables ?? 0, checksum: sum.state });
 
   const admin = maintenanceTarget(cfg, target, database);
-  const load = (into: ConnTarget) => loadBackup(tools, { file, ...kind, env: libpqEnv(ctx.env, into) });
+  const swept = await withClient(admin, sweepScratch).catch(() => [] as string[]);
+  const load = (into: ConnTarget) =>
+    loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), onStreaming: () => deps.log?.(`restore: streaming ${path.basename(file)} into ${into.database}`) });
   if (mode === 'restored') await load(target);
   else {
-    // A new database (the target itself, or a scratch one to swap in) is dropped again on any failure.
-    const fresh = mode === 'created' ? database : scratchName('mcpctl_restore');
-    await withClient(admin, (c) => createDatabase(c, fresh)).catch((e: unknown) => {
-      throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
-    });
+    // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
+    const fresh = scratchName('mcpctl_restore');
+    const hold = await holdScratch(admin, fresh);
     let kept = false;
     try {
+      await createDatabase(hold, fresh).catch((e: unknown) => {
+        throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
+      });
       await load({ ...target, database: fresh });
-      if (mode === 'replaced') await swapIn(admin, database, fresh);
+      await swapIn(hold, database, fresh, mode === 'replaced');
       kept = true;
     } finally {
-      if (!kept) await dropDatabase(admin, fresh).catch(() => undefined);
+      if (!kept) await hold.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(admin, fresh).catch(() => undefined));
+      await hold.end().catch(() => undefined);
     }
   }
-  return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0 };
+  return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
 }
 
 /** Number of user tables, or undefined when the database does not exist. */
@@ -113,24 +131,23 @@ async function tablesIn(t: ConnTarget): Promise<number | undefined> {
   }
 }
 
-/** Renames `fresh` to `database` and drops the old one; the old one is put back if the second rename fails. */
-async function swapIn(admin: ConnTarget, database: string, fresh: string): Promise<void> {
+/**
+ * Puts `fresh` in place of `database` in one transaction (both renames or neither), then
+ * drops the old one; a kill before that drop leaves `<fresh>_old`, which the next run sweeps.
+ */
+async function swapIn(c: Client, database: string, fresh: string, replace: boolean): Promise<void> {
   const old = `${fresh}_old`;
-  await withClient(admin, async (c) => {
-    try {
-      await c.query(`ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(old)}`);
-    } catch (e) {
-      throw new UserError(`cannot replace database ${database}: ${(e as Error).message}`, {
-        hint: 'close the other connections to it (stop the MCP server) and run the restore again; nothing was changed',
-        cause: e,
-      });
-    }
-    try {
-      await c.query(`ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`);
-    } catch (e) {
-      await c.query(`ALTER DATABASE ${quoteIdent(old)} RENAME TO ${quoteIdent(database)}`);
-      throw e;
-    }
-    await c.query(`DROP DATABASE ${quoteIdent(old)} WITH (FORCE)`);
-  });
+  try {
+    await c.query('BEGIN');
+    if (replace) await c.query(`ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(old)}`);
+    await c.query(`ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`);
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw new UserError(`cannot ${replace ? 'replace' : 'create'} database ${database}: ${(e as Error).message}`, {
+      hint: replace ? 'close the other connections to it (stop the MCP server) and run the restore again; nothing was changed' : 'nothing was changed',
+      cause: e,
+    });
+  }
+  if (replace) await c.query(`DROP DATABASE ${quoteIdent(old)} WITH (FORCE)`);
 }

@@ -8,10 +8,11 @@ import type { Compression, DumpFormat } from '../lib/backup-files.js';
 import type { LoadedConfig } from '../lib/config/load.js';
 import type { Context } from '../lib/context.js';
 import { UserError } from '../lib/errors.js';
-import { withClient, type ConnTarget } from '../lib/pg.js';
+import { quoteIdent, withClient, type ConnTarget } from '../lib/pg.js';
 import { libpqEnv } from '../lib/pg-dump.js';
 import { loadBackup } from '../lib/pg-load.js';
-import { createDatabase, dropDatabase, maintenanceTarget, scratchName, tableCounts, type TableCount } from './backup-db.js';
+import { createDatabase, dropDatabase, maintenanceTarget, tableCounts, type TableCount } from './backup-db.js';
+import { holdScratch, scratchName } from './backup-sweep.js';
 
 /** One table whose count differs, or that is on one side only (count -1). */
 export interface TableDiff {
@@ -61,14 +62,16 @@ export async function verifyBackup(deps: VerifyDeps, input: VerifyInput): Promis
   const scratch = scratchName('mcpctl_restorecheck');
   const admin = maintenanceTarget(deps.config.values, input.target, scratch);
   const sourceCounts = await tableCounts(input.source);
+  // Held while this run lives: a later run sweeps it only once this process is gone.
+  const hold = await holdScratch(admin, scratch);
   try {
-    await withClient(admin, (c) => createDatabase(c, scratch)).catch((e: unknown) => {
+    await createDatabase(hold, scratch).catch((e: unknown) => {
       throw new UserError(`--verify could not create a scratch database: ${(e as Error).message}`, { hint: `the app user needs CREATEDB (\`mcpctl setup-db\` grants it)`, cause: e });
     });
     const scratchTarget = { ...input.target, database: scratch };
     await loadBackup(
       { cwd: deps.ctx.cwd, env: deps.ctx.env, log: deps.log, signal: deps.ctx.signal },
-      { file: input.file, format: input.format, compression: input.compression, env: libpqEnv(deps.ctx.env, scratchTarget) },
+      { file: input.file, compression: input.compression, env: libpqEnv(deps.ctx.env, scratchTarget) },
     );
     const restored = await withClient(scratchTarget, tableCounts);
     const differences = compareCounts(sourceCounts, restored);
@@ -82,6 +85,7 @@ export async function verifyBackup(deps: VerifyDeps, input: VerifyInput): Promis
       : `restored ${sourceCounts.length} tables, ${rows} rows: every count matches`;
     return { ok: differences.length === 0, message, tables: sourceCounts.length, rows, differences, scratchDatabase: scratch, durationMs: performance.now() - t0 };
   } finally {
-    await dropDatabase(admin, scratch).catch(() => undefined);
+    await hold.query(`DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`).catch(() => dropDatabase(admin, scratch).catch(() => undefined));
+    await hold.end().catch(() => undefined);
   }
 }

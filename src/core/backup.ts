@@ -196,7 +196,7 @@ async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBacku
       const id = (await snapshot.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
       args.push(`--snapshot=${id}`);
     }
-    args.push(o.database);
+    // The database travels as PGDATABASE (libpqEnv): a name like `host=x` in argv would be read as a connection string.
     const finalName = backupFileName(o.database, started, o.format, o.format === 'custom' ? 'none' : o.compression);
     const tempFile = path.join(o.dir, `.${finalName}.mcpctl-${randomBytes(6).toString('hex')}.tmp`);
     const dumped = await dumpToFile(

@@ -186,11 +186,12 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
       const hint = pw.password === undefined ? noPasswordHint(pw) : e.hint;
       const db = authFailed === a ? cfg.POSTGRES_DB : cfg.POSTGRES_TEST_DB;
       const message = `${e.message} (database ${db}, password from ${pw.password === undefined ? 'nowhere: none configured' : pw.source})`;
-      record('auth', fail(message, hint), 0);
+      // auth and databases are decided by the same logins as reachable: they took as long.
+      record('auth', fail(message, hint), connectMs);
       recordBlocked(['version', 'databases', 'createdb', 'dynamic-db', 'schema', 'pgvector', 'pool'], { check: 'auth', message, hint });
       return finish();
     }
-    record('auth', pass(`logged in as ${cfg.POSTGRES_USER} (password from ${pwMain.password === undefined ? 'nowhere: the server asked for none' : pwMain.source})`), 0);
+    record('auth', pass(`logged in as ${cfg.POSTGRES_USER} (password from ${pwMain.password === undefined ? 'nowhere: the server asked for none' : pwMain.source})`), connectMs);
 
     // databases: both exist and accept the app user.
     const dbProblem = (x: Attempt, db: string) => (x.error ? (x.error.message.includes(`"${db}"`) ? x.error.message : `${db}: ${x.error.message}`) : undefined);
@@ -198,7 +199,7 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
     const firstDbError = [a.error, b.error].find((e) => e);
     const dbHint = firstDbError?.code === 'privilege' ? `as an admin: GRANT CONNECT ON DATABASE <name> TO ${cfg.POSTGRES_USER}; or run \`mcpctl setup-db\`` : firstDbError?.hint;
     const dbMessage = dbProblems.join('; ');
-    record('databases', dbProblems.length ? fail(dbMessage, dbHint) : pass(`${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB} exist; ${cfg.POSTGRES_USER} can connect to both`), 0);
+    record('databases', dbProblems.length ? fail(dbMessage, dbHint) : pass(`${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB} exist; ${cfg.POSTGRES_USER} can connect to both`), connectMs);
     const mainMissing: Blocker | undefined = a.client ? undefined : { check: 'databases', message: dbProblem(a, cfg.POSTGRES_DB)!, hint: a.error!.hint };
     const mainClient = a.client;
     const anyClient = a.client ?? b.client;

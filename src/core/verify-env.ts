@@ -4,8 +4,8 @@ import { loadConfig, maskValue, formatIssue, ConfigError, type LoadedConfig } fr
 import { CONFIG_KEYS, KEYS } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
-import { run } from '../lib/exec.js';
-import { filesContaining, gitPath, trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
+import { displayArg, run } from '../lib/exec.js';
+import { filesContaining, gitPath, historyContaining, trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
 import { missingIgnorePatterns } from '../lib/gitignore.js';
 import { appTarget, serverVersion, withClient } from '../lib/pg.js';
 import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
@@ -28,7 +28,8 @@ export interface ExplainRow {
   key: string;
   value: string;
   source: string;
-  overridden: { source: string; value: string }[];
+  /** Lower sources that also set the key; `same`: with the value that won (nothing was overridden). */
+  overridden: { source: string; value: string; same: boolean }[];
 }
 
 export interface VerifyEnvResult extends Report {
@@ -201,12 +202,20 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     if (!loaded) return skip('configuration invalid');
     const pw = (await appPassword)!;
     if (!pw.password) return skip('no password configured');
-    const found = await filesContaining(gdeps, pw.password);
+    const [found, history] = await Promise.all([filesContaining(gdeps, pw.password), historyContaining(gdeps, pw.password)]);
     const files = [...new Set([...found.worktree, ...found.head.map((f) => `${f} (HEAD)`)])];
+    const rotate = 'rotate it: mcpctl setup-db --rotate-password';
+    const paths = [...new Set(history.map((h) => h.path))];
+    const purge = `to purge the history, rewrite it (git filter-repo --invert-paths ${paths.map((p) => `--path ${displayArg(p)}`).join(' ')}, or --replace-text), then git push --force --all and --tags, and have every clone re-cloned`;
     if (files.length) {
-      return fail(`the configured password appears in tracked files: ${files.join(', ')}`, 'remove it from those files, commit, and rotate it: mcpctl setup-db --rotate-password');
+      return fail(`the configured password appears in tracked files: ${files.join(', ')}`, `remove it from those files, commit, and ${rotate}${history.length ? `; ${purge}` : ''}`);
     }
-    return pass('the password is in no tracked file');
+    if (history.length) {
+      const commits = (c: string[]) => (c.length ? `commit${c.length > 1 ? 's' : ''} ${c.slice(0, 3).join(', ')}${c.length > 3 ? ', …' : ''}` : 'no commit on a ref');
+      const where = history.map((h) => `${h.path} (${commits(h.commits)})`);
+      return fail(`the configured password is in the git history: ${where.join(', ')}`, `treat it as leaked and ${rotate}; ${purge}`);
+    }
+    return pass('the password is in no tracked file and nowhere in the history');
   });
 
   const preCommitCheck = runCheck('pre-commit', async () => {
@@ -237,7 +246,7 @@ export function explainRows(resolved: LoadedConfig['resolved']): ExplainRow[] {
       key,
       value: maskValue(key, r.value),
       source: r.source?.label ?? 'unset',
-      overridden: r.overridden.map((o) => ({ source: o.source.label, value: maskValue(key, o.value) })),
+      overridden: r.overridden.map((o) => ({ source: o.source.label, value: maskValue(key, o.value), same: o.value === r.value })),
     };
   });
 }

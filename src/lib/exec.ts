@@ -15,6 +15,8 @@ export interface RunOptions {
   uid?: number;
   gid?: number;
   stripFinalNewline?: boolean;
+  /** How output bytes become strings; `latin1` keeps one character per byte (binary-safe lengths). */
+  encoding?: 'utf8' | 'latin1';
 }
 
 /** Outcome of an external command. */
@@ -53,6 +55,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     gid: opts.gid,
     stripFinalNewline: opts.stripFinalNewline ?? true,
     stdin: opts.input === undefined ? 'ignore' : 'pipe',
+    encoding: opts.encoding ?? 'utf8',
   });
   const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String((r as { originalMessage?: string }).originalMessage ?? ''));
   const result: RunResult = {

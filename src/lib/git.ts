@@ -12,7 +12,7 @@ export interface GitDeps {
 }
 
 /** Runs git with a stable, non-interactive environment. */
-export function git(deps: GitDeps, args: readonly string[], opts: { input?: string; reject?: boolean } = {}): Promise<RunResult> {
+export function git(deps: GitDeps, args: readonly string[], opts: { input?: string; reject?: boolean; encoding?: 'utf8' | 'latin1' } = {}): Promise<RunResult> {
   return run('git', args, {
     cwd: deps.cwd,
     env: { ...deps.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' },
@@ -20,6 +20,7 @@ export function git(deps: GitDeps, args: readonly string[], opts: { input?: stri
     reject: opts.reject,
     log: deps.log,
     stripFinalNewline: false,
+    encoding: opts.encoding,
   });
 }
 
@@ -71,4 +72,65 @@ export async function gitPath(deps: GitDeps, name: string): Promise<string | und
   const r = await git(deps, ['rev-parse', '--git-path', name]);
   if (r.exitCode !== 0) return undefined;
   return path.resolve(deps.cwd, r.stdout.replace(/\n$/, ''));
+}
+
+/** Blob contents read per `git cat-file --batch` call: bounds memory whatever the history's size. */
+const BATCH_BYTES = 32 * 1024 * 1024;
+
+/** A blob in the history that holds the needle: a path it had, and the commits that added or removed it. */
+export interface HistoryHit {
+  path: string;
+  commits: string[];
+}
+
+/**
+ * Blobs reachable from any ref (every branch, tag and the stash: what a push or a clone
+ * carries) that contain `needle`, with a path each had and the commits that added or removed
+ * it. Contents are read through `git cat-file --batch` in bounded batches and searched here;
+ * the needle never reaches git (no `log -S<needle>` in argv).
+ */
+export async function historyContaining(deps: GitDeps, needle: string): Promise<HistoryHit[]> {
+  const objects = await git(deps, ['rev-list', '--all', '--objects']);
+  if (objects.exitCode !== 0) return [];
+  const pathOf = new Map<string, string>();
+  for (const line of objects.stdout.split('\n')) {
+    const sp = line.indexOf(' ');
+    // Commits and the root trees have no path; every blob has one.
+    if (sp > 0) pathOf.set(line.slice(0, sp), line.slice(sp + 1));
+  }
+  if (!pathOf.size) return [];
+  const check = await git(deps, ['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], { input: [...pathOf.keys()].join('\n') + '\n' });
+  const blobs: { oid: string; size: number }[] = [];
+  for (const line of check.stdout.split('\n')) {
+    const [oid, type, size] = line.split(' ');
+    if (type === 'blob' && oid) blobs.push({ oid, size: Number(size) });
+  }
+  // One character per byte on both sides, so the search is byte-exact for any needle.
+  const target = Buffer.from(needle, 'utf8').toString('latin1');
+  const found: string[] = [];
+  for (let i = 0; i < blobs.length; ) {
+    const batch: string[] = [];
+    for (let bytes = 0; i < blobs.length && (batch.length === 0 || bytes + blobs[i]!.size <= BATCH_BYTES); i++) {
+      if (blobs[i]!.size >= target.length) batch.push(blobs[i]!.oid);
+      bytes += blobs[i]!.size;
+    }
+    if (!batch.length) continue;
+    const r = await git(deps, ['cat-file', '--batch'], { input: batch.join('\n') + '\n', encoding: 'latin1' });
+    // Each object: "<oid> blob <size>\n<size bytes>\n".
+    for (let at = 0; at < r.stdout.length; ) {
+      const nl = r.stdout.indexOf('\n', at);
+      if (nl < 0) break;
+      const [oid, , size] = r.stdout.slice(at, nl).split(' ');
+      const end = nl + 1 + Number(size);
+      if (!Number.isFinite(end)) break;
+      if (r.stdout.slice(nl + 1, end).includes(target)) found.push(oid!);
+      at = end + 1;
+    }
+  }
+  return Promise.all(
+    found.map(async (oid) => {
+      const log = await git(deps, ['log', '--all', '--format=%h', `--find-object=${oid}`]);
+      return { path: pathOf.get(oid)!, commits: log.stdout.split('\n').filter(Boolean) };
+    }),
+  );
 }

@@ -1,93 +1,191 @@
 /**
- * Loads a backup into a database: plain SQL (optionally gzip/zstd) streamed into
- * `psql --single-transaction -v ON_ERROR_STOP=1`, custom format through
- * `pg_restore --single-transaction`. Either the whole backup lands or nothing does.
+ * Loads a backup into a database, all or nothing, whoever dies:
+ *   file → [gunzip | zstd -d] → [pg_restore -f - for custom/tar archives] → guard → psql
+ * psql gets `BEGIN;` from mcpctl first and `COMMIT;` only after mcpctl saw the whole
+ * file through the guard (src/lib/psql-guard.ts) and every producer exited 0. There is
+ * no --single-transaction: when mcpctl dies (kill -9 included), psql reads end of input
+ * inside the open transaction and the server rolls it back. pg_restore never connects
+ * to the database itself; it only turns an archive into SQL that the same guard checks.
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
-import { Writable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, UserError } from './errors.js';
-import { run, start } from './exec.js';
+import { start } from './exec.js';
 import { howEnded, tail, type ToolDeps } from './pg-dump.js';
-import type { Compression, DumpFormat } from './backup-files.js';
+import { PsqlScriptGuard } from './psql-guard.js';
+import type { Compression } from './backup-files.js';
 
-/** What a file's first bytes say it is (names can lie; magic numbers do not). */
-export async function sniffBackup(file: string): Promise<{ format: DumpFormat; compression: Compression }> {
+/** What the bytes are, under any compression: plain SQL, or a pg_dump custom or tar archive. */
+export type ArchiveFormat = 'sql' | 'custom' | 'tar';
+
+/** The outer compression from a file's first bytes (names can lie; magic numbers do not). */
+export async function sniffCompression(file: string): Promise<Compression> {
   const fh = await fs.open(file, 'r');
   try {
-    const buf = Buffer.alloc(5);
-    const { bytesRead } = await fh.read(buf, 0, 5, 0);
-    const b = buf.subarray(0, bytesRead);
-    if (b[0] === 0x1f && b[1] === 0x8b) return { format: 'sql', compression: 'gzip' };
-    if (b.readUInt32LE?.(0) === 0xfd2fb528 && bytesRead >= 4) return { format: 'sql', compression: 'zstd' };
-    if (b.toString('latin1') === 'PGDMP') return { format: 'custom', compression: 'none' };
-    return { format: 'sql', compression: 'none' };
+    const b = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    if (bytesRead >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+    if (bytesRead === 4 && b.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    return 'none';
   } finally {
     await fh.close();
   }
 }
 
+/** The format of (decompressed) content from its first bytes: PGDMP, or `ustar` at offset 257 (tar). */
+export function archiveFormat(head: Buffer): ArchiveFormat {
+  if (head.subarray(0, 5).toString('latin1') === 'PGDMP') return 'custom';
+  if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
+  return 'sql';
+}
+
+/** Format and compression of a backup file (decompressing only its first bytes). */
+export async function sniffBackup(deps: ToolDeps, file: string): Promise<{ format: ArchiveFormat; compression: Compression }> {
+  const compression = await sniffCompression(file);
+  const src = await openDecompressed(deps, file, compression);
+  try {
+    return { format: archiveFormat((await withHead(src.stream, 512)).head), compression };
+  } finally {
+    src.stream.destroy();
+    src.child?.kill();
+    await src.child?.catch(() => undefined);
+  }
+}
+
 export interface LoadOptions {
   file: string;
-  format: DumpFormat;
   compression: Compression;
   /** libpq environment naming the target database (see `libpqEnv`). */
   env: Record<string, string>;
+  /** Called once psql is running and the first bytes are on their way (for --debug and tests). */
+  onStreaming?: () => void;
 }
 
 /** Restores `file` into the database in `o.env.PGDATABASE`; throws with the tool's own error text. */
-export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<void> {
-  if (o.format === 'custom') {
-    const r = await run('pg_restore', ['-w', '--single-transaction', '--exit-on-error', '--no-owner', '--no-acl', '-d', o.env.PGDATABASE!, o.file], {
-      cwd: deps.cwd,
-      env: o.env,
-      signal: deps.signal,
-      log: deps.log,
-    });
-    if (deps.signal?.aborted) throw new InterruptedError('restore interrupted; its transaction was rolled back');
-    if (r.exitCode !== 0) throw new UserError(`pg_restore ${howEnded({ exitCode: r.exitCode, signal: r.signal })}:\n${r.stderr.trim()}`, { hint: 'nothing was restored (single transaction)' });
-    return;
-  }
-  const { child: psql } = await start('psql', ['-X', '-q', '-w', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-f', '-'], {
-    cwd: deps.cwd,
-    env: o.env,
-    signal: deps.signal,
-    log: deps.log,
-    stdin: 'pipe',
-    stdout: 'ignore',
-    stderr: 'pipe',
+export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ format: ArchiveFormat }> {
+  const marker = `mcpctl-restore-committed-${randomBytes(8).toString('hex')}`;
+  const src = await openDecompressed(deps, o.file, o.compression);
+  const srcErr = tail(src.child?.stderr);
+  const { head, stream: input } = await withHead(src.stream, 512).catch((e: unknown) => {
+    src.child?.kill();
+    throw new UserError(`cannot read ${o.file}: ${(e as Error).message}`, { hint: 'the file is damaged; nothing was restored', cause: e });
   });
+  if (head.length === 0) throw new UserError(`${o.file} is empty`, { hint: 'nothing was restored; choose another backup (`mcpctl backup list`)' });
+  const format = archiveFormat(head);
+  const tool = { cwd: deps.cwd, signal: deps.signal, log: deps.log };
+  const { child: psql } = await start('psql', ['-X', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
   const psqlErr = tail(psql.stderr);
-  const zstd =
-    o.compression === 'zstd'
-      ? (await start('zstd', ['-d', '-c', '-q', o.file], { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdout: 'pipe', stderr: 'pipe' })).child
-      : undefined;
-  const zstdErr = tail(zstd?.stderr);
+  const psqlOut = tail(psql.stdout, 4096);
+  const restore =
+    format === 'sql'
+      ? undefined
+      : (await start('pg_restore', ['--no-owner', '--no-acl', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })).child;
+  const restoreErr = tail(restore?.stderr);
+  const kill = async () => {
+    psql.kill('SIGKILL');
+    restore?.kill('SIGKILL');
+    src.child?.kill('SIGKILL');
+    input.destroy();
+    src.stream.destroy();
+    await Promise.allSettled([psql, restore, src.child]);
+  };
   try {
     const sink = guardedWriter(psql.stdin!);
-    if (zstd) await pipeline(zstd.stdout!, sink);
-    else {
-      const input = createReadStream(o.file, { highWaterMark: 1 << 20 });
-      if (o.compression === 'gzip') await pipeline(input, (await import('node:zlib')).createGunzip(), sink);
-      else await pipeline(input, sink);
+    // On the first line, so that psql's line numbers in its errors are the file's.
+    psql.stdin!.write('BEGIN;');
+    const flows = [pipeline(restore ? restore.stdout! : input, guardStream(), sink)];
+    if (restore) flows.push(pipeline(input, restore.stdin!));
+    o.onStreaming?.();
+    await Promise.all(flows);
+    // COMMIT only when every producer said the input is whole.
+    if (src.child) {
+      const z = await src.child;
+      if (z.exitCode !== 0 || z.signal) throw new UserError(`zstd -d ${howEnded(z)}: ${srcErr()}`, { hint: 'the file is damaged; nothing was restored' });
     }
-    if (zstd) {
-      const z = await zstd;
-      if (z.exitCode !== 0 || z.signal) throw new UserError(`zstd -d ${howEnded(z)}: ${zstdErr()}`, { hint: 'the file is damaged; nothing was restored' });
+    if (restore) {
+      const p = await restore;
+      if (p.exitCode !== 0 || p.signal) throw new UserError(`pg_restore ${howEnded(p)}: ${restoreErr()}`, { hint: 'the archive is damaged or not a pg_dump archive; nothing was restored' });
     }
   } catch (e) {
-    psql.kill('SIGKILL');
-    zstd?.kill();
-    await Promise.allSettled([psql, zstd]);
+    await kill();
     if (deps.signal?.aborted) throw new InterruptedError('restore interrupted; its transaction was rolled back');
     if (e instanceof UserError) throw e;
-    const text = psqlErr();
-    throw new UserError(`restore failed: ${text || (e as Error).message}`, { hint: 'nothing was restored (single transaction)', cause: e });
+    const text = psqlErr() || restoreErr();
+    throw new UserError(`restore failed: ${text || (e as Error).message}`, { hint: 'nothing was restored (one transaction)', cause: e });
   }
-  psql.stdin!.end();
+  psql.stdin!.end(`COMMIT;\n\\echo ${marker}\n`);
   const r = await psql;
   if (deps.signal?.aborted) throw new InterruptedError('restore interrupted; its transaction was rolled back');
-  if (r.exitCode !== 0 || r.signal) throw new UserError(`psql ${howEnded(r)}:\n${psqlErr()}`, { hint: 'nothing was restored (single transaction)' });
+  if (r.exitCode !== 0 || r.signal) throw new UserError(`psql ${howEnded(r)}:\n${psqlErr()}`, { hint: 'nothing was restored (one transaction)' });
+  if (!psqlOut().includes(marker)) throw new UserError(`psql ended without confirming the commit:\n${psqlErr()}`, { hint: 'check the target database; run the restore again' });
+  return { format };
+}
+
+/** The guard as a stream: passes on only checked lines; the end proves psql sits between statements. */
+function guardStream(): Transform {
+  const guard = new PsqlScriptGuard();
+  return new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _enc, cb) {
+      try {
+        const out = guard.push(chunk);
+        cb(null, out.length ? out : undefined);
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
+    flush(cb) {
+      try {
+        const out = guard.end();
+        cb(null, out.length ? out : undefined);
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
+  });
+}
+
+/** The file's bytes, decompressed (zstd through the zstd program, gzip in-process). */
+async function openDecompressed(deps: ToolDeps, file: string, compression: Compression) {
+  if (compression === 'zstd') {
+    const { child } = await start('zstd', ['-d', '-c', '-q', file], { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdout: 'pipe', stderr: 'pipe' });
+    return { stream: child.stdout! as Readable, child };
+  }
+  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  if (compression === 'none') return { stream: input as Readable, child: undefined };
+  const { createGunzip } = await import('node:zlib');
+  const gunzip = createGunzip({ chunkSize: 1 << 18 });
+  input.on('error', (e) => gunzip.destroy(e));
+  return { stream: input.pipe(gunzip) as Readable, child: undefined };
+}
+
+/** The first `n` bytes (or all, when shorter), and a stream that yields everything again. */
+async function withHead(src: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const parts: Buffer[] = [];
+  let len = 0;
+  let done = false;
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    parts.push(r.value);
+    len += r.value.length;
+  }
+  const head = Buffer.concat(parts);
+  async function* all() {
+    if (head.length) yield head;
+    while (!done) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { head, stream: Readable.from(all(), { objectMode: false, highWaterMark: 1 << 20 }) };
 }
 
 /** Writes into a child's stdin with backpressure, but never ends it (the caller does, on success). */

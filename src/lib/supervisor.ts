@@ -39,9 +39,9 @@ export function exitStatus(code: number | undefined, signal: NodeJS.Signals | un
   return code ?? 1;
 }
 
-/** "exited with code 3", "killed by SIGTERM". */
+/** "exited with code 3", "was killed by SIGTERM" (read after "the server"). */
 export function describeExit(e: Pick<ChildExit, 'code' | 'signal'>): string {
-  return e.signal ? `killed by ${e.signal}` : `exited with code ${e.code ?? '?'}`;
+  return e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code ?? '?'}`;
 }
 
 /** Sends `sig` to every process of group `pgid`; false when the group no longer exists. */

@@ -1,9 +1,10 @@
 /**
  * Waits until PostgreSQL accepts a login (a server still starting, a container not yet up),
  * retrying about once a second until a deadline, then fails with the last error and its hint.
+ * A permanent refusal (PgConnectError.permanent) ends the wait at once.
  */
 import { InterruptedError, UserError } from './errors.js';
-import { connect, describePgError, type ConnTarget } from './pg.js';
+import { connect, describePgError, PgConnectError, type ConnTarget } from './pg.js';
 
 /** One failed attempt, for a status line. */
 export interface WaitAttempt {
@@ -46,6 +47,8 @@ export async function waitForDb(target: ConnTarget, o: WaitOptions): Promise<{ a
       return { attempts: attempt, ms: now() - t0 };
     } catch (e) {
       const error = describePgError(e, target);
+      // The server answered and said no (wrong password, no such role, pg_hba): waiting cannot help.
+      if (error instanceof PgConnectError && error.permanent) throw error;
       const t = now();
       if (t >= deadline) {
         throw new UserError(`PostgreSQL did not accept the login within ${formatWait(o.waitMs)} (${attempt} attempt${attempt === 1 ? '' : 's'}): ${error.message}`, {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { advisoryKey, withAdvisoryLock } from '../../src/lib/advisory-lock.js';
 import { InterruptedError, UserError } from '../../src/lib/errors.js';
 import { scramVerifier, scramVerifierMatches } from '../../src/lib/scram.js';
-import { connectAdmin } from '../../src/core/setup-db-server.js';
+import { connectAdmin } from '../../src/commands/setup-db/server.js';
 import type { Config } from '../../src/lib/config/keys.js';
 import { adminClient, adminQuery, dropAll, harness, uniqueName } from '../helpers/pg.js';
 

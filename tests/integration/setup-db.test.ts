@@ -166,8 +166,7 @@ describe('setup-db on a fresh server', () => {
     const p = await project();
     const r = await setupDb(p, ['--dry-run']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`CREATE ROLE "${p.user}" LOGIN CREATEDB;`);
-    expect(r.stdout).toContain(`ALTER ROLE "${p.user}" PASSWORD '[redacted]';`);
+    expect(r.stdout).toContain(`CREATE ROLE "${p.user}" LOGIN CREATEDB PASSWORD '[redacted]';`);
     expect(r.stdout).toContain(`CREATE DATABASE "${p.db}" OWNER "${p.user}";`);
     expect(r.stdout).toMatch(/create\s+.*\.pgpass/);
     expect(await roleExists(p.user)).toBe(false);

@@ -206,18 +206,43 @@ describe('verify-env', () => {
     }
   });
 
+  it('finds the password in the history after `git rm --cached`, says where and how to purge, without printing it', async () => {
+    const p = await wellConfigured();
+    try {
+      const clean = await runMain(['verify-env', '--json'], { cwd: p.dir, env: p.env });
+      expect(JSON.parse(clean.stdout).checks.find((x: { name: string }) => x.name === 'secrets-in-git')).toMatchObject({ status: 'pass', message: expect.stringMatching(/nowhere in the history/) });
+      gitSync(p.dir, p.home, ['add', '-f', '.env.local']);
+      gitSync(p.dir, p.home, ['commit', '-qm', 'oops']);
+      gitSync(p.dir, p.home, ['rm', '-q', '--cached', '.env.local']);
+      gitSync(p.dir, p.home, ['commit', '-qm', 'untrack']);
+      const sha = gitSync(p.dir, p.home, ['rev-parse', '--short', 'HEAD~1']).trim();
+      const r = await runMain(['verify-env', '--json'], { cwd: p.dir, env: p.env });
+      const c = JSON.parse(r.stdout).checks.find((x: { name: string }) => x.name === 'secrets-in-git');
+      expect(c.status).toBe('fail');
+      expect(c.message).toMatch(new RegExp(`in the git history: \\.env\\.local \\(commits [0-9a-f]+, ${sha}\\)`));
+      expect(c.hint).toMatch(/rotate-password.*git filter-repo --invert-paths --path \.env\.local.*push --force/);
+      expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
   it('--explain shows masked values, the winning source and what it overrode', async () => {
     const p = await wellConfigured();
     try {
       const r = await runMain(['verify-env', '--explain'], { cwd: p.dir, env: { ...p.env, POSTGRES_DB: role } });
       expect(r.stdout).toMatch(/POSTGRES_PASSWORD +\*{8} \(24 chars\) +← \.env\.local:1/);
       expect(r.stdout).toMatch(/POSTGRES_DB +\S+ +← environment/);
-      expect(r.stdout).toMatch(/overrides \.env:4: \S+/);
       expect(r.stdout).toMatch(/overrides default: project_registry/);
       expect(r.stdout).not.toContain(PASSWORD);
       const j = await runMain(['verify-env', '--explain', '--json'], { cwd: p.dir, env: p.env });
       const row = JSON.parse(j.stdout).explain.find((x: { key: string }) => x.key === 'POSTGRES_PORT');
-      expect(row).toMatchObject({ source: '.env:2', overridden: [{ source: 'default', value: '5432' }] });
+      expect(row).toMatchObject({ source: '.env:2', overridden: [{ source: 'default', value: '5432', same: false }] });
+      // A lower source with the same value overrides nothing: it is "same as", not "overrides".
+      expect(r.stdout).toMatch(/POSTGRES_DB +\S+ +← environment\n +same as \.env:4\n +overrides default: project_registry\n/);
+      const same = await runMain(['verify-env', '--explain'], { cwd: p.dir, env: { ...p.env, MCP_SERVER_PORT: '8002' } });
+      expect(same.stdout).toMatch(/MCP_SERVER_PORT +8002 +← environment\n +same as default\n/);
+      expect(same.stdout).not.toMatch(/overrides default: 8002/);
     } finally {
       await p.cleanup();
     }

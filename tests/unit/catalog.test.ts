@@ -54,4 +54,11 @@ describe('requestedCommand', () => {
       expect(r.stdout).toContain('see `mcpctl --help`');
     }
   });
+
+  it('an open-ended number option says "at least", not the largest safe integer', async () => {
+    const r = await runMain(['backup', '--keep', '0'], { cwd: '/', env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--keep must be at least 1');
+    expect(r.stderr).not.toContain('9007199254740991');
+  });
 });

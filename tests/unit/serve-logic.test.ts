@@ -71,7 +71,7 @@ describe('exit status', () => {
     expect(exitStatus(undefined, 'SIGKILL')).toBe(137);
     expect(exitStatus(undefined, 'SIGINT')).toBe(130);
     expect(describeExit({ code: 2, signal: undefined })).toBe('exited with code 2');
-    expect(describeExit({ code: undefined, signal: 'SIGSEGV' })).toBe('killed by SIGSEGV');
+    expect(describeExit({ code: undefined, signal: 'SIGSEGV' })).toBe('was killed by SIGSEGV');
   });
 });
 

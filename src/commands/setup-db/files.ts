@@ -5,14 +5,15 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../lib/config/keys.js';
-import { parseDotenv, setDotenvKey } from '../lib/config/dotenv.js';
-import type { Context } from '../lib/context.js';
-import { UserError } from '../lib/errors.js';
-import { writeIfChanged } from '../lib/atomic-write.js';
-import { trackedAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
-import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../lib/gitignore.js';
-import { mergePgpass, pgpassPath } from '../lib/pgpass.js';
+import type { Config } from '../../lib/config/keys.js';
+import { parseDotenv, setDotenvKey } from '../../lib/config/dotenv.js';
+import type { Context } from '../../lib/context.js';
+import { UserError } from '../../lib/errors.js';
+import { fsyncDir, writeIfChanged } from '../../lib/atomic-write.js';
+import { randomBytes } from 'node:crypto';
+import { trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git.js';
+import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/gitignore.js';
+import { mergePgpass, pgpassPath } from '../../lib/pgpass.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {
@@ -147,5 +148,75 @@ export async function writeFiles(plans: FilePlan[]): Promise<void> {
     if (p.action === 'unchanged') continue;
     const mode = p.mode ?? (await fs.stat(p.path).then((s) => s.mode & 0o777).catch(() => 0o644));
     p.written = await writeIfChanged(p.path, p.content, { mode });
+  }
+}
+
+/**
+ * Files written to temporary names beside their targets (full content, final mode, fsynced)
+ * but not yet renamed: a full disk or a read-only folder shows up here, before the role's
+ * password changes. `commit` renames them all (no new space needed); `discard` removes them.
+ */
+export interface StagedFiles {
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+const STAGED = /^\.(.+)\.mcpctl-staged-(\d+)-[0-9a-f]+\.tmp$/;
+
+export async function stageFiles(plans: FilePlan[]): Promise<StagedFiles> {
+  const staged: { plan: FilePlan; tmp: string }[] = [];
+  const discard = async () => {
+    await Promise.allSettled(staged.map((s) => fs.rm(s.tmp, { force: true })));
+  };
+  try {
+    for (const p of plans) {
+      if (p.action === 'unchanged') continue;
+      const mode = p.mode ?? (await fs.stat(p.path).then((s) => s.mode & 0o777).catch(() => 0o644));
+      const tmp = path.join(path.dirname(p.path), `.${path.basename(p.path)}.mcpctl-staged-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+      const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+      staged.push({ plan: p, tmp });
+      try {
+        await fh.writeFile(p.content);
+        await fh.chmod(mode);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+  } catch (e) {
+    await discard();
+    throw e;
+  }
+  return {
+    discard,
+    async commit() {
+      for (const s of staged) {
+        await fs.rename(s.tmp, s.plan.path);
+        s.plan.written = true;
+      }
+      for (const dir of new Set(staged.map((s) => path.dirname(s.plan.path)))) await fsyncDir(dir);
+    },
+  };
+}
+
+/** Removes staged files that a killed run left behind (their process is gone). */
+export async function sweepStaged(plans: FilePlan[]): Promise<void> {
+  for (const dir of new Set(plans.map((p) => path.dirname(p.path)))) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    for (const name of names) {
+      const m = STAGED.exec(name);
+      if (!m || !plans.some((p) => path.basename(p.path) === m[1]) || alive(Number(m[2]))) continue;
+      await fs.rm(path.join(dir, name), { force: true });
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { action, type CommandEnv, type EnvFactory } from '../shared.js';
+import { COMMAND_DESCRIPTIONS } from '../catalog.js';
+import { render } from './render.js';
+
+interface Opts {
+  migrations?: string;
+  withPgvector?: boolean;
+  rotatePassword?: boolean;
+  reset?: boolean;
+  confirm?: string;
+  dryRun?: boolean;
+  adopt?: boolean;
+}
+
+export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
+  program
+    .command('setup-db')
+    .description(COMMAND_DESCRIPTIONS['setup-db'])
+    .option('--migrations <dir>', 'folder of *.sql migrations applied in name order (default: <project>/migrations)')
+    .option('--with-pgvector', 'CREATE EXTENSION vector in both databases (exit 1 with install hints when not installed)')
+    .option('--rotate-password', 'generate a new app password and update the role and every file')
+    .option('--reset', 'DROP and recreate both databases (all data lost); needs the database name typed, or --confirm')
+    .option('--confirm <name>', 'answer the --reset confirmation non-interactively (must equal POSTGRES_DB)')
+    .option('--dry-run', 'print the plan (SQL with the password redacted, files to change) and change nothing')
+    .option('--adopt', 'take over a registry schema made without mcpctl (e.g. by the old scripts): check it and record it as applied')
+    .addHelpText(
+      'after',
+      `
+The admin connection uses SETUP_POSTGRES_USER (default postgres) with SETUP_POSTGRES_PASSWORD from the
+environment, else its password-file entry, else a hidden prompt on a terminal, else no password. Admin
+credentials are never written anywhere. The app password is stored in the password file (PGPASSFILE or
+~/.pgpass) and .env.local, both mode 0600; it is sent to the server only as a SCRAM-SHA-256 verifier.
+
+Examples:
+  $ mcpctl setup-db
+  $ SETUP_POSTGRES_PASSWORD=… mcpctl setup-db --with-pgvector
+  $ mcpctl setup-db --dry-run
+  $ mcpctl setup-db --rotate-password
+  $ mcpctl setup-db --reset --confirm project_registry
+  $ mcpctl setup-db --adopt --dry-run
+
+Never locked out: when the password changes, the new one is first written as pending
+(~/.local/state/mcpctl/pending, 0600); a run that is killed before every file holds it
+is finished by the next plain \`mcpctl setup-db\`. An existing role whose stored password
+does not log in is never given a new one silently: another stored password that logs in
+is reused, or setup-db exits 3 naming --rotate-password and the databases the role owns.
+Give each project its own role (POSTGRES_USER) to keep projects independent.`,
+    )
+    .action(
+      action<Opts>(makeEnv, async (env, opts) => {
+        const { ctx, out, globals } = env;
+        if (opts.confirm !== undefined && !opts.reset) {
+          const { UsageError } = await import('../../lib/errors.js');
+          throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
+        }
+        const { runSetupDb } = await import('./run.js');
+        const { confirmTyped, promptSecret } = await import('../../lib/prompts.js');
+        const pdeps = { ctx, yes: globals.yes };
+        const result = await runSetupDb(
+          {
+            ctx,
+            log: out.debug,
+            onProgress: (t) => out.status(t),
+            onWarning: (t) => out.warn(t),
+            promptSecret: (m) => promptSecret(pdeps, m),
+            confirmTyped: (m, expected, given) => confirmTyped(pdeps, m, expected, { flag: '--confirm', given }),
+          },
+          {
+            migrationsDir: opts.migrations,
+            withPgvector: opts.withPgvector,
+            rotatePassword: opts.rotatePassword,
+            reset: opts.reset,
+            confirm: opts.confirm,
+            dryRun: opts.dryRun,
+            adopt: opts.adopt,
+          },
+        );
+        for (const w of result.warnings) out.warn(w);
+        if (out.json) out.result(result);
+        else render(env, result);
+      }),
+    );
+}
+

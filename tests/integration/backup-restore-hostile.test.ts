@@ -1,0 +1,157 @@
+// Restore under hostile files and kill -9: nothing client-side runs, nothing half lands.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminQuery, harness } from '../helpers/pg.js';
+import { BIN, runMain } from '../helpers/project.js';
+import { makeApp, type App } from './backup-fixtures.js';
+
+const exists = async (db: string) => (await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [db])).length === 1;
+const dbsOf = async (role: string) =>
+  (await adminQuery<{ datname: string }>('SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1', [role])).map((r) => r.datname);
+
+/** Polls `probe` until it returns a value (an observed event, not a guess about time). */
+async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('backup restore: hostile files', () => {
+  let app: App;
+  let marker: string;
+  beforeAll(async () => {
+    app = await makeApp();
+    marker = path.join(os.tmpdir(), `mcpctl-pwned-${randomBytes(4).toString('hex')}`);
+  });
+  afterAll(async () => {
+    await fs.rm(marker, { force: true });
+    await app?.cleanup();
+  });
+
+  const write = async (name: string, sql: string) => {
+    const p = path.join(app.project.dir, name);
+    await fs.writeFile(p, gzipSync(sql));
+    return p;
+  };
+
+  it('a shell command hidden in a plain backup is refused, naming the line: no marker file, no database created or changed', async () => {
+    await app.query('CREATE TABLE IF NOT EXISTS victim_rows (a int); INSERT INTO victim_rows VALUES (1)');
+    const before = await dbsOf(app.role);
+    const f = await write('evil_20260101_000000.sql.gz', `CREATE TABLE t(x int);\nINSERT INTO t VALUES (1);\n\\! id > ${marker}\n`);
+    const r = await runMain(['backup', 'restore', f, '--db', 'evil'], { cwd: app.project.dir, env: app.env });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/line 3 holds the psql command \\!/);
+    expect(await fs.stat(marker).then(() => true, () => false)).toBe(false);
+    expect(await dbsOf(app.role)).toEqual(before);
+    expect(await app.query('SELECT count(*)::int AS n FROM victim_rows')).toEqual([{ n: 1 }]);
+  });
+
+  it('\\connect then DROP DATABASE of another project: refused, the other database survives', async () => {
+    const victim = `${app.db}_victim`;
+    await app.query(`CREATE DATABASE ${victim}`);
+    app.databases.push(victim);
+    const f = await write('x.sql.gz', `SELECT 1;\n\\connect ${app.db}\nDROP DATABASE ${victim} WITH (FORCE);\n`);
+    const r = await runMain(['backup', 'restore', f, '--db', `${app.db}_t2`], { cwd: app.project.dir, env: app.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/line 2 holds the psql command \\connect/);
+    expect(await exists(victim)).toBe(true);
+    expect(await exists(`${app.db}_t2`)).toBe(false);
+  });
+
+  it('COMMIT in the file (which would let DROP DATABASE run outside the transaction) is refused', async () => {
+    const victim = `${app.db}_victim2`;
+    await app.query(`CREATE DATABASE ${victim}`);
+    app.databases.push(victim);
+    const f = await write('y.sql.gz', `CREATE TABLE a (x int);\nCOMMIT;\nDROP DATABASE ${victim};\n`);
+    const r = await runMain(['backup', 'restore', f, '--db', `${app.db}_t3`], { cwd: app.project.dir, env: app.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/line 2 starts a COMMIT statement/);
+    expect(await exists(victim)).toBe(true);
+    expect(await exists(`${app.db}_t3`)).toBe(false);
+  });
+
+  it('a file whose name is not an mcpctl backup with a checksum needs --db (exit 2, nothing created)', async () => {
+    const before = await dbsOf(app.role);
+    const f = await write('workflow_mcp_20250101_120000.sql.gz', 'CREATE TABLE z (a int);\n');
+    const r = await runMain(['backup', 'restore', f], { cwd: app.project.dir, env: app.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--db/);
+    expect(await dbsOf(app.role)).toEqual(before);
+  });
+
+  it('tar and custom archives (any name) go through pg_restore and land whole', async () => {
+    await app.query('CREATE TABLE arch (id int PRIMARY KEY, s text); INSERT INTO arch SELECT g, md5(g::text) FROM generate_series(1, 500) g');
+    const h = harness();
+    const env = { ...process.env, PGPASSWORD: app.password };
+    for (const [flag, name] of [['-Ft', 'old.dump'], ['-Fc', 'other.tar']] as const) {
+      const file = path.join(app.project.dir, name);
+      await new Promise<void>((res, rej) => {
+        const p = spawn('pg_dump', [flag, '-h', h.host, '-p', String(h.port), '-U', app.role, '-f', file, app.db], { env, stdio: 'inherit' });
+        p.on('exit', (c) => (c === 0 ? res() : rej(new Error(`pg_dump ${c}`))));
+      });
+      const target = `${app.db}_${flag.slice(2).toLowerCase()}`;
+      const r = await runMain(['backup', 'restore', file, '--db', target, '--json'], { cwd: app.project.dir, env: app.env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ database: target, format: flag === '-Ft' ? 'tar' : 'custom', mode: 'created' });
+      expect(await app.query('SELECT count(*)::int AS n FROM arch', target)).toEqual([{ n: 500 }]);
+    }
+  });
+});
+
+describe('backup restore: kill -9 of mcpctl commits nothing', () => {
+  let app: App;
+  let file: string;
+  beforeAll(async () => {
+    app = await makeApp();
+    await app.query("CREATE TABLE big (id int, s text); INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 400000) g");
+    const r = await runMain(['backup', '--json'], { cwd: app.project.dir, env: app.env });
+    expect(r.code, r.stderr).toBe(0);
+    file = JSON.parse(r.stdout).backups[0].path;
+  }, 120_000);
+  afterAll(async () => {
+    await app?.cleanup();
+  });
+
+  /** Starts a restore as a real process and SIGKILLs it once psql is copying rows into `db` (observed in pg_stat_activity). */
+  async function killDuringCopy(args: string[], dbPattern: string): Promise<string> {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: app.project.dir, env: { CI: 'true', ...app.env }, stdio: 'ignore' });
+    const db = await until(async () => {
+      const rows = await adminQuery<{ datname: string }>(`SELECT datname FROM pg_stat_activity WHERE datname LIKE $1 AND query LIKE 'COPY public.big%' AND state = 'active'`, [dbPattern]);
+      return rows[0]?.datname;
+    }, 'psql copying rows');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    // psql reads end of input and ends; its session (and transaction) goes with it.
+    await until(async () => ((await adminQuery(`SELECT 1 FROM pg_stat_activity WHERE datname = $1`, [db])).length === 0 ? true : undefined), 'psql to end');
+    return db;
+  }
+
+  it('a new target: no target database appears; the scratch database is swept by the next run', async () => {
+    const target = `${app.db}_k1`;
+    const scratch = await killDuringCopy(['backup', 'restore', file, '--db', target], 'mcpctl\\_restore\\_%');
+    expect(await exists(target)).toBe(false);
+    expect(await exists(scratch)).toBe(true);
+    const r = await runMain(['backup', 'restore', file, '--db', target, '--json'], { cwd: app.project.dir, env: app.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).swept).toContain(scratch);
+    expect(await exists(scratch)).toBe(false);
+    expect(await app.query('SELECT count(*)::int AS n FROM big', target)).toEqual([{ n: 400000 }]);
+  }, 120_000);
+
+  it('an existing empty target: still empty after the kill (the open transaction rolled back)', async () => {
+    const target = `${app.db}_k2`;
+    await app.query(`CREATE DATABASE ${target}`);
+    app.databases.push(target);
+    await killDuringCopy(['backup', 'restore', file, '--db', target], target);
+    expect(await app.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`, target)).toEqual([{ n: 0 }]);
+  }, 120_000);
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { PsqlScriptGuard, UnsafeScriptError } from '../../src/lib/psql-guard.js';
+import { Prng } from '../../src/lib/prng.js';
+
+/** Runs text through the guard in chunks of the given sizes; returns what passed or the error. */
+function scan(text: string | Buffer, chunk = 1 << 20): { out: string; error?: UnsafeScriptError } {
+  const g = new PsqlScriptGuard();
+  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const parts: Buffer[] = [];
+  try {
+    for (let i = 0; i < buf.length; i += chunk) parts.push(g.push(buf.subarray(i, i + chunk)));
+    parts.push(g.end());
+    return { out: Buffer.concat(parts).toString() };
+  } catch (e) {
+    if (!(e instanceof UnsafeScriptError)) throw e;
+    return { out: Buffer.concat(parts).toString(), error: e };
+  }
+}
+
+const DUMP = `--
+-- PostgreSQL database dump
+--
+
+\\restrict abcDEF123
+
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE FUNCTION public.f(a integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$ BEGIN RAISE NOTICE 'x\\y'; RETURN $1; END $_$;
+CREATE FUNCTION public.g() RETURNS integer
+    LANGUAGE sql
+    BEGIN ATOMIC
+ SELECT CASE WHEN true THEN 1 ELSE 2 END AS "case";
+ SELECT 2;
+END;
+CREATE TABLE public.t (
+    id integer DEFAULT 0 NOT NULL,
+    body text DEFAULT '\\n'::text,
+    "Odd ""name""" text
+);
+COMMENT ON TABLE public.t IS 'it''s /* not */ a -- comment';
+COPY public.t (id, body, "Odd ""name""") FROM stdin;
+1\t\\N\t\\! not a command, data
+2\tline with ' quote\t\\.x
+\\.
+CREATE VIEW public.v AS SELECT (ARRAY[1,2])[1:2] AS s, 'a'::text AS c;
+\\unrestrict abcDEF123
+`;
+
+describe('psql guard', () => {
+  it("passes pg_dump's output unchanged, in any chunking, dropping only \\restrict lines", () => {
+    const expected = DUMP.replace(/^\\(un)?restrict .*$/gm, '');
+    for (const size of [1, 2, 3, 7, 64, 1 << 20]) {
+      const r = scan(DUMP, size);
+      expect(r.error, `chunk ${size}`).toBeUndefined();
+      expect(r.out).toBe(expected);
+    }
+  });
+
+  const refused: [string, RegExp][] = [
+    ['CREATE TABLE t(x int);\n\\! id > /tmp/PWNED\n', /line 2 holds the psql command \\!/],
+    ['SELECT 1; \\connect postgres\n', /line 1 holds the psql command \\connect/],
+    ["\\copy t from program 'id'\n", /\\copy/],
+    ['SELECT 1 \\g /tmp/x\n', /\\g/],
+    ['SELECT 1\\;SELECT 2;\n', /line 1/],
+    ['COMMIT;\nDROP DATABASE victim;\n', /line 1 starts a COMMIT/],
+    ['select 1; end;\n', /END/],
+    ['/* x */ RollBack;\n', /ROLLBACK/],
+    ['COPY t FROM stdin WITH (FORMAT csv);\n1\n\\.\n', /COPY statement not in pg_dump/],
+    ['SELECT 1;COPY t FROM stdin;\n\\! id\n\\.\n', /COPY/],
+    ['SELECT 1\nCOPY t FROM stdin;\n\\! id\n\\.\n', /line 2 starts COPY inside an unfinished statement/],
+    ["SELECT 'a\\' ' \\! id ';\n", /backslash before a quote/],
+    ["SELECT E'it\\'s';\n", /backslash before a quote/],
+    ['SELECT :DBNAME;\n', /:DBNAME/],
+    ["SELECT :'x';\n", /variable/],
+    ['SELECT 1$a$ \\! id $a$;\n', /number run into/],
+    ['COPY t (a) FROM stdin;\n1\n', /inside COPY data/],
+    ["SELECT 'open\n", /inside a quoted string/],
+    ['SELECT 1\n', /middle of a statement/],
+    ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;\nCOPY t FROM stdin;\n\\! id\n\\.\nEND;\n', /COPY inside an unfinished statement/],
+    ['SELECT 1;\0\n', /NUL/],
+  ];
+  for (const [text, why] of refused) {
+    it(`refuses ${JSON.stringify(text.slice(0, 40))}`, () => {
+      for (const size of [1, 5, 1 << 20]) {
+        const r = scan(text, size);
+        expect(r.error?.message, `chunk ${size}`).toMatch(why);
+        // Nothing from the refused line on was passed on.
+        expect(r.out).not.toMatch(/\\!|\\connect|\\copy|\\g|DROP DATABASE/);
+      }
+    });
+  }
+
+  it('keeps backslashes inside quotes, dollar quotes, identifiers and comments', () => {
+    const ok = [
+      "SELECT '\\d', 'a\\\\', $$ \\! $$, $t$ \\q $t$, \"x\\y\", 1 -- \\! id\n;\n",
+      'SELECT 1 /* outer /* \\! */ still \\q */;\n',
+      "SELECT 'a'\n'b';\n",
+      'SELECT x::text, a[1:2] FROM t;\n',
+    ];
+    for (const text of ok) expect(scan(text).error, text).toBeUndefined();
+  });
+
+  it('names the right line after COPY blocks (seeded random data never escapes a block)', () => {
+    const prng = new Prng('psql-guard');
+    const rnd = () => prng.next() / 2 ** 32;
+    for (let round = 0; round < 50; round++) {
+      const rows = Array.from({ length: 1 + Math.floor(rnd() * 20) }, () =>
+        Array.from({ length: Math.floor(rnd() * 30) }, () => "ab'\"$\\;\t-/*:x\\."[Math.floor(rnd() * 16)]).join(''),
+      ).filter((r) => r !== '\\.');
+      const text = `COPY public.t (a) FROM stdin;\n${rows.join('\n')}\n\\.\nSELECT 1;\n\\! id\n`;
+      const r = scan(text, 1 + Math.floor(rnd() * 9));
+      expect(r.error?.message).toContain(`line ${rows.length + 4} holds the psql command \\!`);
+    }
+  });
+});
