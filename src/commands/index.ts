@@ -13,6 +13,7 @@ const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
   baseline: async () => (await import('./baseline.js')).registerBaseline,
   serve: async () => (await import('./serve.js')).registerServe,
   db: async () => (await import('./db/command.js')).registerDb,
+  client: async () => (await import('./client/command.js')).registerClient,
   init: async () => (await import('./init/command.js')).registerInit,
 };
 

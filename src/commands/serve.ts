@@ -71,6 +71,7 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
           {
             ctx,
             config: loaded.values,
+            urlKeys: Object.fromEntries(Object.entries(loaded.urlKeys).map(([k, v]) => [k, v.value])),
             log: out.debug,
             onSignal: (handler) => takeOverSignals(FORWARDED_SIGNALS, handler),
             onEvent: (e) => {

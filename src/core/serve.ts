@@ -35,6 +35,8 @@ export interface ServeDeps {
   ctx: Context;
   /** The validated configuration (loaded by the adapter, which printed its warnings). */
   config: Config;
+  /** URL keys (`*DATABASE_URL`) from the env files: passed to the server, which reads URLs. */
+  urlKeys?: Readonly<Record<string, string>>;
   /** Subscribes to SIGINT/SIGTERM/SIGHUP for the duration of the run; returns the unsubscribe. */
   onSignal?: (handler: (sig: ForwardedSignal) => void) => () => void;
   onEvent?: (e: ServeEvent) => void;
@@ -67,8 +69,10 @@ export interface ServeResult {
 }
 
 /** The child's environment: mcpctl's own, plus the validated configuration; the password only here. */
-export function childEnv(parent: Readonly<Record<string, string | undefined>>, cfg: Config, password: string | undefined): Record<string, string> {
+export function childEnv(parent: Readonly<Record<string, string | undefined>>, cfg: Config, password: string | undefined, urlKeys: Readonly<Record<string, string>> = {}): Record<string, string> {
   const env: Record<string, string> = {};
+  // URL keys first: one set in mcpctl's own environment (also in `parent`) wins over the files.
+  for (const [k, v] of Object.entries(urlKeys)) env[k] = v;
   for (const [k, v] of Object.entries(parent)) if (v !== undefined) env[k] = v;
   for (const key of CONFIG_KEYS) {
     const v = cfg[key];
@@ -128,7 +132,7 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
   const policy = opts.restartPolicy ?? DEFAULT_RESTART_POLICY;
   const { password } = await resolveAppPassword(cfg, ctx);
   const target = appTarget(cfg, password);
-  const env = childEnv(ctx.env, cfg, password);
+  const env = childEnv(ctx.env, cfg, password, deps.urlKeys);
   // Checked before waiting for the database: a command that cannot start should say so at once.
   const resolved = await resolveCommandInterpreter(resolveCommand(cfg, opts.command), ctx.cwd, env);
   if (resolved.program === undefined) throw cannotStart(resolved.argv[0]!, resolved.isPython);

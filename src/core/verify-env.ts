@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
+import { platform } from 'node:os';
 import path from 'node:path';
 import { loadConfig, maskValue, formatIssue, ConfigError, type LoadedConfig } from '../lib/config/load.js';
 import { CONFIG_KEYS, KEYS } from '../lib/config/keys.js';
+import { maskDatabaseUrl } from '../lib/config/url-keys.js';
 import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
 import { displayArg, run } from '../lib/exec.js';
@@ -11,6 +13,7 @@ import { appTarget, serverVersion, withClient } from '../lib/pg.js';
 import { fail, makeReport, pass, runCheck, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
 import { compareVersions, parseVersion, type Version } from '../lib/versions.js';
 import { pathExists } from '../lib/fs-exists.js';
+import { clientsOutcome } from './verify-env-clients.js';
 import { packagesOutcome, pythonFacts, serverCommandOutcome, venvOutcome } from './verify-env-python.js';
 
 /** Options of `mcpctl verify-env`. */
@@ -41,6 +44,8 @@ export interface VerifyEnvResult extends Report {
 export interface VerifyEnvDeps {
   ctx: Pick<Context, 'cwd' | 'env' | 'home'>;
   log?: (line: string) => void;
+  /** Where MCP clients keep their files differs per platform (default: this one). */
+  platform?: NodeJS.Platform;
 }
 
 const DEFAULT_PYTHON = '3.11';
@@ -63,6 +68,7 @@ export const VERIFY_ENV_CHECKS = [
   'gitignore',
   'secrets-in-git',
   'pre-commit',
+  'clients',
 ] as const;
 
 export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOptions = {}): Promise<VerifyEnvResult> {
@@ -227,20 +233,26 @@ export async function runVerifyEnv(deps: VerifyEnvDeps, options: VerifyEnvOption
     return warn('no pre-commit hook installed', hasConfig ? 'run: pre-commit install' : 'add a .pre-commit-config.yaml (for example with detect-secrets), then: pre-commit install');
   });
 
-  const rest = await Promise.all([serverCheck, venvCheck, packagesCheck, serverCommandCheck, envFileCheck, configCheck, envLocalCheck, gitignoreCheck, secretsCheck, preCommitCheck]);
+  const clientsCheck = runCheck('clients', async () =>
+    clientsOutcome({ ctx: deps.ctx, platform: deps.platform ?? platform(), password: loaded ? (await appPassword)?.password : undefined }),
+  );
+
+  const rest = await Promise.all([serverCheck, venvCheck, packagesCheck, serverCommandCheck, envFileCheck, configCheck, envLocalCheck, gitignoreCheck, secretsCheck, preCommitCheck, clientsCheck]);
   const checks: Check[] = [python, node, gitC, psql, pgDump, ...rest];
   const report = makeReport(checks, options.strict);
   const result: VerifyEnvResult = { ...report, configInvalid: configError instanceof ConfigError };
   if (options.explain) {
     const resolved = loaded?.resolved ?? (configError instanceof ConfigError ? configError.resolved : undefined);
-    if (resolved) result.explain = explainRows(resolved);
+    if (resolved) result.explain = explainRows(resolved, loaded?.urlKeys);
   }
   return result;
 }
 
 /** `--explain` rows: masked value, the source that won, and the sources it overrode. */
-export function explainRows(resolved: LoadedConfig['resolved']): ExplainRow[] {
-  return CONFIG_KEYS.map((key) => {
+export function explainRows(resolved: LoadedConfig['resolved'], urlKeys: LoadedConfig['urlKeys'] = {}): ExplainRow[] {
+  // URL keys carry the password inside them: shown with it masked, like every secret.
+  const urls = Object.entries(urlKeys).map(([key, u]) => ({ key, value: maskDatabaseUrl(u.value), source: u.source.label, overridden: [] }));
+  return [...CONFIG_KEYS.map((key) => {
     const r = resolved[key];
     return {
       key,
@@ -248,7 +260,7 @@ export function explainRows(resolved: LoadedConfig['resolved']): ExplainRow[] {
       source: r.source?.label ?? 'unset',
       overridden: r.overridden.map((o) => ({ source: o.source.label, value: maskValue(key, o.value), same: o.value === r.value })),
     };
-  });
+  }), ...urls];
 }
 
 async function readPythonVersion(cwd: string): Promise<{ version: string; source: string }> {

@@ -63,6 +63,7 @@ describe('verify-env', () => {
   it('passes every check in a well-configured project, with the real tools and server', async () => {
     const p = await wellConfigured();
     try {
+      expect((await runMain(['client', 'add', 'cursor'], { cwd: p.dir, env: p.env })).code).toBe(0);
       const r = await runVerifyEnv({ ctx: p.ctx() }, { pythonPackages: ['json', 'sqlite3'] });
       const bad = r.checks.filter((c) => c.status !== 'pass');
       expect(bad).toEqual([]);

@@ -4,6 +4,8 @@ import { UsageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { parseDotenv } from './dotenv.js';
 import { CONFIG_KEYS, KEYS, type Config, type ConfigKey, type KeyDef } from './keys.js';
+import { collectUrlKeys, CONNECTION_KEYS, urlCandidates, urlDisagreements, type UrlKeyValue } from './url-config.js';
+import { isUrlKey } from './url-keys.js';
 import { editDistance } from '../suggest.js';
 
 /** Where a value came from. */
@@ -33,6 +35,10 @@ export interface LoadedConfig {
   resolved: Record<ConfigKey, Resolved>;
   warnings: ConfigIssue[];
   files: { env: string; envLocal: string; envExists: boolean; envLocalExists: boolean };
+  /** Every URL key (name ending in DATABASE_URL) set by the environment or a file, winning value first. */
+  urlKeys: Record<string, UrlKeyValue>;
+  /** True when DATABASE_URL supplied the connection settings (no POSTGRES_* connection key was set). */
+  configuredByUrl: boolean;
 }
 
 /** Every invalid value, reported together (exit 2). */
@@ -106,6 +112,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     [localFile, '.env.local'],
   ] as const) {
     for (const [key, { line }] of layer.values) {
+      if (isUrlKey(key)) continue;
       if (!(key in KEYS)) {
         const near = closestKey(key);
         warnings.push({
@@ -118,6 +125,16 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       }
     }
   }
+
+  // DATABASE_URL is configuration only when no source sets a POSTGRES_* connection key.
+  const urlKeys = collectUrlKeys(opts.env, [
+    [localFile, '.env.local'],
+    [envFile, '.env'],
+  ]);
+  const setSomewhere = (k: ConfigKey) => opts.flags?.[k] !== undefined || !!opts.env[k] || !!localFile.values.get(k)?.value || !!envFile.values.get(k)?.value;
+  const configuredByUrl = urlKeys.DATABASE_URL !== undefined && !CONNECTION_KEYS.some(setSomewhere);
+  const fromUrl = configuredByUrl ? urlCandidates(urlKeys.DATABASE_URL) : { candidates: {} as ReturnType<typeof urlCandidates>['candidates'] };
+  if (fromUrl.issue) issues.push(fromUrl.issue);
 
   const resolved = {} as Record<ConfigKey, Resolved>;
   const values: Record<string, unknown> = {};
@@ -138,6 +155,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
         if (v && v.value !== '') candidates.push({ value: v.value, source: { kind: 'file', label: `${rel}:${v.line}`, file: layer.path, line: v.line } });
       }
     }
+    const url = fromUrl.candidates[key];
+    if (url) candidates.push(url);
     if (def.default !== undefined) candidates.push({ value: def.default, source: { kind: 'default', label: 'default' } });
     if (def.secret) for (const c of candidates) registerSecret(c.value);
     const [win, ...rest] = candidates;
@@ -149,11 +168,16 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   }
 
   if (issues.length) throw new ConfigError(issues, resolved, warnings);
+  // URL keys that are outputs: a stale one would send the server elsewhere than mcpctl checks.
+  const outputs = Object.fromEntries(Object.entries(urlKeys).filter(([k]) => !(configuredByUrl && k === 'DATABASE_URL')));
+  warnings.push(...urlDisagreements(outputs, values as unknown as Config, (values as { POSTGRES_PASSWORD?: string }).POSTGRES_PASSWORD));
   return {
     values: values as unknown as Config,
     resolved,
     warnings,
     files: { env: envPath, envLocal: localPath, envExists: envFile.exists, envLocalExists: localFile.exists },
+    urlKeys,
+    configuredByUrl,
   };
 }
 

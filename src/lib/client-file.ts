@@ -1,0 +1,94 @@
+/**
+ * Reading and editing an MCP client's configuration file without disturbing it: parsed with
+ * jsonc-parser (VS Code's own JSONC library), changed with its `modify` edits — so other entries,
+ * comments, key order and formatting stay byte for byte — and written atomically. A file that does
+ * not parse is refused, never overwritten.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { applyEdits, format, modify, parse, printParseErrorCode, type FormattingOptions, type ParseError } from 'jsonc-parser';
+import { writeFileAtomic } from './atomic-write.js';
+import { UserError } from './errors.js';
+
+/** A client file as read: its text (empty when absent), its parsed value, and its mode. */
+export interface ClientFile {
+  path: string;
+  /** The file that is really written (a symlink is written through). */
+  target: string;
+  exists: boolean;
+  text: string;
+  /** The parsed document ({} for an absent or empty file). */
+  doc: Record<string, unknown>;
+  mode: number | undefined;
+}
+
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+}
+
+/** Reads and parses `file`; throws (exit 1, nothing changed) when it is not valid JSON (or JSONC). */
+export async function readClientFile(file: string, jsonc: boolean): Promise<ClientFile> {
+  let target = file;
+  try {
+    target = await fs.realpath(file);
+  } catch {
+    // Absent (or a dangling link): written where it is named.
+  }
+  let text = '';
+  let exists = true;
+  let mode: number | undefined;
+  try {
+    [text, mode] = await Promise.all([fs.readFile(target, 'utf8'), fs.stat(target).then((s) => s.mode & 0o777)]);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new UserError(`cannot read ${file} (${code ?? (e as Error).message}); nothing was changed`, { hint: 'check the path and its permissions' });
+    exists = false;
+  }
+  if (text.trim() === '') return { path: file, target, exists, text, doc: {}, mode };
+  const errors: ParseError[] = [];
+  const doc = parse(text, errors, { disallowComments: !jsonc, allowTrailingComma: jsonc, allowEmptyContent: true }) as unknown;
+  if (errors.length) {
+    const e = errors[0]!;
+    throw new UserError(`${file} is not valid ${jsonc ? 'JSONC' : 'JSON'} (${printParseErrorCode(e.error)} at ${lineCol(text, e.offset)}); nothing was changed`, {
+      hint: `fix the file (the client cannot read it either), or move it away and run the command again`,
+    });
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`${file} does not hold a JSON object; nothing was changed`, { hint: 'fix the file, or move it away' });
+  return { path: file, target, exists, text, doc: doc as Record<string, unknown>, mode };
+}
+
+/** The file's own indentation and line ends, so an inserted entry looks like its neighbours. */
+export function detectFormatting(text: string): FormattingOptions {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const indent = /^([ \t]+)\S/m.exec(text)?.[1];
+  if (indent?.startsWith('\t')) return { insertSpaces: false, tabSize: 1, eol };
+  return { insertSpaces: true, tabSize: indent ? indent.length : 2, eol };
+}
+
+/** `text` with the value at `jsonPath` set (or removed, for undefined); untouched parts stay byte for byte. */
+export function editJson(text: string, jsonPath: string[], value: unknown): string {
+  if (text.trim() === '') {
+    if (value === undefined) return text;
+    // A new file: a plain, conventionally indented document.
+    let doc: unknown = value;
+    for (const key of [...jsonPath].reverse()) doc = { [key]: doc };
+    return JSON.stringify(doc, null, 2) + '\n';
+  }
+  // Edited unformatted, then only the inserted text is formatted: jsonc-parser's own formatting
+  // of an edit also reflows the neighbouring lines, which must stay as their author wrote them.
+  const edits = modify(text, jsonPath, value, {});
+  let out = applyEdits(text, edits);
+  if (value === undefined) return out;
+  for (const e of [...edits].sort((a, b) => b.offset - a.offset)) {
+    if (!e.content) continue;
+    out = applyEdits(out, format(out, { offset: e.offset, length: e.content.length }, detectFormatting(text)));
+  }
+  return out;
+}
+
+/** Writes the new text atomically, keeping the file's mode (0644 for a new file), creating its folder. */
+export async function writeClientFile(f: ClientFile, text: string): Promise<void> {
+  await fs.mkdir(path.dirname(f.target), { recursive: true });
+  await writeFileAtomic(f.target, text, { mode: f.mode ?? 0o644 });
+}

@@ -1,0 +1,217 @@
+// mcpctl client add|list|remove against real files: created from nothing, merged into files with
+// comments and odd formatting (the untouched bytes compared), idempotent, removed, invalid refused.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runClientAdd, runClientList, runClientRemove, type ClientDeps } from '../../src/commands/client/run.js';
+import { CLIENTS, CLIENT_IDS, type ClientId } from '../../src/lib/mcp-clients.js';
+import { BIN, runMain, tempProject, type TempProject } from '../helpers/project.js';
+
+const NODE = process.execPath;
+const deps = (p: TempProject, platform: NodeJS.Platform = 'linux'): ClientDeps => ({ ctx: p.ctx(), platform, node: NODE, bin: BIN });
+
+/** The only change from `before` to `after` is one insertion: every other byte is where it was. */
+function onlyInserted(before: string, after: string): string {
+  let pre = 0;
+  while (pre < before.length && before[pre] === after[pre]) pre++;
+  let suf = 0;
+  while (suf < before.length - pre && before[before.length - 1 - suf] === after[after.length - 1 - suf]) suf++;
+  expect(pre + suf).toBe(before.length);
+  return after.slice(pre, after.length - suf);
+}
+
+const FILES: Record<ClientId, (p: TempProject) => string> = {
+  'claude-desktop': (p) => path.join(p.home, '.config', 'Claude', 'claude_desktop_config.json'),
+  'claude-code': (p) => path.join(p.dir, '.mcp.json'),
+  cursor: (p) => path.join(p.dir, '.cursor', 'mcp.json'),
+  vscode: (p) => path.join(p.dir, '.vscode', 'mcp.json'),
+};
+
+describe('client add from nothing', () => {
+  it.each(CLIENT_IDS)('%s: writes the documented format with absolute paths and no secret; a re-add changes nothing', async (id) => {
+    const secret = 'Zq8wX2vN5mK7pL3rT9yB4cD6';
+    const p = await tempProject({ '.env.local': `POSTGRES_PASSWORD=${secret}\nDATABASE_URL=postgresql://mcp_user:${secret}@localhost/db\n` });
+    try {
+      const r = await runMain(['client', 'add', id, '--json'], { cwd: p.dir, env: p.env });
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      const file = FILES[id](p);
+      expect(doc).toMatchObject({ ok: true, client: id, file, name: 'project', action: 'created' });
+      const text = await fs.readFile(file, 'utf8');
+      expect(text).not.toContain(secret);
+      const parsed = JSON.parse(text);
+      const entry = parsed[CLIENTS[id].rootKey].project;
+      expect(entry.command).toBe(NODE);
+      expect(entry.args).toEqual([BIN, 'serve', '-C', p.dir]);
+      expect(path.isAbsolute(entry.command) && path.isAbsolute(entry.args[0])).toBe(true);
+      expect(JSON.stringify(entry)).not.toMatch(/npx/);
+      if (id === 'vscode' || id === 'claude-code') expect(entry.type).toBe('stdio');
+      else expect(entry.type).toBeUndefined();
+      const st = await fs.stat(file);
+      const again = await runMain(['client', 'add', id, '--json'], { cwd: p.dir, env: p.env });
+      expect(JSON.parse(again.stdout).action).toBe('unchanged');
+      expect(await fs.readFile(file, 'utf8')).toBe(text);
+      expect((await fs.stat(file)).mtimeMs).toBe(st.mtimeMs);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('--print shows the snippet on stdout and writes nothing', async () => {
+    const p = await tempProject();
+    try {
+      const r = await runMain(['client', 'add', 'cursor', '--print', '--name', 'db-tools'], { cwd: p.dir, env: p.env });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ mcpServers: { 'db-tools': { command: NODE, args: [BIN, 'serve', '-C', p.dir] } } });
+      await expect(fs.stat(path.join(p.dir, '.cursor'))).rejects.toThrow();
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('puts Claude Desktop and VS Code user files where each platform keeps them', async () => {
+    const p = await tempProject();
+    try {
+      const mac = await runClientAdd(deps(p, 'darwin'), { client: 'claude-desktop', print: true });
+      expect(mac.file).toBe(path.join(p.home, 'Library', 'Application Support', 'Claude', 'claude_desktop_config.json'));
+      const vs = await runClientAdd(deps(p), { client: 'vscode', scope: 'user', print: true });
+      expect(vs.file).toBe(path.join(p.home, '.config', 'Code', 'User', 'mcp.json'));
+      const cc = await runClientAdd(deps(p), { client: 'claude-code', scope: 'user', print: true });
+      expect(cc.file).toBe(path.join(p.home, '.claude.json'));
+      const bad = await runMain(['client', 'add', 'claude-desktop', '--scope', 'project'], { cwd: p.dir, env: p.env });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/Claude Desktop has no project scope/);
+      const unknown = await runMain(['client', 'add', 'zed'], { cwd: p.dir, env: p.env });
+      expect(unknown.code).toBe(2);
+      const badName = await runMain(['client', 'add', 'cursor', '--name', 'a b'], { cwd: p.dir, env: p.env });
+      expect(badName.code).toBe(2);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
+const VSCODE_JSONC = `// Workspace MCP servers\r
+{\r
+\t"inputs": [\r
+\t\t{ "type": "promptString", "id": "api-key", "password": true }, // asked once\r
+\t],\r
+\t/* the servers */\r
+\t"servers":   {\r
+\t\t"github": { "type": "http", "url": "https://api.githubcopilot.com/mcp/" },\r
+\t\t"memory": {"command":"npx","args":["-y","@modelcontextprotocol/server-memory"]}, // trailing comma\r
+\t},\r
+}\r
+`;
+
+const CLAUDE_JSON = `{
+    "numStartups": 42,
+    "mcpServers": {
+        "filesystem": {
+            "command": "npx",   "args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"]
+        }
+    },
+    "projects": {"/x": {"allowedTools": []}}
+}`;
+
+describe('client add into existing files', () => {
+  it('VS Code JSONC with comments, tabs, CRLF and trailing commas: only the new entry is inserted; remove restores the bytes', async () => {
+    const p = await tempProject({ '.vscode/mcp.json': VSCODE_JSONC });
+    try {
+      const file = path.join(p.dir, '.vscode', 'mcp.json');
+      const r = await runClientAdd(deps(p), { client: 'vscode' });
+      expect(r.action).toBe('added');
+      const after = await fs.readFile(file, 'utf8');
+      const inserted = onlyInserted(VSCODE_JSONC, after);
+      expect(inserted).toContain('"project"');
+      expect(inserted).toMatch(/\r\n\t\t"project": \{/);
+      expect((await runClientAdd(deps(p), { client: 'vscode' })).action).toBe('unchanged');
+      const list = await runClientList(deps(p));
+      expect(list.entries).toEqual([expect.objectContaining({ client: 'vscode', scope: 'project', name: 'project', project: p.dir, thisProject: true })]);
+      expect((await runClientRemove(deps(p), { client: 'vscode' })).action).toBe('removed');
+      const removed = await fs.readFile(file, 'utf8');
+      expect(removed).toBe(VSCODE_JSONC);
+      expect(removed).toContain('// trailing comma');
+      expect((await runClientRemove(deps(p), { client: 'vscode' })).action).toBe('unchanged');
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('~/.claude.json (user scope, 4-space indent, mode 0600, a symlink): other keys kept, mode kept, link written through', async () => {
+    const p = await tempProject();
+    try {
+      const real = await p.write('dotfiles/claude.json', CLAUDE_JSON, 0o600);
+      await fs.symlink(real, path.join(p.home, '.claude.json'));
+      const r = await runClientAdd(deps(p), { client: 'claude-code', scope: 'user', name: 'proj' });
+      expect(r.action).toBe('added');
+      expect((await fs.lstat(path.join(p.home, '.claude.json'))).isSymbolicLink()).toBe(true);
+      const after = await fs.readFile(real, 'utf8');
+      onlyInserted(CLAUDE_JSON, after);
+      expect(after).toMatch(/\n {8}"proj": \{\n {12}"type": "stdio",/);
+      expect((await fs.stat(real)).mode & 0o777).toBe(0o600);
+      const doc = JSON.parse(after);
+      expect(Object.keys(doc.mcpServers)).toEqual(['filesystem', 'proj']);
+      expect(doc.numStartups).toBe(42);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('refuses a file that is not valid JSON (or JSON with comments where the client reads plain JSON), changing nothing', async () => {
+    const broken = '{ "mcpServers": { "a": { "command": "x" } }';
+    const withComment = '// team servers\n{ "mcpServers": {} }\n';
+    const p = await tempProject({ '.cursor/mcp.json': broken, '.mcp.json': withComment, '.vscode/mcp.json': '[1, 2]' });
+    try {
+      const r = await runMain(['client', 'add', 'cursor'], { cwd: p.dir, env: p.env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/\.cursor\/mcp\.json is not valid JSON \(CloseBraceExpected at line 1, column \d+\); nothing was changed/);
+      expect(await p.read('.cursor/mcp.json')).toBe(broken);
+      const c = await runMain(['client', 'add', 'claude-code'], { cwd: p.dir, env: p.env });
+      expect(c.code).toBe(1);
+      expect(c.stderr).toMatch(/InvalidCommentToken/);
+      expect(await p.read('.mcp.json')).toBe(withComment);
+      const v = await runMain(['client', 'add', 'vscode'], { cwd: p.dir, env: p.env });
+      expect(v.code).toBe(1);
+      expect(v.stderr).toMatch(/does not hold a JSON object/);
+      const list = await runMain(['client', 'list', '--json'], { cwd: p.dir, env: p.env });
+      expect(list.code).toBe(1);
+      expect(JSON.parse(list.stdout).problems).toHaveLength(3);
+      const names = (await fs.readdir(path.join(p.dir, '.cursor'))).sort();
+      expect(names).toEqual(['mcp.json']);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it("a server of the same name that is not this project's: refused (exit 3) unless --force; remove likewise", async () => {
+    const other = JSON.stringify({ mcpServers: { project: { command: 'uvx', args: ['something-else'] } } }, null, 2);
+    const p = await tempProject({ '.mcp.json': other });
+    try {
+      const r = await runMain(['client', 'add', 'claude-code'], { cwd: p.dir, env: p.env });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/already has a server named "project"/);
+      expect(await p.read('.mcp.json')).toBe(other);
+      const rm = await runMain(['client', 'remove', 'claude-code'], { cwd: p.dir, env: p.env });
+      expect(rm.code).toBe(3);
+      const f = await runMain(['client', 'add', 'claude-code', '--force', '--json'], { cwd: p.dir, env: p.env });
+      expect(JSON.parse(f.stdout).action).toBe('updated');
+      expect(JSON.parse(await p.read('.mcp.json')).mcpServers.project.args).toEqual([BIN, 'serve', '-C', p.dir]);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('an entry written by an older node is updated in place', async () => {
+    const p = await tempProject();
+    try {
+      const old = { mcpServers: { project: { command: '/opt/node-18/bin/node', args: [BIN, 'serve', '-C', p.dir] } } };
+      await p.write('.cursor/mcp.json', JSON.stringify(old, null, 2) + '\n');
+      const r = await runClientAdd(deps(p), { client: 'cursor' });
+      expect(r.action).toBe('updated');
+      expect(JSON.parse(await p.read('.cursor/mcp.json')).mcpServers.project.command).toBe(NODE);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
