@@ -40,9 +40,10 @@ export default async function setup(project: TestProject) {
   await fs.chmod(baseDir, 0o755);
   const password = randomBytes(18).toString('base64url');
   // PG_MAJOR=14 (say) runs the suite against that major: installed, or fetched into the cache.
-  // Exported as MCPCTL_PG_BIN so that every test cluster and every mcpctl the tests start use it.
+  // Exported as MCPCTL_PG_BIN so that every test cluster and every mcpctl the tests start use it
+  // (without PG_MAJOR, binaries are found as users' machines find them).
   const bin = await testBinaries(process.env.PG_MAJOR);
-  process.env.MCPCTL_PG_BIN = bin.dir;
+  if (process.env.PG_MAJOR) process.env.MCPCTL_PG_BIN = bin.dir;
   let shared: Cluster | undefined;
   let template: Cluster;
   let info;

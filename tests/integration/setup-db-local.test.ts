@@ -6,6 +6,9 @@ import { readSuperuserPassword } from '../../src/lib/local-cluster.js';
 import { freePort } from '../helpers/cluster.js';
 import { freshHome, type FreshHome } from '../helpers/local-db.js';
 import { clientToolsCover } from '../helpers/pg-major.js';
+import { harness } from '../helpers/pg.js';
+import { installStandInVector, privateInstall } from './verify-db-fixture.js';
+import { existsSync } from 'node:fs';
 
 const homes: FreshHome[] = [];
 afterEach(async () => {
@@ -13,8 +16,8 @@ afterEach(async () => {
 });
 
 /** A project folder inside a fresh HOME, whose cluster is started on a free port first (the default port may be taken by another run). */
-async function setup(files: Record<string, string> = {}) {
-  const h = await freshHome();
+async function setup(files: Record<string, string> = {}, env: Record<string, string> = {}) {
+  const h = await freshHome({ env });
   homes.push(h);
   const started = await h.db(['db', 'start', '--port', String(await freePort())]);
   expect(started.code, started.stderr).toBe(0);
@@ -90,5 +93,27 @@ describe('setup-db --local', () => {
     expect(r.stdout).toContain('local cluster started on 127.0.0.1:');
     const bad = await p.run(['setup-db', '--download']);
     expect(bad.code).toBe(2);
+  });
+});
+
+describe.runIf(existsSync(path.join(harness().binDir, 'pg_config')))('setup-db --local --with-pgvector (skipped where the server binaries have no pg_config)', () => {
+  it('works when the binaries\' extension folder has vector.control, and otherwise says how to get it for that installation', async () => {
+    const inst = await privateInstall(harness().baseDir);
+    try {
+      const { h, project } = await setup({}, { MCPCTL_PG_BIN: inst.bindir });
+      const p = await project('app');
+      const missing = await p.run(['setup-db', '--local', '--with-pgvector']);
+      expect(missing.code).toBe(1);
+      // A private installation: the hint builds pgvector with that installation's own pg_config.
+      expect(missing.stderr).toContain(`PG_CONFIG=${path.join(inst.bindir, 'pg_config')}`);
+      await installStandInVector(inst.extdir);
+      const ok = await p.run(['setup-db', '--local', '--with-pgvector', '--json']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout).extensions.map((e: { name: string; database: string }) => e.name)).toEqual(['vector', 'vector']);
+      void h;
+    } finally {
+      for (const h of homes.splice(0)) await h.cleanup();
+      await inst.remove();
+    }
   });
 });

@@ -2,7 +2,8 @@ import { lstatSync, mkdtempSync, promises as fs, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { suggestLocal } from '../../src/commands/setup-db/local.js';
+import { pgvectorHintFor, suggestLocal } from '../../src/commands/setup-db/local.js';
+import { localToolsDir } from '../../src/lib/local-tools.js';
 import { loadConfig } from '../../src/lib/config/load.js';
 import { localLayout, localUrl } from '../../src/lib/local-cluster.js';
 import { PgConnectError } from '../../src/lib/pg.js';
@@ -61,5 +62,38 @@ describe('setup-db suggests --local', () => {
     expect((suggestLocal(refused(), named) as PgConnectError).hint).toBe('start the server');
     const auth = new PgConnectError('auth', 'bad password', 'fix it', { serverMessage: '28P01', target: refused().target as never });
     expect(suggestLocal(auth, await loadConfig({ cwd: dir, env: {} }))).toBe(auth);
+  });
+});
+
+describe('pgvector hints for the installation the local cluster runs from', () => {
+  it('names the package, formula or build for that installation', () => {
+    const cache = '/home/u/.cache/mcpctl/postgres';
+    expect(pgvectorHintFor('/usr/lib/postgresql/16/bin', 16, cache)).toContain('apt install postgresql-16-pgvector');
+    expect(pgvectorHintFor('/usr/pgsql-15/bin', 15, cache)).toContain('dnf install pgvector_15');
+    expect(pgvectorHintFor('/opt/homebrew/opt/postgresql@17/bin', 17, cache)).toContain('brew install pgvector');
+    expect(pgvectorHintFor(`${cache}/17.10.0-beta.17/bin`, 17, cache)).toContain('apt install postgresql-17 postgresql-17-pgvector');
+    expect(pgvectorHintFor('/opt/pg/bin', 17, cache)).toContain('make PG_CONFIG=/opt/pg/bin/pg_config');
+  });
+});
+
+describe('client tools for the local cluster', () => {
+  it("put the cluster's own bin folder first when it has pg_dump, only for the cluster's address", async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'home-'));
+    const l = localLayout({}, home);
+    const bin = path.join(home, 'pgbin');
+    await fs.mkdir(bin, { recursive: true });
+    await fs.writeFile(path.join(bin, 'pg_dump'), '');
+    await fs.mkdir(l.dataDir, { recursive: true });
+    await fs.writeFile(path.join(l.dataDir, 'PG_VERSION'), '17\n');
+    await fs.writeFile(l.stateFile, JSON.stringify({ port: 54329, binDir: bin, version: '17.10', superuser: 'postgres' }));
+    expect(await localToolsDir({}, home, '127.0.0.1', 54329)).toBe(bin);
+    expect(await localToolsDir({}, home, 'localhost', 54329)).toBe(bin);
+    expect(await localToolsDir({}, home, '127.0.0.1', 5432)).toBeUndefined();
+    expect(await localToolsDir({}, home, 'db.example', 54329)).toBeUndefined();
+    // Without its own pg_dump (a downloaded build): an installed one of at least its major, else none.
+    await fs.rm(path.join(bin, 'pg_dump'));
+    const found = await localToolsDir({ PATH: '' }, home, '127.0.0.1', 54329);
+    if (found) expect(Number(/(\d+)/.exec(found)![1])).toBeGreaterThanOrEqual(17);
+    await fs.rm(home, { recursive: true });
   });
 });

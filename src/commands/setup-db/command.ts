@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import { action, type CommandEnv, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 import { render } from './render.js';
+import { UserError } from '../../lib/errors.js';
+import { dataMajor, localLayout, readLocalState } from '../../lib/local-cluster.js';
+import { pgCacheDir } from '../../lib/pg-bin.js';
+import { pgvectorHintFor } from './local.js';
 
 interface Opts {
   migrations?: string;
@@ -86,7 +90,9 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
             adopt: opts.adopt,
             local,
           },
-        );
+        ).catch((e: unknown) => {
+          throw local ? localPgvectorError(env, e) : e;
+        });
         for (const w of result.warnings) out.warn(w);
         if (out.json) out.result(result);
         else render(env, result);
@@ -102,4 +108,14 @@ async function startLocal(env: CommandEnv, download: boolean | undefined) {
   const local = await ensureLocalServer(await dbDeps(env), { download });
   if (local.started) env.out.info(`local cluster started on ${local.host}:${local.port}`);
   return local;
+}
+
+/** --with-pgvector on the local cluster: the hint names how to get pgvector for the installation it runs from. */
+function localPgvectorError(env: CommandEnv, e: unknown): unknown {
+  if (!(e instanceof UserError) || e.code !== 'pgvector') return e;
+  const l = localLayout(env.ctx.env, env.ctx.home);
+  const state = readLocalState(l);
+  const major = dataMajor(l);
+  if (!state || !major) return e;
+  return new UserError(e.message, { code: 'pgvector', hint: pgvectorHintFor(state.binDir, major, pgCacheDir(env.ctx.env, env.ctx.home)) });
 }
