@@ -20,7 +20,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 }
 
 async function runCli(): Promise<void> {
-  const [{ ExitCode }, { main }, { signalsTakenOver }] = await Promise.all([
+  const [{ signalExitCode }, { main }, { signalsTakenOver }] = await Promise.all([
     import('./lib/errors.js'),
     import('./main.js'),
     import('./lib/signal-forwarding.js'),
@@ -32,11 +32,11 @@ async function runCli(): Promise<void> {
     if (signalsTakenOver()) return;
     interrupts++;
     // A second Ctrl-C means "out now": cleanup already had its chance.
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    if (interrupts > 1) process.exit(signalExitCode(sig));
     controller.abort(new Error(sig));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP too (a closed terminal or ssh session): the same clean-up, exit 129.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   const code = await main({
     argv,
     cwd: process.cwd(),
@@ -47,7 +47,6 @@ async function runCli(): Promise<void> {
     stdinIsTTY: process.stdin.isTTY === true,
     signal: controller.signal,
   });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
   process.exitCode = code;
 }

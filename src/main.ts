@@ -5,7 +5,7 @@ import { formatHelp, rewriteHelpRequest, TOP_LEVEL_EXAMPLES } from './commands/h
 import { registerCommands } from './commands/index.js';
 import type { CommandEnv } from './commands/shared.js';
 import { isCi, type Context, type GlobalOptions } from './lib/context.js';
-import { ExitCode, ExitError, UsageError, UserError } from './lib/errors.js';
+import { ExitCode, ExitError, UsageError, UserError, signalExitCode } from './lib/errors.js';
 import type { Stream } from './lib/output.js';
 import { packageVersion } from './lib/version.js';
 
@@ -105,7 +105,9 @@ export async function main(io: CliIO): Promise<number> {
     const { redact } = await import('./lib/redact.js');
     const user = err instanceof UserError ? err : undefined;
     const aborted = io.signal.aborted && !user;
-    const exitCode = user?.exitCode ?? (aborted ? ExitCode.interrupted : ExitCode.failed);
+    // An interruption ends with the signal's own code (SIGINT 130, SIGTERM 143, SIGHUP 129) after the command cleaned up.
+    const bySignal = io.signal.aborted ? signalExitCode((io.signal.reason as Error | undefined)?.message) : undefined;
+    const exitCode = user?.code === 'interrupted' && bySignal ? bySignal : (user?.exitCode ?? (aborted ? bySignal! : ExitCode.failed));
     const message = user?.message ?? (aborted ? 'interrupted' : `internal error: ${(err as Error)?.message ?? String(err)}`);
     // "report it" is for bugs only: an error we did not foresee (not a UserError, not a signal).
     const hint = user ? user.hint : aborted ? undefined : 'this is a bug in mcpctl: run again with --debug for the stack trace, and report it';

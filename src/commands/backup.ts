@@ -86,7 +86,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
 
   backup
     .command('list')
-    .description('the backups in the folder: database, time, size, and whether each checksum matches')
+    .description('every dump in the folder: database, time, size, format, and whether each checksum matches')
     .option('--dir <dir>', 'backup folder, relative to the project', 'backups')
     .action(
       action<{ dir: string }>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
@@ -96,15 +96,23 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
         if (out.json) out.result(result);
         else if (result.backups.length === 0) out.info(`no backups in ${result.dir}`);
         else {
-          const rows = result.backups.map((b) => [b.database, b.time.replace('T', ' ').replace(/\.000Z$/, 'Z'), formatBytes(b.size), b.checksum, b.file.split('/').pop()!]);
-          const head = ['DATABASE', 'TIME (UTC)', 'SIZE', 'CHECKSUM', 'FILE'];
+          const rows = result.backups.map((b) => [
+            b.database ?? '(foreign)',
+            b.time.replace('T', ' ').replace(/\.000Z$/, 'Z'),
+            formatBytes(b.size),
+            `${b.format}${b.compression === 'none' ? '' : `+${b.compression}`}`,
+            b.origin === 'foreign' && b.checksum === 'missing' ? 'no checksum' : b.checksum,
+            b.file.split('/').pop()!,
+          ]);
+          const head = ['DATABASE', 'TIME (UTC)', 'SIZE', 'FORMAT', 'CHECKSUM', 'FILE'];
           const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
           const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
           out.info(out.paint('strong', fmt(head)));
           for (const r of rows) {
-            const role = r[3] === 'ok' ? 'success' : r[3] === 'mismatch' ? 'error' : 'warn';
-            out.info(fmt(r).replace(` ${r[3]!.padEnd(w[3]!)} `, ` ${out.paint(role, r[3]!.padEnd(w[3]!))} `));
+            const role = r[4] === 'ok' ? 'success' : r[4] === 'mismatch' ? 'error' : 'warn';
+            out.info(fmt(r).replace(` ${r[4]!.padEnd(w[4]!)} `, ` ${out.paint(role, r[4]!.padEnd(w[4]!))} `));
           }
+          if (result.backups.some((b) => b.origin === 'foreign')) out.info(out.paint('muted', 'foreign: not made by mcpctl (or its .sha256 is gone); restore it with --db <database>'));
           out.info(out.paint('muted', `folder ${result.dir}`));
         }
         if (!result.ok) throw new ExitError(ExitCode.failed);

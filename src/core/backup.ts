@@ -7,17 +7,19 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
-import { backupFileName, backupsToPrune, checksumPath, listBackupFiles, writeChecksum, type Compression, type DumpFormat } from '../lib/backup-files.js';
+import { backupFileName, backupsToPrune, checksumPath, listBackupFiles, type Compression, type DumpFormat } from '../lib/backup-files.js';
 import type { LoadedConfig } from '../lib/config/load.js';
 import type { Context } from '../lib/context.js';
 import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
+import { redact } from '../lib/redact.js';
 import { connect, serverVersion, withClient, type ConnTarget } from '../lib/pg.js';
 import { dumpToFile, hasProgram, libpqEnv, pgToolVersion, requireDumpNotOlder } from '../lib/pg-dump.js';
 import type { Version } from '../lib/versions.js';
 import { appTargetFor, mapLimit, requireDbName } from './backup-db.js';
+import { publish, sweepTempFiles, tempPath } from './backup-publish.js';
+import { sweepScratch } from './backup-sweep.js';
 import { verifyBackup, type VerifyOutcome } from './backup-verify.js';
 import { ignoredAmong, workTreeRoot, type GitDeps } from '../lib/git.js';
-import { fsyncDir } from '../lib/atomic-write.js';
 
 /** gzip level used by default: level 1 measured fastest at a ratio close to level 6 (docs/backup.md). */
 export const DEFAULT_GZIP_LEVEL = 1;
@@ -87,10 +89,13 @@ export interface BackupResult {
   backups: DatabaseBackup[];
   /** Things worth knowing that did not fail the backup (e.g. the folder is not git-ignored). */
   warnings: string[];
+  /** Leftovers of killed earlier runs removed by this one (temporary files, scratch databases). */
+  swept: string[];
 }
 
 export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): Promise<BackupResult> {
   const { ctx } = deps;
+  const runStart = ctx.now();
   const cfg = deps.config.values;
   const format = options.format ?? 'sql';
   const compression: Compression = options.compress ?? 'gzip';
@@ -108,6 +113,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
       withClient(probe, async (c) => ({
         major: (await serverVersion(c)).major,
         owned: options.allProjects ? await ownedDatabases(c) : [],
+        swept: await sweepScratch(c).catch(() => [] as string[]),
       })),
     ),
     wantZstd ? hasProgram(tools, 'zstd') : Promise.resolve(true),
@@ -125,6 +131,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   }
   const dir = path.resolve(ctx.cwd, options.dir ?? 'backups');
   await ensureWritableDir(dir);
+  const swept = [...server.swept, ...(await sweepTempFiles(dir, runStart))];
   const warnings = await unignoredFolderWarning(tools, dir);
   const databases = options.allProjects ? server.owned : options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB];
   if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
@@ -132,7 +139,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   const one = (database: string) => backupOne(deps, { ...options, gzipWith, format, compression, dir, database, pgDump });
   const backups = await mapLimit(databases, Math.max(1, options.concurrency ?? 2), one);
   if (ctx.signal.aborted) throw new InterruptedError('backup interrupted; temporary files and scratch databases were removed');
-  return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups, warnings };
+  return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups, warnings, swept };
 }
 
 async function ownedDatabases(c: Client): Promise<string[]> {
@@ -198,7 +205,7 @@ async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBacku
     }
     // The database travels as PGDATABASE (libpqEnv): a name like `host=x` in argv would be read as a connection string.
     const finalName = backupFileName(o.database, started, o.format, o.format === 'custom' ? 'none' : o.compression);
-    const tempFile = path.join(o.dir, `.${finalName}.mcpctl-${randomBytes(6).toString('hex')}.tmp`);
+    const tempFile = tempPath(o.dir, finalName);
     const dumped = await dumpToFile(
       { cwd: ctx.cwd, env: ctx.env, log: deps.log, signal: ctx.signal },
       {
@@ -231,51 +238,15 @@ async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBacku
     base.ok = true;
   } catch (e) {
     if (e instanceof InterruptedError || ctx.signal.aborted) throw e instanceof InterruptedError ? e : new InterruptedError();
-    if (!(e instanceof UserError)) throw e;
-    base.error = { message: e.message, hint: e.hint };
+    if (e instanceof UserError) base.error = { message: e.message, hint: e.hint };
+    // A file-system or server error for this one database (a name the folder cannot hold, a lost connection): reported, the others go on.
+    else if (typeof (e as NodeJS.ErrnoException)?.code === 'string') base.error = { message: redact((e as Error).message) };
+    else throw e;
   } finally {
     await snapshot?.end().catch(() => undefined);
     base.durationMs = performance.now() - t0;
   }
   return base;
-}
-
-/**
- * Gives the finished temporary file its final name without ever replacing a file
- * (two backups in one second get `-1`, `-2`): the checksum first, then a hard link,
- * so a file that looks complete always has its `.sha256`.
- */
-async function publish(tempFile: string, dir: string, nameFor: (seq: number) => string, sha256: string): Promise<string> {
-  try {
-    for (let seq = 0; ; seq++) {
-      const file = path.join(dir, nameFor(seq));
-      if ((await exists(file)) || (await exists(checksumPath(file)))) continue;
-      await writeChecksum(file, sha256);
-      try {
-        await fs.link(tempFile, file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-          await fs.rm(checksumPath(file), { force: true });
-          continue;
-        }
-        // File systems without hard links: a rename (the name was free a moment ago).
-        await fs.rename(tempFile, file);
-      }
-      await fs.rm(tempFile, { force: true });
-      await fsyncDir(dir);
-      return file;
-    }
-  } catch (e) {
-    await fs.rm(tempFile, { force: true });
-    throw new UserError(`could not name the backup in ${dir}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fs.lstat(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 export type { ConnTarget };

@@ -1,22 +1,79 @@
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
+import { UserError } from './errors.js';
 
 export interface AtomicWriteOptions {
   /** File mode from the moment the temporary file exists (default 0600). */
   mode?: number;
 }
 
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 /**
- * Writes `data` to `file` atomically: a temporary file in the same folder, created with
+ * The path a write to `file` must replace: `file` itself (also when it does not exist yet), or,
+ * for a symbolic link, the regular file it points to — so the link is kept and its target is
+ * what changes, as dotfile managers expect. Anything else (a device, FIFO, folder, socket, a
+ * dangling or looping link) is refused with exit 1 before anything is changed: renaming over
+ * it would replace `/dev/null` or leave the real file stale.
+ */
+export async function resolveWriteTarget(file: string): Promise<string> {
+  let lst: Stats;
+  try {
+    lst = await fs.lstat(file);
+  } catch (e) {
+    // Absent (or a path through a non-folder): nothing to refuse here; the write reports it.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return file;
+    throw e;
+  }
+  let target = file;
+  if (lst.isSymbolicLink()) {
+    const to = await fs.readlink(file).catch(() => '?');
+    try {
+      target = await fs.realpath(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`refusing to write ${file}: it is a symbolic link to ${to}, which ${code === 'ELOOP' ? 'loops' : 'does not exist'}; nothing was changed`, {
+        hint: `create the file the link points to, or remove the link (rm ${file})`,
+      });
+    }
+    const st = await fs.stat(target);
+    if (!st.isFile()) {
+      throw new UserError(`refusing to write ${file}: it is a symbolic link to ${target}, which is ${kindOf(st)}; nothing was changed`, {
+        hint: `point the link at a regular file, or remove it (rm ${file})`,
+      });
+    }
+    return target;
+  }
+  if (!lst.isFile()) {
+    throw new UserError(`refusing to write ${file}: it is ${kindOf(lst)}, not a regular file; nothing was changed`, {
+      hint: `move it away, or point mcpctl at a regular file`,
+    });
+  }
+  return target;
+}
+
+/**
+ * Writes `data` to `file` atomically: a temporary file in the target's folder, created with
  * its final mode (O_EXCL), written, fsynced, renamed over the target, then the folder fsynced.
- * Readers see the old content or the new, never a mix; a crash leaves at most a temp file
- * named `.<name>.mcpctl-<random>.tmp`, which is removed on any error we can see.
+ * A symlink to a regular file is written through (the link stays); any other non-regular
+ * target is refused (see resolveWriteTarget). Readers see the old content or the new, never a
+ * mix; a crash leaves at most a temp file named `.<name>.mcpctl-<random>.tmp`, which is
+ * removed on any error we can see.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const target = await resolveWriteTarget(file);
   const mode = opts.mode ?? 0o600;
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.mcpctl-${randomBytes(6).toString('hex')}.tmp`);
+  const dir = path.dirname(target);
+  const tmp = path.join(dir, `.${path.basename(target)}.mcpctl-${randomBytes(6).toString('hex')}.tmp`);
   const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     await fh.writeFile(data);
@@ -24,7 +81,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     await fh.chmod(mode);
     await fh.sync();
     await fh.close();
-    await fs.rename(tmp, file);
+    await fs.rename(tmp, target);
   } catch (e) {
     await fh.close().catch(() => undefined);
     await fs.rm(tmp, { force: true });
@@ -33,20 +90,22 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   await fsyncDir(dir);
 }
 
-/** Writes only when the content differs; returns whether it wrote. */
-export async function writeIfChanged(file: string, data: string, opts: AtomicWriteOptions = {}): Promise<boolean> {
-  const current = await fs.readFile(file, 'utf8').catch(() => undefined);
-  if (current === data) {
+/** Writes only when the content (bytes) differs; returns whether it wrote. */
+export async function writeIfChanged(file: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<boolean> {
+  const target = await resolveWriteTarget(file);
+  const current = await fs.readFile(target).catch(() => undefined);
+  const next = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  if (current !== undefined && Buffer.compare(current, next) === 0) {
     if (opts.mode !== undefined) {
-      const st = await fs.stat(file);
+      const st = await fs.stat(target);
       if ((st.mode & 0o777) !== opts.mode) {
-        await fs.chmod(file, opts.mode);
+        await fs.chmod(target, opts.mode);
         return true;
       }
     }
     return false;
   }
-  await writeFileAtomic(file, data, opts);
+  await writeFileAtomic(target, data, opts);
   return true;
 }
 

@@ -45,20 +45,61 @@ export function timestamp(d: Date): string {
   return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
 
+/**
+ * A database name as a file name part: bytes outside `[A-Za-z0-9_-]` become `%XX` (UTF-8),
+ * so no `/`, `.`, `..`, space or control character ever reaches the file system, and
+ * distinct names stay distinct (decodeDbName reverses it exactly).
+ */
+export function encodeDbName(database: string): string {
+  let out = '';
+  for (const byte of Buffer.from(database, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Reverses encodeDbName; names from older versions (with a literal `$`) pass through. */
+export function decodeDbName(part: string): string | undefined {
+  if (/%(?![0-9A-Fa-f]{2})/.test(part)) return undefined;
+  const bytes: number[] = [];
+  for (let i = 0; i < part.length; i++) {
+    if (part[i] === '%') {
+      bytes.push(parseInt(part.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(part[i]!, 'utf8'));
+  }
+  const text = Buffer.from(bytes).toString('utf8');
+  return Buffer.from(text, 'utf8').equals(Buffer.from(bytes)) ? text : undefined;
+}
+
 /** The file name of a backup (without folder). */
 export function backupFileName(database: string, time: Date, format: DumpFormat, compression: Compression, seq = 0): string {
-  return `${database}_${timestamp(time)}${seq > 0 ? `-${seq}` : ''}${backupExtension(format, compression)}`;
+  return `${encodeDbName(database)}_${timestamp(time)}${seq > 0 ? `-${seq}` : ''}${backupExtension(format, compression)}`;
+}
+
+/** A backup's temporary name: hidden, and naming the process that writes it (so later runs can sweep it once that process is gone). */
+export function tempFileName(finalName: string, pid: number, random: string): string {
+  return `.${finalName}.mcpctl-${pid}-${random}.tmp`;
+}
+
+/** The writer's pid of a temporary backup file (undefined for other names; 0 for names of older versions, which had none). */
+export function tempFileOwner(name: string): number | undefined {
+  const m = /^\..+\.mcpctl-(?:(\d+)-)?[0-9a-f]+\.tmp$/.exec(name);
+  return m ? Number(m[1] ?? 0) : undefined;
 }
 
 /** Parses a backup file name; undefined for anything else (temp files, checksums, strangers). */
 export function parseBackupName(fileName: string): BackupName | undefined {
   const m = NAME.exec(fileName);
   if (!m) return undefined;
-  const [, database, y, mo, d, h, mi, s, seq, ext] = m;
+  const [, encoded, y, mo, d, h, mi, s, seq, ext] = m;
   const time = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
   if (Number.isNaN(time.getTime()) || timestamp(time) !== `${y}${mo}${d}_${h}${mi}${s}`) return undefined;
+  const database = decodeDbName(encoded!);
+  if (database === undefined) return undefined;
   const kind = EXTENSIONS.find((e) => e.ext === ext)!;
-  return { database: database!, time, format: kind.format, compression: kind.compression, seq: seq ? Number(seq) : 0 };
+  return { database, time, format: kind.format, compression: kind.compression, seq: seq ? Number(seq) : 0 };
 }
 
 /** Newest first (time, then collision counter). */

@@ -25,7 +25,7 @@ export async function passwordFromFile(
   key: PgpassKey,
 ): Promise<{ password: string | undefined; path: string; ignored?: string }> {
   const file = await readPgpass(ctx.env, ctx.home);
-  const password = file.text === undefined ? undefined : lookupPgpass(file.text, key);
+  const password = file.bytes === undefined ? undefined : lookupPgpass(file.bytes, key);
   registerSecret(password);
   return { password, path: file.path, ignored: file.ignored };
 }

@@ -5,7 +5,16 @@ export const ExitCode = {
   usage: 2,
   refused: 3,
   interrupted: 130,
+  /** Ended by SIGHUP (128 + 1), after the same clean-up as SIGINT. */
+  hangup: 129,
+  /** Ended by SIGTERM (128 + 15), after the same clean-up as SIGINT. */
+  terminated: 143,
 } as const;
+
+/** The exit code for a run ended by `signal` (the shell's 128 + n convention): 130, 143 or 129. */
+export function signalExitCode(signal: string | undefined): ExitCodeValue {
+  return signal === 'SIGTERM' ? ExitCode.terminated : signal === 'SIGHUP' ? ExitCode.hangup : ExitCode.interrupted;
+}
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** Machine-readable error codes used in `--json` error documents. */

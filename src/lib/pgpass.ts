@@ -1,10 +1,14 @@
 /**
- * The libpq password file (`~/.pgpass`, or PGPASSFILE): a parser that follows libpq's
- * own rules exactly (fe-connect.c passwordFromFile / pwdfMatchesString), and a pure merge
- * that replaces entries for one host/port/db/user while keeping every other line byte for byte.
+ * The libpq password file (`~/.pgpass`, or PGPASSFILE). Reading follows libpq exactly, on bytes
+ * (pgpass-libpq.ts), including its default-socket-directory rule. Writing puts entries that both
+ * libpq (psql, pg_dump, psycopg) and asyncpg (the servers' driver) find, replaces only entries
+ * for exactly the same host/port/database/user, and keeps every other line byte for byte.
  */
-import { promises as fs } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { UsageError } from './errors.js';
+import { asyncpgLookup, asyncpgRows, libpqLines, libpqLookup, type MatchTokens } from './pgpass-libpq.js';
 
 /** The connection a password is looked up for (libpq's matching inputs). */
 export interface PgpassKey {
@@ -18,85 +22,73 @@ export interface PgpassEntry extends PgpassKey {
   password: string;
 }
 
-/** The host libpq matches against: socket paths and empty hosts become "localhost". */
-export function pgpassHost(host: string | undefined): string {
-  if (!host || host.startsWith('/') || host.startsWith('@')) return 'localhost';
+let probedSocketDir: string | undefined;
+
+/**
+ * libpq's compiled-in default socket directory (DEFAULT_PGSOCKET_DIR): `/tmp` upstream and on
+ * Homebrew, `/var/run/postgresql` on Debian, Ubuntu and Red Hat builds. `pg_config` does not
+ * report it (Debian patches a header), so libpq is asked: psql without a host names the socket
+ * it tried. Run once per process, only when a host is a socket path; without psql, the
+ * distribution's folder when it exists, else upstream's `/tmp`.
+ */
+export function libpqDefaultSocketDir(): string {
+  if (probedSocketDir !== undefined) return probedSocketDir;
+  const r = spawnSync('psql', ['-X', '-w', '-d', 'port=1 user=mcpctl_probe dbname=mcpctl_probe connect_timeout=2'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C', PGSYSCONFDIR: '/nonexistent' },
+    encoding: 'utf8',
+    timeout: 5000,
+  });
+  const m = /socket "(.+)\/\.s\.PGSQL\.1"/.exec(`${r.stderr ?? ''}`);
+  probedSocketDir = m ? m[1]! : existsSync('/var/run/postgresql') ? '/var/run/postgresql' : '/tmp';
+  return probedSocketDir;
+}
+
+const isSocketPath = (host: string) => host.startsWith('/') || host.startsWith('@');
+
+/**
+ * The host libpq matches password-file lines against: "localhost" for an empty host and for
+ * its default socket directory only; any other socket path (`/tmp/x`, `/run/postgresql`, a
+ * trailing slash) is matched literally.
+ */
+export function pgpassHost(host: string | undefined, defaultSocketDir?: string): string {
+  if (!host) return 'localhost';
+  if (isSocketPath(host) && host === (defaultSocketDir ?? libpqDefaultSocketDir())) return 'localhost';
   return host;
 }
 
+function tokens(key: PgpassKey, defaultSocketDir?: string): MatchTokens {
+  return { host: pgpassHost(key.host, defaultSocketDir), port: String(key.port), database: key.database, user: key.user };
+}
+
+const asBytes = (data: string | Uint8Array) => (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+
 /**
- * libpq's field match: `*` followed by `:` matches anything; `\` escapes the next character;
- * the field must equal `token` exactly up to an unescaped `:`. Returns the rest after the
- * field's `:` or undefined.
+ * The password libpq takes for `key` from the file's bytes (the first matching line wins).
+ * Undefined when no line matches, when the entry is empty (libpq then has no password) or when
+ * its bytes are not UTF-8 (mcpctl could not send the same password).
  */
-function matchField(line: string, pos: number, token: string): number | undefined {
-  if (line[pos] === '*' && line[pos + 1] === ':') return pos + 2;
-  let i = pos;
-  let t = 0;
-  while (i < line.length) {
-    let escaped = false;
-    if (line[i] === '\\') {
-      i++;
-      escaped = true;
-    }
-    if (i >= line.length) return undefined;
-    if (line[i] === ':' && t === token.length && !escaped) return i + 1;
-    if (t === token.length) return undefined;
-    if (line[i] === token[t]) {
-      i++;
-      t++;
-    } else return undefined;
+export function lookupPgpass(data: string | Uint8Array, key: PgpassKey, opts: { defaultSocketDir?: string } = {}): string | undefined {
+  const hit = libpqLookup(asBytes(data), tokens(key, opts.defaultSocketDir));
+  if (!hit || hit.password.length === 0) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(hit.password);
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
-/** De-escapes a password field: up to the first unescaped `:` (the rest is ignored, as libpq does). */
-function readPassword(line: string, pos: number): string {
-  let out = '';
-  for (let i = pos; i < line.length && line[i] !== ':'; i++) {
-    if (line[i] === '\\' && i + 1 < line.length) i++;
-    out += line[i];
-  }
-  return out;
-}
-
-function stripCrlf(line: string): string {
-  return line.replace(/[\r\n]+$/, '');
-}
-
-/** True when `rawLine` is an entry that libpq would use for `key`. */
-export function lineMatches(rawLine: string, key: PgpassKey): number | undefined {
-  const line = stripCrlf(rawLine);
-  if (line === '' || line.startsWith('#')) return undefined;
-  let p: number | undefined = 0;
-  for (const token of [pgpassHost(key.host), String(key.port), key.database, key.user]) {
-    p = matchField(line, p, token);
-    if (p === undefined) return undefined;
-  }
-  return p;
-}
-
-/** The password libpq would pick for `key` from file text: the first matching line wins. */
-export function lookupPgpass(text: string, key: PgpassKey): string | undefined {
-  for (const raw of text.split('\n')) {
-    const p = lineMatches(raw, key);
-    if (p !== undefined) return readPassword(stripCrlf(raw), p);
-  }
-  return undefined;
-}
-
-/** Escapes a field for the password file (`\` and `:`). */
+/** Escapes a field for the password file (`\` and `:`), as libpq reads it. */
 export function escapeField(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
 }
 
 export function formatEntry(e: PgpassEntry): string {
-  return [pgpassHost(e.host), String(e.port), e.database, e.user, e.password].map(escapeField).join(':');
+  return [e.host, String(e.port), e.database, e.user, e.password].map(escapeField).join(':');
 }
 
-/** Splits a line into its five unescaped fields (undefined for comments and short lines). */
+/** Splits a line into its five de-escaped fields, libpq style (undefined for comments and short lines). */
 export function parseLine(rawLine: string): string[] | undefined {
-  const line = stripCrlf(rawLine);
+  const line = rawLine.replace(/[\r\n]+$/, '');
   if (line === '' || line.startsWith('#')) return undefined;
   const fields: string[] = [];
   let cur = '';
@@ -113,35 +105,121 @@ export function parseLine(rawLine: string): string[] | undefined {
 }
 
 /**
- * Puts `entries` into password-file text. Lines for exactly the same host/port/db/user are
- * replaced (no duplicates); each new entry goes where libpq would look first for its key
- * (before any wildcard line that would shadow it), every other line kept byte for byte.
+ * The lines mcpctl writes for an entry: for a socket directory that is not libpq's default, a
+ * literal-path line (what libpq looks up) and a `localhost` line (what asyncpg looks up, as it
+ * maps every socket path to localhost); otherwise the one host libpq and asyncpg both use.
  */
-export function mergePgpass(text: string, entries: readonly PgpassEntry[]): string {
-  const hadText = text.length > 0;
-  let lines = hadText ? text.split('\n') : [];
-  // A trailing newline leaves an empty last element: keep it as the terminator.
-  const terminated = hadText && text.endsWith('\n');
-  if (terminated) lines.pop();
-  for (const e of entries) {
-    const host = pgpassHost(e.host);
-    const same = (raw: string) => {
-      const f = parseLine(raw);
-      return f !== undefined && f[0] === host && f[1] === String(e.port) && f[2] === e.database && f[3] === e.user;
-    };
-    const firstMatch = lines.findIndex((raw) => lineMatches(raw, e) !== undefined);
-    const kept: string[] = [];
-    let insertAt = -1;
-    lines.forEach((raw, i) => {
-      if (i === firstMatch) insertAt = kept.length;
-      if (!same(raw)) kept.push(raw);
-    });
-    const formatted = formatEntry(e);
-    if (insertAt === -1) kept.push(formatted);
-    else kept.splice(insertAt, 0, formatted);
-    lines = kept;
+export function concreteEntries(e: PgpassEntry, defaultSocketDir?: string): PgpassEntry[] {
+  const host = pgpassHost(e.host, defaultSocketDir);
+  if (host !== 'localhost' && e.host.startsWith('/')) return [{ ...e, host }, { ...e, host: 'localhost' }];
+  return [{ ...e, host }];
+}
+
+/**
+ * Refuses (exit 2) a value no password-file line can hold for libpq (a line break, NUL or other
+ * control character; an empty or `*` key field). Returns a warning for values libpq reads
+ * exactly but asyncpg cannot: asyncpg never de-escapes `\\:` or `\\\\` (so an IPv6 host or a
+ * password with `:` or `\\`) and strips surrounding whitespace.
+ */
+function checkWritable(e: PgpassEntry): string | undefined {
+  const fields: [string, string][] = [['host', e.host], ['database', e.database], ['user', e.user], ['password', e.password]];
+  const asyncpgDiffers: string[] = [];
+  for (const [name, v] of fields) {
+    let why: string | undefined;
+    if (/[\x00-\x1f\x7f]/.test(v)) why = 'contains a control character (a line break, NUL, tab …), which ends or breaks the line for libpq';
+    else if (v === '') why = 'is empty';
+    else if (name !== 'password' && v === '*') why = 'is "*", which libpq takes as a wildcard';
+    if (why) {
+      throw new UsageError(`cannot write the password file entry: the ${name} ${why}; nothing was changed`, {
+        hint: name === 'password' ? 'choose another POSTGRES_PASSWORD, or let `mcpctl setup-db --rotate-password` generate one' : `choose another ${name}`,
+      });
+    }
+    if (/[:\\]/.test(v) || v !== v.trim()) asyncpgDiffers.push(name);
   }
-  return lines.length ? lines.join('\n') + '\n' : '';
+  if (!asyncpgDiffers.length) return undefined;
+  return (
+    `the password file entry for ${e.user}@${e.host}:${e.port}/${e.database} is written for libpq (psql, pg_dump), but asyncpg reads its ${asyncpgDiffers.join(' and ')} differently ` +
+    '(it does not de-escape ":" and "\\", and strips surrounding spaces): a server that takes its password from the password file, not from .env.local, would fail to log in'
+  );
+}
+
+/** The same key as libpq matches it: the line's four fields, de-escaped, equal the entry's. */
+function sameKey(line: Buffer, e: PgpassEntry): boolean {
+  if (line.includes(0)) return false;
+  const f = parseLine(line.toString('utf8'));
+  if (!f || Buffer.from(line.toString('utf8'), 'utf8').compare(line) !== 0) return false;
+  return f[0] === e.host && f[1] === String(e.port) && f[2] === e.database && f[3] === e.user;
+}
+
+export interface MergeResult<T> {
+  data: T;
+  /** Problems with other lines that mcpctl keeps as they are (never a secret). */
+  warnings: string[];
+}
+
+/**
+ * Puts `entries` into the password file: lines for exactly the same host/port/database/user
+ * are replaced; the new lines go before the first line libpq or asyncpg would otherwise use for
+ * them (or that would stop asyncpg); every other line is kept byte for byte.
+ */
+export function mergePgpassChecked<T extends string | Uint8Array>(data: T, entries: readonly PgpassEntry[], opts: { defaultSocketDir?: string } = {}): MergeResult<T> {
+  const all = entries.flatMap((e) => concreteEntries(e, opts.defaultSocketDir));
+  const cautions = [...new Set(entries.map(checkWritable).filter((w): w is string => w !== undefined))];
+  const bytes = asBytes(data);
+  const lines: Buffer[] = [];
+  for (let s = 0; s < bytes.length; ) {
+    const nl = bytes.indexOf(0x0a, s);
+    lines.push(bytes.subarray(s, nl === -1 ? bytes.length : nl));
+    s = nl === -1 ? bytes.length : nl + 1;
+  }
+  const kept = lines.filter((l) => !all.some((e) => sameKey(l, e)));
+  const at = Math.min(firstUse(kept, entries, all, opts.defaultSocketDir), kept.length);
+  const out = [...kept.slice(0, at), ...all.map((e) => Buffer.from(formatEntry(e))), ...kept.slice(at)];
+  const result = out.length ? Buffer.concat(out.flatMap((l) => [l, Buffer.from('\n')])) : Buffer.alloc(0);
+  const warnings = [...cautions, ...verify(result, entries, opts.defaultSocketDir)];
+  return { data: (typeof data === 'string' ? result.toString('utf8') : result) as T, warnings };
+}
+
+/** mergePgpassChecked without the warnings (the string or Buffer in, the same type out). */
+export function mergePgpass<T extends string | Uint8Array>(data: T, entries: readonly PgpassEntry[], opts: { defaultSocketDir?: string } = {}): T {
+  return mergePgpassChecked(data, entries, opts).data;
+}
+
+/** Index of the first kept line that a reader would use for one of the entries, or that stops asyncpg or libpq. */
+function firstUse(kept: Buffer[], entries: readonly PgpassEntry[], all: PgpassEntry[], defaultSocketDir?: string): number {
+  const text = Buffer.concat(kept.flatMap((l) => [l, Buffer.from('\n')]));
+  const lineOf = (offset: number) => text.subarray(0, offset).filter((b) => b === 0x0a).length;
+  // A NUL makes libpq run that line on into the next one: nothing of ours may follow it.
+  let first = kept.findIndex((l) => l.includes(0));
+  if (first === -1) first = kept.length;
+  for (const e of all) {
+    const hit = libpqLookup(text, tokens(e, defaultSocketDir));
+    if (hit) first = Math.min(first, lineOf(libpqLines(text)[hit.index]!.start));
+  }
+  const rows = asyncpgRows(text);
+  if (rows) {
+    for (const e of entries) {
+      const bad = rows.find((r) => r.fields.length < 5);
+      if (bad) first = Math.min(first, bad.line);
+      const hit = asyncpgLookup(rows, { ...e, port: String(e.port) });
+      if (hit && hit !== 'crash') first = Math.min(first, hit.row.line);
+    }
+  }
+  return first;
+}
+
+/** After the merge: libpq and asyncpg both read each entry's password; else say why. */
+function verify(result: Buffer, entries: readonly PgpassEntry[], defaultSocketDir?: string): string[] {
+  const warnings: string[] = [];
+  const rows = asyncpgRows(result);
+  if (!rows) warnings.push('the password file holds bytes that are not UTF-8: asyncpg (the servers\' driver) cannot read it at all; fix or remove those lines');
+  for (const e of entries) {
+    if (lookupPgpass(result, e, { defaultSocketDir }) !== e.password) throw new Error(`internal: libpq would not read the new entry for ${e.user}@${e.host}`);
+    if (checkWritable(e)) continue; // asyncpg cannot read this one the same: already warned
+    const hit = rows && asyncpgLookup(rows, { ...e, port: String(e.port) });
+    if (rows && (hit === undefined || hit === 'crash' || hit.password !== e.password)) throw new Error(`internal: asyncpg would not read the new entry for ${e.user}@${e.host}`);
+  }
+  return warnings;
 }
 
 /** The password file libpq would use: PGPASSFILE, else `~/.pgpass`. */
@@ -149,11 +227,15 @@ export function pgpassPath(env: Readonly<Record<string, string | undefined>>, ho
   return env.PGPASSFILE ? path.resolve(env.PGPASSFILE) : path.join(home, '.pgpass');
 }
 
-/** Reads the password file as libpq would: absent → undefined; group/world-readable → ignored with a reason. */
+/**
+ * Reads the password file as libpq would: absent → no content; not a regular file (after
+ * symlinks) or group/world-accessible → ignored with the reason libpq gives. `bytes` is the
+ * content libpq reads; `text` the same decoded as UTF-8 (for display and line listing).
+ */
 export async function readPgpass(
   env: Readonly<Record<string, string | undefined>>,
   home: string,
-): Promise<{ path: string; text?: string; ignored?: string }> {
+): Promise<{ path: string; text?: string; bytes?: Buffer; ignored?: string }> {
   const file = pgpassPath(env, home);
   try {
     const st = await fs.stat(file);
@@ -161,7 +243,8 @@ export async function readPgpass(
     if ((st.mode & 0o077) !== 0) {
       return { path: file, ignored: `${file} has group or world access (mode ${(st.mode & 0o777).toString(8)}); libpq ignores it — run: chmod 600 ${file}` };
     }
-    return { path: file, text: await fs.readFile(file, 'utf8') };
+    const bytes = await fs.readFile(file);
+    return { path: file, bytes, text: bytes.toString('utf8') };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { path: file };
     return { path: file, ignored: `${file} cannot be read (${(e as NodeJS.ErrnoException).code})` };

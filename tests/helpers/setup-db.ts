@@ -1,8 +1,9 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import pg from 'pg';
+import { afterEach } from 'vitest';
 import { parseDotenv } from '../../src/lib/config/dotenv.js';
-import { harness, uniqueName } from './pg.js';
+import { dropAll, harness, uniqueName } from './pg.js';
 import { pgEnv, tempProject, type TempProject } from './project.js';
 
 /** A temp project wired to a cluster with unique role/database names for setup-db. */
@@ -84,4 +85,20 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
     if (st.isFile()) out[name] = `${(st.mode & 0o777).toString(8)}:${await fs.readFile(`${dir}/${name}`, 'utf8')}`;
   }
   return out;
+}
+
+/** `project()` for a test file: each project's role, databases and folder are removed after its test. */
+export function setupProjectsPerTest(): (opts?: Parameters<typeof setupProject>[0]) => Promise<SetupProject> {
+  const made: SetupProject[] = [];
+  afterEach(async () => {
+    for (const p of made.splice(0)) {
+      await dropAll({ databases: [p.db, p.testDb], roles: [p.user] });
+      await p.cleanup();
+    }
+  });
+  return async (opts = {}) => {
+    const p = await setupProject(opts);
+    made.push(p);
+    return p;
+  };
 }

@@ -88,7 +88,7 @@ describe('backup round trip', () => {
     expect(r.stdout).toMatch(/sha256 [0-9a-f]{64}/);
     const l = await runMain(['backup', 'list', '--dir', 'bk-human'], { cwd: app.project.dir, env: app.env });
     expect(l.code).toBe(0);
-    expect(l.stdout).toMatch(/DATABASE\s+TIME \(UTC\)\s+SIZE\s+CHECKSUM\s+FILE/);
+    expect(l.stdout).toMatch(/DATABASE\s+TIME \(UTC\)\s+SIZE\s+FORMAT\s+CHECKSUM\s+FILE/);
     expect(l.stdout).toContain(`${app.db} `);
     expect(l.stdout).toMatch(/\bok\b/);
     const empty = await runMain(['backup', 'list', '--dir', 'nothing-here'], { cwd: app.project.dir, env: app.env });

@@ -259,9 +259,11 @@ describe('bad input', () => {
     try {
       const r = await runMain(['verify-env'], { cwd: p.dir, env: p.env });
       expect(r.code).toBe(2);
-      for (const s of ['.env:1: POSTGRES_PORT', '.env:4: duplicate key POSTGRES_TEST_DB', '.env:5: expected KEY=value', '.env.local:1: POSTGRES_PASSWORD is an example value']) {
+      for (const s of ['.env:1: POSTGRES_PORT', '.env:5: python-dotenv cannot parse this statement', '.env.local:1: POSTGRES_PASSWORD is an example value']) {
         expect(r.stdout).toContain(s);
       }
+      // A duplicate is read as python-dotenv reads it (the last wins), with a warning naming both lines.
+      expect(r.stdout + r.stderr).toContain('POSTGRES_TEST_DB is set on lines 3, 4: the last (line 4) wins');
       // The 10-character password in .env is overridden by .env.local, so .env.local's value is the one judged.
       const j = await runMain(['verify-env', '--json'], { cwd: p.dir, env: p.env });
       expect(j.code).toBe(2);

@@ -69,6 +69,28 @@ describe('backup file names', () => {
   });
 });
 
+describe('database names in file names', () => {
+  it('encodes every name into one safe part that decodes back exactly (seeded)', async () => {
+    const { Prng } = await import('../../src/lib/prng.js');
+    const { decodeDbName, encodeDbName } = await import('../../src/lib/backup-files.js');
+    const prng = new Prng('db-names');
+    const alphabet = ['a', 'Z', '_', '-', '.', '/', ' ', '%', '$', '..', 'ü', '日', '\\', '\n', '😀'];
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 2000; i++) {
+      const name = Array.from({ length: 1 + prng.int(12) }, () => alphabet[prng.int(alphabet.length)]).join('');
+      const enc = encodeDbName(name);
+      expect(enc).toMatch(/^[A-Za-z0-9_%-]+$/);
+      expect(decodeDbName(enc)).toBe(name);
+      expect(parseBackupName(backupFileName(name, t, 'sql', 'gzip', 1))?.database).toBe(name);
+      if (seen.has(enc)) expect(seen.get(enc)).toBe(name);
+      seen.set(enc, name);
+    }
+    expect(encodeDbName('x/../../ESCAPED')).toBe('x%2F%2E%2E%2F%2E%2E%2FESCAPED');
+    expect(decodeDbName('old$name')).toBe('old$name');
+    expect(decodeDbName('bad%zz')).toBeUndefined();
+  });
+});
+
 describe('backup helpers', () => {
   it('compares table counts both ways', () => {
     expect(compareCounts([{ table: 'a', rows: 1 }], [{ table: 'a', rows: 1 }])).toEqual([]);

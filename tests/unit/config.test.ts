@@ -41,10 +41,13 @@ describe('loadConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     const got = (err as ConfigError).issues.map((i) => `${i.source} ${i.key ?? ''}`.trim());
     expect(got).toEqual(
-      expect.arrayContaining(['.env:1 POSTGRES_PORT', '.env:2 POSTGRES_PASSWORD', '.env:3 POSTGRES_USER', '.env:4', '.env:6', '.env.local:1 POSTGRES_SSLMODE', 'environment MCP_LOG_LEVEL']),
+      expect.arrayContaining(['.env:1 POSTGRES_PORT', '.env:2 POSTGRES_PASSWORD', '.env:3 POSTGRES_USER', '.env:4', '.env.local:1 POSTGRES_SSLMODE', 'environment MCP_LOG_LEVEL']),
     );
     expect((err as ConfigError).exitCode).toBe(2);
     expect((err as ConfigError).message).not.toContain('tooshort10');
+    // A duplicate is a warning (the last wins, as in python-dotenv), not an error.
+    expect(got).not.toContain('.env:6');
+    expect((err as ConfigError).warnings.map((w) => w.source)).toContain('.env:6');
   });
 
   it('rejects example passwords', async () => {

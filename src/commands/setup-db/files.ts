@@ -9,11 +9,11 @@ import type { Config } from '../../lib/config/keys.js';
 import { parseDotenv, setDotenvKey } from '../../lib/config/dotenv.js';
 import type { Context } from '../../lib/context.js';
 import { UserError } from '../../lib/errors.js';
-import { fsyncDir, writeIfChanged } from '../../lib/atomic-write.js';
+import { fsyncDir, resolveWriteTarget, writeIfChanged } from '../../lib/atomic-write.js';
 import { randomBytes } from 'node:crypto';
-import { trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git.js';
+import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git.js';
 import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/gitignore.js';
-import { mergePgpass, pgpassPath } from '../../lib/pgpass.js';
+import { mergePgpassChecked, pgpassPath } from '../../lib/pgpass.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {
@@ -27,7 +27,10 @@ export interface FilePlan {
   detail: string;
   /** Set by `writeFiles`. */
   written?: boolean;
-  content: string;
+  /** What the user should know about this file (never a secret). */
+  warnings?: string[];
+  /** Bytes for the password file (libpq reads bytes; other lines are kept byte for byte). */
+  content: string | Buffer;
 }
 
 async function readOr(file: string): Promise<{ text: string; exists: boolean; mode?: number }> {
@@ -41,14 +44,11 @@ async function readOr(file: string): Promise<{ text: string; exists: boolean; mo
   }
 }
 
-/** A symlinked password file (dotfile managers) is written through, not replaced. */
-async function resolveTarget(file: string): Promise<string> {
-  try {
-    return await fs.realpath(file);
-  } catch {
-    return file;
-  }
-}
+/**
+ * A symlinked password file or .env.local (dotfile managers) is written through, not replaced;
+ * a device, FIFO, folder or dangling link is refused (exit 1) here, before anything changes.
+ */
+const resolveTarget = resolveWriteTarget;
 
 /** Refuses a target whose folder cannot take a new file (checked before anything changes). */
 async function checkWritableFolder(file: string, what: string): Promise<void> {
@@ -81,6 +81,8 @@ export interface GitFacts {
   tracked: string[];
   /** Env-file patterns .gitignore does not cover yet. */
   missingIgnore: string[];
+  /** E.g. the password file is inside the work tree and not ignored (as backup warns for its folder). */
+  warnings?: string[];
 }
 
 /** Whether any folder from `dir` up holds `.git` (saves spawning git outside work trees). */
@@ -100,8 +102,14 @@ export async function inspectGit(ctx: Pick<Context, 'cwd' | 'env' | 'home'>, log
   if (!root) return { root, tracked: [], missingIgnore: [] };
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
   const inside = (p: string) => !path.relative(root, p).startsWith('..') && !path.isAbsolute(path.relative(root, p));
-  const [tracked, missingIgnore] = await Promise.all([trackedAmong(gdeps, [path.join(ctx.cwd, '.env.local'), pgpass].filter(inside)), missingIgnorePatterns(gdeps)]);
-  return { root, tracked, missingIgnore };
+  const [tracked, missingIgnore, ignored] = await Promise.all([
+    trackedAmong(gdeps, [path.join(ctx.cwd, '.env.local'), pgpass].filter(inside)),
+    missingIgnorePatterns(gdeps),
+    inside(pgpass) ? ignoredAmong(gdeps, [pgpass]) : Promise.resolve([pgpass]),
+  ]);
+  const rel = path.relative(root, pgpass);
+  const warnings = ignored.length ? [] : [`the password file ${rel} is inside the git work tree and not ignored: add "${rel}" to .gitignore so that it is never committed`];
+  return { root, tracked, missingIgnore, warnings };
 }
 
 /**
@@ -117,7 +125,7 @@ export async function planFiles(
   extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<FilePlan[]> {
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
-  const envLocal = path.join(ctx.cwd, '.env.local');
+  const envLocal = await resolveTarget(path.join(ctx.cwd, '.env.local'));
   if (git.tracked.length) {
     const tracked = git.tracked;
     throw new UserError(`refusing to write the password into ${tracked.join(', ')}: git tracks it; nothing was changed`, {
@@ -131,14 +139,21 @@ export async function planFiles(
   const plans: FilePlan[] = [];
   const pgCurrent = await readOr(pgpass);
   const entries = [cfg.POSTGRES_DB, cfg.POSTGRES_TEST_DB].map((database) => ({ host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, database, user: cfg.POSTGRES_USER, password }));
-  plans.push(plan('password-file', pgpass, pgCurrent, mergePgpass(pgCurrent.text, entries), 0o600, `entries for ${cfg.POSTGRES_USER} on ${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB}`));
+  const pgBytes = pgCurrent.exists ? await fs.readFile(pgpass) : Buffer.alloc(0);
+  const { data: pgNext, warnings: pgWarnings } = mergePgpassChecked(pgBytes, entries);
+  const pgPlan = plan('password-file', pgpass, pgCurrent, '', 0o600, `entries for ${cfg.POSTGRES_USER} on ${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB}`);
+  if (pgCurrent.exists && pgBytes.equals(pgNext) && pgCurrent.mode === 0o600) pgPlan.action = 'unchanged';
+  else if (pgCurrent.exists) pgPlan.action = 'update';
+  plans.push({ ...pgPlan, content: pgNext, ...(pgWarnings.length ? { warnings: pgWarnings } : {}) });
 
   const envCurrent = await readOr(envLocal);
   const has = parseDotenv(envCurrent.text).entries.find((e) => e.key === 'POSTGRES_PASSWORD');
   // An equal value stays as written (quoting included): only a real change rewrites the line.
-  let envText = has?.value === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
+  // Unchanged only when the server reads exactly this password (no ${VAR} expansion in between).
+  let envText = has?.value === password && has.raw === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
   for (const [key, value] of Object.entries(extraEnv)) {
-    if (parseDotenv(envText).entries.find((e) => e.key === key)?.value !== value) envText = setDotenvKey(envText, key, value);
+    const cur = parseDotenv(envText).entries.find((e) => e.key === key);
+    if (cur?.value !== value || cur.raw !== value) envText = setDotenvKey(envText, key, value);
   }
   plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, ['POSTGRES_PASSWORD', ...Object.keys(extraEnv)].join(', ')));
 

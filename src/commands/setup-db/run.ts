@@ -120,6 +120,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     registerSecret(verifier);
     // Files are planned (and refused) now, before the first change on the server.
     const files = plan.refusals.length && !password ? [] : await planFiles(cfg, ctx, password, await gitFacts, options.local ? { POSTGRES_HOST: options.local.host, POSTGRES_PORT: String(options.local.port) } : {});
+    plan.warnings.push(...((await gitFacts).warnings ?? []), ...files.flatMap((f) => f.warnings ?? []));
 
     // Nothing to write and no password change: the plan shows no file step.
     if (!plan.password.changesRole && files.every((f) => f.action === 'unchanged')) plan.steps = plan.steps.filter((s) => s.kind !== 'write-files');

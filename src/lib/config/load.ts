@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { registerSecret } from '../redact.js';
-import { parseDotenv } from './dotenv.js';
+import { decodeDotenv, parseDotenv } from './dotenv.js';
 import { CONFIG_KEYS, KEYS, type Config, type ConfigKey, type KeyDef } from './keys.js';
 import { collectUrlKeys, CONNECTION_KEYS, urlCandidates, urlDisagreements, type UrlKeyValue } from './url-config.js';
 import { isUrlKey } from './url-keys.js';
@@ -80,20 +80,51 @@ interface FileLayer {
   values: Map<string, { value: string; line: number }>;
 }
 
-async function readLayer(file: string, issues: ConfigIssue[], rel: string): Promise<FileLayer> {
-  let text: string;
+async function readLayer(
+  file: string,
+  issues: ConfigIssue[],
+  warnings: ConfigIssue[],
+  rel: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<FileLayer> {
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    // python-dotenv reads only regular files (os.path.isfile, after symlinks): a FIFO, device
+    // or folder is skipped, never opened (opening a FIFO would block).
+    const st = await stat(file);
+    if (!st.isFile()) {
+      warnings.push({ source: rel, message: 'is not a regular file (a FIFO, device or folder): python-dotenv ignores it, and so does mcpctl' });
+      return { path: file, exists: false, values: new Map() };
+    }
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') issues.push({ source: rel, message: `cannot be read (${code ?? (e as Error).message})` });
+    else if (await lstat(file).then((l) => l.isSymbolicLink(), () => false)) {
+      warnings.push({ source: rel, message: 'is a symbolic link to a file that does not exist: python-dotenv ignores it, and so does mcpctl' });
+    }
     return { path: file, exists: false, values: new Map() };
   }
-  const parsed = parseDotenv(text);
+  const text = decodeDotenv(bytes);
+  if (text === undefined) {
+    issues.push({ source: rel, message: 'is not valid UTF-8: python-dotenv (the servers\' reader) cannot read it; save it as UTF-8' });
+    return { path: file, exists: true, values: new Map() };
+  }
+  // Expanded as the server expands it: against the file, then the environment it will get.
+  const parsed = parseDotenv(text, env);
   for (const err of parsed.errors) issues.push({ source: `${rel}:${err.line}`, message: err.message });
+  for (const w of parsed.warnings) warnings.push({ source: `${rel}:${w.line}`, message: w.message });
   const values = new Map<string, { value: string; line: number }>();
-  for (const e of parsed.entries) values.set(e.key, { value: e.value, line: e.line });
+  for (const e of parsed.entries) {
+    if (e.raw !== e.value) registerSecretIfKey(e.key, e.raw);
+    if (!e.noValue) values.set(e.key, { value: e.value, line: e.line });
+  }
   return { path: file, exists: true, values };
+}
+
+/** A secret's unexpanded spelling is redacted too. */
+function registerSecretIfKey(key: string, raw: string): void {
+  if (key in KEYS && (KEYS[key as ConfigKey] as KeyDef).secret) registerSecret(raw);
 }
 
 /**
@@ -105,7 +136,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const warnings: ConfigIssue[] = [];
   const envPath = path.join(opts.cwd, '.env');
   const localPath = path.join(opts.cwd, '.env.local');
-  const [envFile, localFile] = [await readLayer(envPath, issues, '.env'), await readLayer(localPath, issues, '.env.local')];
+  const [envFile, localFile] = [await readLayer(envPath, issues, warnings, '.env', opts.env), await readLayer(localPath, issues, warnings, '.env.local', opts.env)];
 
   for (const [layer, rel] of [
     [envFile, '.env'],
