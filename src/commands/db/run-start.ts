@@ -22,7 +22,7 @@ import {
 } from '../../lib/local-cluster.js';
 import { generatePassword } from '../../lib/password.js';
 import { registerSecret } from '../../lib/redact.js';
-import { canReach, existingAncestor, firstFreePort, giveToServer, initdb, pgCtlStart, portIsFree, postmasterState, serverUser, writeServerSettings, type RunAs, type ServerTools } from '../../lib/pg-server.js';
+import { canReach, existingAncestor, firstFreePort, giveToServer, initdb, portIsFree, startPostmaster, postmasterState, serverUser, writeServerSettings, type RunAs, type ServerTools } from '../../lib/pg-server.js';
 import { binariesForData, binariesForNew, type BinaryChoiceOptions } from './binaries.js';
 import { describeCluster, layoutFor, type ClusterStatus, type DbDeps } from './status.js';
 import type { DownloadPlan } from '../../lib/pg-download.js';
@@ -97,12 +97,7 @@ async function startLocked(deps: DbDeps, l: LocalLayout, o: DbStartOptions): Pro
     password_encryption: 'scram-sha-256',
   });
   progress(`starting PostgreSQL ${choice.bin.version} on 127.0.0.1:${port}`);
-  try {
-    await pgCtlStart(tools, l.dataDir, l.logFile);
-  } catch (e) {
-    const tail = (await fs.readFile(l.logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
-    throw new UserError(`the local cluster did not start${tail ? `; the end of ${l.logFile}:\n${tail}` : ''}`, { hint: `see ${l.logFile}`, cause: e });
-  }
+  await startPostmaster(tools, l.dataDir, l.logFile);
   await writeLocalState(l, { port, binDir: choice.bin.dir, version: choice.bin.version, superuser: readLocalState(l)?.superuser ?? LOCAL_SUPERUSER });
   const status = await describeCluster(deps, l);
   return {
