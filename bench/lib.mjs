@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const BIN = path.join(ROOT, 'bin', 'mcpctl.js');
+export const BIN = process.env.MCPCTL_BENCH_BIN ?? path.join(ROOT, 'bin', 'mcpctl.js');
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -23,6 +23,11 @@ export interface CliIO {
   now?: () => Date;
 }
 
+async function maskSecretsInActions(stream: Stream): Promise<() => void> {
+  const [{ onSecretRegistered }, { maskCommand }] = await Promise.all([import('./lib/redact.js'), import('./lib/github-actions.js')]);
+  return onSecretRegistered((value) => void stream.write(maskCommand(value)));
+}
+
 /** Parses `io.argv` (without node and script), runs the command, returns the exit code. */
 export async function main(io: CliIO): Promise<number> {
   // Flags after `--` belong to a child command (serve, baseline collect), not to mcpctl.
@@ -82,11 +87,17 @@ export async function main(io: CliIO): Promise<number> {
 
   await registerCommands(program, makeEnv, io.argv);
 
+  // On a GitHub Actions runner, every secret mcpctl learns (a generated or stored password) is
+  // masked in the job's log the moment it is known, before anything could print it. With --json
+  // the command goes to stderr (the runner reads commands there too), keeping stdout one document.
+  const stopMasking = io.env.GITHUB_ACTIONS === 'true' ? await maskSecretsInActions(jsonRequested ? io.stderr : io.stdout) : undefined;
   try {
     await program.parseAsync(rewriteHelpRequest(io.argv, program), { from: 'user' });
     return ExitCode.ok;
   } catch (err) {
     return reportError(err);
+  } finally {
+    stopMasking?.();
   }
 
   async function reportError(err: unknown): Promise<number> {

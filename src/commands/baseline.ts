@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
 import { plural, type Output } from '../lib/output.js';
-import { action, collect, intOption, type EnvFactory } from './shared.js';
+import { action, appendStepSummary, collect, intOption, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface GenerateOpts {
@@ -135,7 +135,8 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
       '\nWhen no benchmark is in both files, compare exits 1: a gate that compared nothing has not passed.\n\nExamples:\n  $ mcpctl baseline compare current.json\n  $ mcpctl baseline compare latency.json --baseline pytest-benchmark.json --match last\n  $ mcpctl baseline compare results.json --baseline main.json --max-regression 10% --metric p50\n  $ mcpctl baseline compare latency.json --hybrid --target search_code=500 --json',
     )
     .action(
-      action<CompareOpts>(makeEnv, async ({ ctx, out }, opts, args) => {
+      action<CompareOpts>(makeEnv, async (env, opts, args) => {
+        const { ctx, out } = env;
         const { runCompare } = await import('../core/baseline-compare.js');
         const result = await runCompare(
           { ctx },
@@ -153,6 +154,7 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
         );
         if (out.json) out.result(result);
         else await renderCompare(out, result);
+        await appendStepSummary(env, (gh) => compareMarkdown(gh, result));
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),
     );
@@ -196,6 +198,19 @@ async function renderCompare(out: Output, r: import('../core/baseline-compare.js
   const text = `${s.pass} passed, ${plural(s.warn, 'warning')}, ${s.fail} failed, ${s['baseline-only'] + s['current-only']} on one side only`;
   if (r.ok) out.success(`✓ ${text}`);
   else out.info(out.paint('error', `✗ ${text} (allowed regression ${trimNum(r.max_regression.percent)}% on ${r.metric}${r.hybrid ? ', hybrid' : ''}${r.strict ? ', strict' : ''})`));
+}
+
+/** The step summary of compare: the same table as the terminal, and the verdict. */
+function compareMarkdown(gh: typeof import('../lib/github-actions.js'), r: import('../core/baseline-compare.js').CompareResult): string {
+  const ms = (x: number | null) => (x === null ? '—' : `${Number(x.toFixed(3))} ms`);
+  const pct = (x: number | null) => (x === null ? '—' : `${x > 0 ? '+' : ''}${x.toFixed(1)}%`);
+  const mark: Record<string, string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail' };
+  const rows = r.rows.map((row) => [row.name, ms(row.baseline), ms(row.current), pct(row.change_pct), `${row.allowed_pct}%`, mark[row.status] ?? row.status, row.message]);
+  const s = r.summary;
+  const verdict = r.common === 0
+    ? '❌ no benchmark is in both files: nothing was compared'
+    : `${r.ok ? '✅' : '❌'} ${s.pass} passed, ${plural(s.warn, 'warning')}, ${s.fail} failed, ${s['baseline-only'] + s['current-only']} on one side only`;
+  return `### mcpctl baseline compare (${r.metric})\n\n${r.current.file} against ${r.baseline.file}\n\n${gh.mdTable(['benchmark', 'baseline', 'current', 'change', 'allowed', 'status', 'note'], rows)}\n${verdict}\n\n`;
 }
 
 function formatBytes(n: number): string {

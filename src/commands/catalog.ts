@@ -13,6 +13,7 @@ export const COMMAND_DESCRIPTIONS = {
   db: 'a local PostgreSQL cluster for this user: start, stop, status, url, destroy',
   client: 'register the project\'s server with an MCP client (Claude Desktop, Claude Code, Cursor, VS Code); list, remove',
   init: 'start a project: .env from the template shipped with mcpctl, migrations/, .gitignore lines',
+  doctor: "it doesn't work — why? verify-env, verify-db and the MCP client entries (each started) as one report",
 } as const;
 
 export type CommandName = keyof typeof COMMAND_DESCRIPTIONS;

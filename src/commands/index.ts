@@ -15,6 +15,7 @@ const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
   db: async () => (await import('./db/command.js')).registerDb,
   client: async () => (await import('./client/command.js')).registerClient,
   init: async () => (await import('./init/command.js')).registerInit,
+  doctor: async () => (await import('./doctor/command.js')).registerDoctor,
 };
 
 /**

@@ -119,7 +119,13 @@ function renderPlan(out: Output, plan: RollbackPlan): void {
     for (const c of shown) out.info(`                 ${p('muted', `${c.x}${c.y}`)} ${c.from ? `${c.from} → ` : ''}${c.path}`);
     if (plan.changes.length > shown.length) out.info(`                 … and ${plan.changes.length - shown.length} more`);
   }
+  if (plan.emptyFolders.length) out.info(`  folders      ${plan.emptyFolders.length} empty folder(s), recreated after the reset: ${plan.emptyFolders.slice(0, 10).join(', ')}${plan.emptyFolders.length > 10 ? ' …' : ''}`);
   out.info(`  old tip      kept as branch ${plan.saveBranch}`);
+  if (plan.earlier.stashes.length || plan.earlier.branches.length) {
+    out.info(`  earlier      left by earlier mcpctl rollbacks (restore with \`git stash apply --index <hash>\`, delete with \`git branch -D <name>\`):`);
+    for (const st of plan.earlier.stashes) out.info(`                 stash ${st.ref} ${short(st.commit)} ${st.message}`);
+    for (const b of plan.earlier.branches) out.info(`                 branch ${b.name} ${short(b.commit)}`);
+  }
   for (const w of plan.warnings) out.warn(w);
 }
 

@@ -55,3 +55,18 @@ export async function loadCommandConfig(env: CommandEnv, flags?: import('../lib/
   for (const w of loaded.warnings) env.out.warn(formatIssue(w));
   return loaded;
 }
+
+/**
+ * With $GITHUB_STEP_SUMMARY set (GitHub Actions), appends the Markdown that `make` builds to it;
+ * otherwise loads nothing. verify-db, verify-env and doctor pass their report; compare its table.
+ */
+export async function appendStepSummary(env: CommandEnv, make: (gh: typeof import('../lib/github-actions.js')) => string): Promise<void> {
+  if (!env.ctx.env.GITHUB_STEP_SUMMARY) return;
+  const gh = await import('../lib/github-actions.js');
+  await gh.appendStepSummary(env.ctx.env, make(gh), env.out.warn);
+}
+
+/** The step summary of a check report (verify-db, verify-env, doctor): a table of its checks. */
+export function summarizeReport(env: CommandEnv, title: string, report: import('../lib/report.js').Report): Promise<void> {
+  return appendStepSummary(env, (gh) => gh.reportMarkdown(title, report));
+}

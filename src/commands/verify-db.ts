@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
-import { action, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { action, intOption, loadCommandConfig, type EnvFactory, summarizeReport } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
@@ -54,6 +54,7 @@ export function registerVerifyDb(program: Command, makeEnv: EnvFactory): void {
           },
         );
         renderReport(out, result, 'mcpctl verify-db');
+        await summarizeReport(env, 'mcpctl verify-db', result);
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),
     );

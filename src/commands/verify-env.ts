@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
-import { action, collect, intOption, type EnvFactory } from './shared.js';
+import { action, collect, intOption, type EnvFactory, summarizeReport } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
@@ -20,7 +20,8 @@ export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
     .option('--timeout <ms>', 'time allowed for each tool and the server probe', intOption('--timeout'), 10000)
     .addHelpText('after', '\nExamples:\n  $ mcpctl verify-env\n  $ mcpctl verify-env --explain\n  $ mcpctl verify-env --strict --json')
     .action(
-      action<Opts>(makeEnv, async ({ ctx, out }, opts) => {
+      action<Opts>(makeEnv, async (env, opts) => {
+        const { ctx, out } = env;
         const { runVerifyEnv } = await import('../core/verify-env.js');
         const { renderReport } = await import('../lib/output.js');
         const result = await runVerifyEnv(
@@ -40,6 +41,7 @@ export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
             }
           }
         }
+        await summarizeReport(env, 'mcpctl verify-env', result);
         if (result.configInvalid) throw new ExitError(ExitCode.usage);
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),

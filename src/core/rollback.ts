@@ -22,6 +22,7 @@ import {
   type StatusEntry,
 } from '../lib/git-state.js';
 import { confirmTyped, confirmYesNo, type PromptDeps } from '../lib/prompts.js';
+import { recreateFolders, simulateStash, type EarlierRollbacks } from './rollback-stash.js';
 
 /** Options of `mcpctl rollback`. */
 export interface RollbackOptions {
@@ -71,10 +72,14 @@ export interface RollbackPlan {
   /** Name of the branch that will keep the old tip. */
   saveBranch: string;
   stashMessage: string;
+  /** Empty untracked folders: the stash deletes them (git cannot store a folder); recreated after the reset. */
+  emptyFolders: string[];
+  /** Stashes and branches of earlier mcpctl rollbacks (e.g. one killed half-way). */
+  earlier: EarlierRollbacks;
   warnings: string[];
 }
 
-export type StepName = 'save-tip' | 'stash' | 'checkout' | 'reset' | 'verify';
+export type StepName = 'save-tip' | 'stash' | 'checkout' | 'reset' | 'folders' | 'verify';
 
 /** Outcome of a completed rollback (or of `--dry-run`, with only the plan). */
 export interface RollbackResult {
@@ -198,7 +203,10 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
       });
     }
   }
-  if (failures.length || tip === undefined || typeof tag !== 'object') throw preflightError(failures);
+  // What the stash and the reset would leave behind, and what they must never take (secrets).
+  const sim = tip !== undefined && typeof tag === 'object' ? await simulateStash(g, repo.root, tag.commit, branches) : undefined;
+  if (sim) failures.push(...sim.failures);
+  if (failures.length || tip === undefined || typeof tag !== 'object' || !sim) throw preflightError(failures);
 
   const removed = { total: apart?.onlyB ?? 0, commits: removedList };
   const added = { total: apart?.onlyA ?? 0 };
@@ -224,6 +232,8 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
     willStash,
     saveBranch: uniqueName(`mcpctl/rollback-${stamp}`, branches),
     stashMessage: `mcpctl rollback ${stamp}`,
+    emptyFolders: sim.emptyFolders,
+    earlier: sim.earlier,
     warnings,
   };
 }
@@ -300,6 +310,12 @@ async function execute(deps: RollbackDeps, plan: RollbackPlan): Promise<Rollback
   await step('reset', `reset ${plan.branch.name} to ${plan.tag.name} (${plan.tag.commit.slice(0, 12)})`, () =>
     mustRun(['reset', '-q', '--hard', plan.tag.commit, '--']),
   );
+  if (plan.emptyFolders.length) {
+    await step('folders', `recreate ${plan.emptyFolders.length} empty folder(s)`, async () => {
+      await recreateFolders(plan.root, plan.emptyFolders);
+      return undefined;
+    });
+  }
   await step('verify', 'check HEAD and the work tree', async () => {
     const [head, left] = await Promise.all([git(g, ['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD', '--']), workingChanges(g)]);
     const [commit = '', ref = ''] = head.stdout.split('\n');

@@ -12,7 +12,7 @@ import { appTarget, type ConnTarget } from '../lib/pg.js';
 import { decideRestart, DEFAULT_RESTART_POLICY, NO_CRASHES, type RestartPolicy } from '../lib/restart-policy.js';
 import { resolveCommandInterpreter } from '../lib/python.js';
 import { splitCommand } from '../lib/shell-words.js';
-import { exitStatus, preloadSpawn, startChild, type ChildExit, type SupervisedChild } from '../lib/supervisor.js';
+import { exitStatus, startChild, type ChildExit, type SupervisedChild } from '../lib/supervisor.js';
 import { probeLogin, waitForDb, type WaitAttempt } from '../lib/wait-for-db.js';
 
 /** Signals serve handles: SIGINT and SIGTERM stop the child (with a grace period), SIGHUP is only passed on. */
@@ -204,7 +204,6 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
 
     const server = describeServer(target);
     const where = `${target.user}@${server}/${target.database}`;
-    const spawnReady = preloadSpawn();
     const ready = await waitForDb(target, {
       waitMs: (opts.waitSeconds ?? 30) * 1000,
       signal: stopping.signal,
@@ -212,7 +211,6 @@ export async function runServe(deps: ServeDeps, opts: ServeOptions = {}): Promis
       now: () => ctx.now().getTime(),
     });
     emit({ type: 'db-ready', target: where, attempts: ready.attempts, ms: ready.ms });
-    await spawnReady;
 
     let history = NO_CRASHES;
     for (;;) {

@@ -22,6 +22,7 @@ export interface ProjectEntry {
   file: string;
   name: string;
   command: string;
+  args: string[];
   problems: string[];
 }
 
@@ -66,7 +67,7 @@ export async function inspectClients(input: ClientsCheckInput): Promise<{ unread
       if (!command.startsWith('/') || !(await executable(command))) problems.push(`its command ${command || '(none)'} does not exist`);
       const bin = e.args?.[0];
       if (bin && bin.startsWith('/') && !(await fs.stat(bin).then(() => true, () => false))) problems.push(`mcpctl is no longer at ${bin}`);
-      entries.push({ client: def.id, scope, file, name, command, problems });
+      entries.push({ client: def.id, scope, file, name, command, args: (e.args ?? []).map(String), problems });
     }
   }
   return { unreadable, leaking, entries };

@@ -10,6 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { UsageError } from './errors.js';
+import { docPath } from './package-root.js';
 import { quantileSorted, type Summary } from './stats.js';
 
 export type BenchFormat = 'mcpctl' | 'pytest-benchmark' | 'latency-summary' | 'flat';
@@ -109,7 +110,7 @@ const hasLatency = (v: unknown) => isObj(v) && Object.values(LATENCY_KEYS).some(
 
 /** Recognises the format of parsed JSON and normalises it. */
 export function parseBenchFile(doc: unknown, file: string): BenchFile {
-  const bad = (why: string) => new UsageError(`${file}: ${why}`, { hint: 'compare reads mcpctl baseline files, pytest-benchmark JSON and latency-summary JSON (docs/baseline.md)' });
+  const bad = (why: string) => new UsageError(`${file}: ${why}`, { hint: `compare reads mcpctl baseline files, pytest-benchmark JSON, latency-summary JSON and the flat <name>_<metric> file (${docPath('baseline')})` });
   if (!isObj(doc)) throw bad('not a benchmark file (expected a JSON object)');
   const num = (v: unknown, what: string, optional = true): number | undefined => {
     if (v === undefined || v === null) {

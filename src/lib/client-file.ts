@@ -87,8 +87,71 @@ export function editJson(text: string, jsonPath: string[], value: unknown): stri
   return out;
 }
 
-/** Writes the new text atomically, keeping the file's mode (0644 for a new file), creating its folder. */
+/** The file changed between reading and writing (a client saving it): the edit is redone. */
+export class ConcurrentChange extends Error {}
+
+/**
+ * Writes the new text atomically, keeping the file's mode (0644 for a new file), creating its
+ * folder. Clients rewrite their own files (Claude Code saves ~/.claude.json often): when the file
+ * no longer holds what was read, ConcurrentChange is thrown instead of losing their change.
+ */
 export async function writeClientFile(f: ClientFile, text: string): Promise<void> {
+  const now = await fs.readFile(f.target, 'utf8').catch(() => '');
+  if (now !== f.text) throw new ConcurrentChange(`${f.path} changed while it was being edited`);
   await fs.mkdir(path.dirname(f.target), { recursive: true });
   await writeFileAtomic(f.target, text, { mode: f.mode ?? 0o644 });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Holds `<file>.mcpctl-lock` (O_EXCL, holding our pid) around `op`, so that two mcpctl runs editing
+ * one client file take turns instead of losing an entry. A lock whose process is gone (kill -9) is
+ * taken over; one held longer than `waitMs` by a live process is an error.
+ */
+export async function withFileLock<T>(file: string, op: () => Promise<T>, waitMs = 10_000): Promise<T> {
+  const lock = `${file}.mcpctl-lock`;
+  await fs.mkdir(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const fh = await fs.open(lock, 'wx', 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
+      // A holder that is gone (or a lock still being written, read as empty, twice) is stale.
+      if (holder > 0 && !alive(holder)) await fs.rm(lock, { force: true });
+      else if (Date.now() > deadline) throw new UserError(`${file} is being edited by another mcpctl (pid ${holder || '?'}); nothing was changed`, { hint: `wait for it, or remove ${lock} if no mcpctl is running` });
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    return await op();
+  } finally {
+    await fs.rm(lock, { force: true });
+  }
+}
+
+/** Runs a read-edit-write `op` again when the file changed under it (a few times, then gives up). */
+export async function retryOnChange<T>(op: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (e) {
+      if (!(e instanceof ConcurrentChange) || attempt >= 5) {
+        if (e instanceof ConcurrentChange) throw new UserError(`${e.message} five times; nothing was changed`, { hint: 'close the client (it keeps rewriting the file) and run the command again' });
+        throw e;
+      }
+    }
+  }
 }

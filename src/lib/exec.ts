@@ -113,3 +113,28 @@ export async function start(file: string, args: readonly string[], opts: StartOp
   });
   return { child };
 }
+
+/** A child started by `spawnInherited`. */
+export interface InheritedChild {
+  pid: number;
+  /** Resolves when the child has exited: its code, or the signal that ended it. */
+  exited: Promise<{ exitCode: number | undefined; signal: NodeJS.Signals | undefined }>;
+}
+
+/**
+ * Starts a child that inherits stdin, stdout and stderr, as the leader of a new process group —
+ * serve's MCP server, whose streams mcpctl never touches. It uses node:child_process directly:
+ * nothing here needs execa's output handling, and loading execa was measured as the largest part
+ * of serve's start-up (docs/serve.md). Resolves with the error (ENOENT, EACCES) when it cannot start.
+ */
+export async function spawnInherited(file: string, args: readonly string[], opts: Pick<RunOptions, 'cwd' | 'env' | 'log'>): Promise<InheritedChild | { error: NodeJS.ErrnoException }> {
+  const { spawn } = await import('node:child_process');
+  opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
+  const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const child = spawn(file, [...args], { cwd: opts.cwd, env, stdio: 'inherit', detached: true });
+  if (child.pid === undefined) return { error: await new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve)) };
+  const exited = new Promise<{ exitCode: number | undefined; signal: NodeJS.Signals | undefined }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ exitCode: code ?? undefined, signal: signal ?? undefined }));
+  });
+  return { pid: child.pid, exited };
+}

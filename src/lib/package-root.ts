@@ -13,3 +13,8 @@ export function packageRoot(): string {
 export function mcpctlBin(): string {
   return path.join(packageRoot(), 'bin', 'mcpctl.js');
 }
+
+/** The shipped reference page of a command, as an absolute path a user can open (docs/ is in the package). */
+export function docPath(command: string): string {
+  return path.join(packageRoot(), 'docs', `${command}.md`);
+}

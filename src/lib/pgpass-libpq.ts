@@ -25,33 +25,41 @@ const CR = 0x0d;
  * bytes after a NUL in what one fgets call returned are lost, newline included, and the line
  * runs on into the next); a line is complete at `\n` or end of file.
  */
-export function libpqLines(data: Uint8Array): LibpqLine[] {
+export function libpqLines(input: Uint8Array): LibpqLine[] {
+  const data = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const out: LibpqLine[] = [];
   let maxlen = 256;
-  let buf = Buffer.alloc(0);
+  let pieces: Buffer[] = [];
+  let len = 0;
+  let lastByte = -1;
   let pos = 0;
   let start = 0;
   let eof = false;
   while (!eof) {
-    while (buf.length + 128 + 1 > maxlen) maxlen *= 2;
-    const room = maxlen - buf.length - 1;
+    while (len + 128 + 1 > maxlen) maxlen *= 2;
+    const room = maxlen - len - 1;
     if (pos >= data.length) break; // fgets returns NULL: nothing more to read
-    let end = pos;
-    while (end < data.length && end - pos < room) {
-      end++;
-      if (data[end - 1] === NL) break;
-    }
+    const nl = data.indexOf(NL, pos);
+    const end = Math.min(nl === -1 ? data.length : nl + 1, pos + room);
     // glibc sets end-of-file only when it tried to read past the end.
     if (end === data.length && data[end - 1] !== NL && end - pos < room) eof = true;
     const chunk = data.subarray(pos, end);
     pos = end;
     const nul = chunk.indexOf(0);
-    buf = Buffer.concat([buf, nul === -1 ? chunk : chunk.subarray(0, nul)]);
-    if (!(buf.length > 0 && buf[buf.length - 1] === NL) && !eof) continue;
-    let len = buf.length;
-    while (len > 0 && (buf[len - 1] === NL || buf[len - 1] === CR)) len--;
-    out.push({ bytes: buf.subarray(0, len), comment: buf[0] === 0x23, start, end: pos });
-    buf = Buffer.alloc(0);
+    const piece = nul === -1 ? chunk : chunk.subarray(0, nul);
+    if (piece.length) {
+      pieces.push(piece);
+      len += piece.length;
+      lastByte = piece[piece.length - 1]!;
+    }
+    if (!(len > 0 && lastByte === NL) && !eof) continue;
+    const buf = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, len);
+    let l = len;
+    while (l > 0 && (buf[l - 1] === NL || buf[l - 1] === CR)) l--;
+    out.push({ bytes: buf.subarray(0, l), comment: len > 0 && buf[0] === 0x23, start, end: pos });
+    pieces = [];
+    len = 0;
+    lastByte = -1;
     start = pos;
   }
   return out;

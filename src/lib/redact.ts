@@ -8,9 +8,26 @@ const secrets = new Set<string>();
 const MIN_SECRET_LENGTH = 4;
 export const REDACTED = '[redacted]';
 
+let listener: ((value: string) => void) | undefined;
+
 /** Registers a value that must never be printed (a password, a verifier). */
 export function registerSecret(value: string | undefined | null): void {
-  if (value && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
+  if (!value || value.length < MIN_SECRET_LENGTH || secrets.has(value)) return;
+  secrets.add(value);
+  listener?.(value);
+}
+
+/**
+ * Calls `fn` with every secret registered so far, then with each new one the moment it is
+ * registered — before anything could print it (GitHub Actions' ::add-mask::). Returns the
+ * function that stops it.
+ */
+export function onSecretRegistered(fn: (value: string) => void): () => void {
+  for (const s of secrets) fn(s);
+  listener = fn;
+  return () => {
+    if (listener === fn) listener = undefined;
+  };
 }
 
 /** For tests: forget registered secrets. */

@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:os';
 import { UserError } from './errors.js';
-import { start } from './exec.js';
+import { spawnInherited } from './exec.js';
 
 /** What to run; `env` is the child's complete environment. */
 export interface ChildSpec {
@@ -83,14 +83,6 @@ export async function reapGroup(pgid: number, graceMs: number, log?: (line: stri
   return 2;
 }
 
-/**
- * Loads the spawning machinery ahead of time, so that it overlaps with network waits (serve
- * calls it before logging in to PostgreSQL; exec.ts stays the only place that runs commands).
- */
-export function preloadSpawn(): Promise<unknown> {
-  return import('execa').catch(() => undefined);
-}
-
 /** A running child, leader of its own process group. */
 export interface SupervisedChild {
   readonly pid: number;
@@ -111,19 +103,10 @@ export interface SupervisedChild {
  */
 export async function startChild(spec: ChildSpec, graceMs: number): Promise<SupervisedChild> {
   const now = spec.now ?? Date.now;
-  const { child: sub } = await start(spec.file, spec.args, {
-    cwd: spec.cwd,
-    env: spec.env,
-    stdin: 'inherit',
-    stdout: 'inherit',
-    stderr: 'inherit',
-    detached: true,
-    log: spec.log,
-  });
-  if (sub.pid === undefined) {
-    const r = await sub;
-    const code = (r as { code?: string }).code;
-    throw new UserError(`cannot start ${spec.file}: ${code === 'ENOENT' ? 'command not found' : code === 'EACCES' ? 'permission denied' : r.shortMessage}`, {
+  const sub = await spawnInherited(spec.file, spec.args, { cwd: spec.cwd, env: spec.env, log: spec.log });
+  if ('error' in sub) {
+    const code = sub.error.code;
+    throw new UserError(`cannot start ${spec.file}: ${code === 'ENOENT' ? 'command not found' : code === 'EACCES' ? 'permission denied' : sub.error.message}`, {
       hint: 'give the command after `--` (e.g. `mcpctl serve -- python -m workflow_mcp.server`) or set MCP_SERVER_COMMAND; it runs without a shell',
     });
   }
@@ -135,7 +118,7 @@ export async function startChild(spec: ChildSpec, graceMs: number): Promise<Supe
   let killedAfterGrace = false;
 
   const exited = (async (): Promise<ChildExit> => {
-    const r = await sub;
+    const r = await sub.exited;
     running = false;
     const ranMs = now() - startedAt;
     // Anything the leader left in its group gets the same treatment a stop would give it.

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVerifyEnv } from '../../src/core/verify-env.js';
 import { formatDatabaseUrl } from '../../src/lib/config/url-keys.js';
 import { REPO_ROOT, runCli, tempProject, type TempProject } from '../helpers/project.js';
-import { appRole, NODE } from './serve-helpers.js';
+import { allGone, appRole, NODE } from './serve-helpers.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'tests', 'fixtures', 'mcp-server.mjs');
 
@@ -30,20 +30,6 @@ afterAll(async () => {
   await p?.cleanup();
   await role?.drop();
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 25));
-  return !alive(pid);
-}
 
 describe('client add claude-code → an MCP client starts the server through the entry', () => {
   it('initialize, list and call a tool, close: the server saw the configuration, no secret in the file, no process left', async () => {
@@ -73,8 +59,7 @@ describe('client add claude-code → an MCP client starts the server through the
     expect(seen.login).toEqual({ u: role.user, d: role.db });
     expect(await fs.realpath(seen.cwd)).toBe(await fs.realpath(p.dir));
     await client.close();
-    expect(await gone(seen.pid)).toBe(true);
-    expect(await gone(servePid)).toBe(true);
+    expect(await allGone(seen.pid, servePid)).toBe(true);
     expect(stderr).not.toContain(role.password);
 
     const v = await runVerifyEnv({ ctx: p.ctx() });

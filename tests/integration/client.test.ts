@@ -202,6 +202,31 @@ describe('client add into existing files', () => {
     }
   });
 
+  it('eight mcpctl processes adding at once: every entry lands, the JSON stays valid, no lock is left', async () => {
+    const { runCli } = await import('../helpers/project.js');
+    const p = await tempProject({ '.cursor/mcp.json': '{ "mcpServers": { "other": { "command": "uvx", "args": [] } } }\n' });
+    try {
+      const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => runCli(['client', 'add', 'cursor', '--name', `s${i}`], { cwd: p.dir, env: p.env })));
+      expect(runs.map((r) => r.code)).toEqual(Array(8).fill(0));
+      const doc = JSON.parse(await p.read('.cursor/mcp.json'));
+      expect(Object.keys(doc.mcpServers).sort()).toEqual(['other', 's0', 's1', 's2', 's3', 's4', 's5', 's6', 's7']);
+      expect((await fs.readdir(path.join(p.dir, '.cursor'))).sort()).toEqual(['mcp.json']);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('a lock left by a killed mcpctl is taken over', async () => {
+    const p = await tempProject({ '.cursor/mcp.json': '{}' });
+    try {
+      await p.write('.cursor/mcp.json.mcpctl-lock', '999999999');
+      expect((await runClientAdd(deps(p), { client: 'cursor' })).action).toBe('added');
+      expect((await fs.readdir(path.join(p.dir, '.cursor'))).sort()).toEqual(['mcp.json']);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
   it('an entry written by an older node is updated in place', async () => {
     const p = await tempProject();
     try {

@@ -107,3 +107,9 @@ export async function getHealth(url: string): Promise<{ status: number; body: Re
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/** Waits up to 5 s for every pid to be gone; true when they are. */
+export async function allGone(...pids: number[]): Promise<boolean> {
+  for (let i = 0; i < 200 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 25));
+  return !pids.some(alive);
+}

@@ -64,7 +64,7 @@ describe('parseDotenv reads as python-dotenv does', () => {
   it('keeps a BOM in the first key, as python-dotenv does, and warns', () => {
     const r = parseDotenv('\ufeffA=1\r\nB=2\r\n');
     expect(r.entries.map((e) => e.key)).toEqual(['\ufeffA', 'B']);
-    expect(r.warnings[0]!.message).toMatch(/byte-order mark.*A is not set/);
+    expect(r.warnings[0]!.message).toMatch(/byte-order mark.*U\+FEFF followed by A, so A is not set/);
   });
 
   it('reports statements python-dotenv skips, with their lines', () => {

@@ -4,8 +4,9 @@
  * decides (pure), and writes only on change — atomically, leaving everything else as it was.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { editJson, readClientFile, writeClientFile, type ClientFile } from '../../lib/client-file.js';
+import { editJson, readClientFile, retryOnChange, withFileLock, writeClientFile, type ClientFile } from '../../lib/client-file.js';
 import type { Context } from '../../lib/context.js';
+import { pathExists } from '../../lib/fs-exists.js';
 import { RefusedError, UsageError, UserError } from '../../lib/errors.js';
 import { CLIENTS, defaultServerName, knownClientFiles, mcpctlProject, SERVER_NAME, serverEntry, type ClientDef, type ClientId, type ClientWorld, type Scope, type ServerEntry } from '../../lib/mcp-clients.js';
 
@@ -60,7 +61,12 @@ function servers(f: ClientFile, def: ClientDef): Record<string, unknown> {
   return root as Record<string, unknown>;
 }
 
-export async function runClientAdd(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
+export function runClientAdd(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
+  if (t.print) return addOnce(d, t);
+  return withFileLock(resolveTarget(d, t).file, () => retryOnChange(() => addOnce(d, t)));
+}
+
+async function addOnce(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
   const { def, scope, file, name } = resolveTarget(d, t);
   const entry: ServerEntry = serverEntry(def, d.ctx.cwd, d.node, d.bin);
   const warnings: string[] = [];
@@ -85,6 +91,13 @@ export async function runClientAdd(d: ClientDeps, t: ClientTarget & { print?: bo
 }
 
 export async function runClientRemove(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
+  const { file } = resolveTarget(d, t);
+  // Nothing to remove from a file that is not there: no lock (and no folder made for one).
+  if (!(await pathExists(file))) return removeOnce(d, t);
+  return withFileLock(file, () => retryOnChange(() => removeOnce(d, t)));
+}
+
+async function removeOnce(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
   const { def, scope, file, name } = resolveTarget(d, t);
   const base = { ok: true as const, client: def.id, scope, file, name, warnings: [] as string[] };
   const f = await readClientFile(file, def.jsonc);

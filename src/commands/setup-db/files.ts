@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git.js';
 import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/gitignore.js';
 import { mergePgpassChecked, pgpassPath } from '../../lib/pgpass.js';
+import { declaredUrlKeys, urlKeyValues } from './url-keys.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {
@@ -121,8 +122,11 @@ export async function planFiles(
   ctx: Pick<Context, 'cwd' | 'env' | 'home'>,
   password: string,
   git: GitFacts,
-  /** More keys for .env.local (setup-db --local: POSTGRES_HOST, POSTGRES_PORT). */
-  extraEnv: Readonly<Record<string, string>> = {},
+  opts: {
+    pinConnection?: boolean;
+    /** More keys for .env.local (setup-db --local: POSTGRES_HOST, POSTGRES_PORT). */
+    extraEnv?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<FilePlan[]> {
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
   const envLocal = await resolveTarget(path.join(ctx.cwd, '.env.local'));
@@ -147,15 +151,24 @@ export async function planFiles(
   plans.push({ ...pgPlan, content: pgNext, ...(pgWarnings.length ? { warnings: pgWarnings } : {}) });
 
   const envCurrent = await readOr(envLocal);
-  const has = parseDotenv(envCurrent.text).entries.find((e) => e.key === 'POSTGRES_PASSWORD');
-  // An equal value stays as written (quoting included): only a real change rewrites the line.
-  // Unchanged only when the server reads exactly this password (no ${VAR} expansion in between).
-  let envText = has?.value === password && has.raw === password ? envCurrent.text : setDotenvKey(envCurrent.text, 'POSTGRES_PASSWORD', password);
-  for (const [key, value] of Object.entries(extraEnv)) {
-    const cur = parseDotenv(envText).entries.find((e) => e.key === key);
-    if (cur?.value !== value || cur.raw !== value) envText = setDotenvKey(envText, key, value);
+  const urls = urlKeyValues(await declaredUrlKeys(ctx.cwd), cfg, password);
+  const wanted = [{ key: 'POSTGRES_PASSWORD', value: password }, ...urls];
+  if (opts.pinConnection && urls.length) {
+    // No POSTGRES_* connection key is set anywhere: the URL keys written here would be read back
+    // as configuration next time (a URL naming another database would redirect the next run).
+    // The connection used is pinned beside them, which makes them outputs from now on.
+    for (const key of ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_DB'] as const) wanted.push({ key, value: String(cfg[key]) });
   }
-  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, ['POSTGRES_PASSWORD', ...Object.keys(extraEnv)].join(', ')));
+  for (const [key, value] of Object.entries(opts.extraEnv ?? {})) if (!wanted.some((w) => w.key === key)) wanted.push({ key, value });
+  let envText = envCurrent.text;
+  const current = new Map(parseDotenv(envText).entries.map((e) => [e.key, e]));
+  // Unchanged only when the server reads exactly this value (no ${VAR} expansion in between);
+  // an equal value stays as written (quoting included): only a real change rewrites the line.
+  for (const { key, value } of wanted) {
+    const cur = current.get(key);
+    if (!(cur && cur.value === value && cur.raw === value)) envText = setDotenvKey(envText, key, value);
+  }
+  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', ')));
 
   if (git.root) {
     const missing = git.missingIgnore;

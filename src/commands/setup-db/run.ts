@@ -119,7 +119,8 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     const verifier = plan.password.changesRole ? scramVerifier(password) : undefined;
     registerSecret(verifier);
     // Files are planned (and refused) now, before the first change on the server.
-    const files = plan.refusals.length && !password ? [] : await planFiles(cfg, ctx, password, await gitFacts, options.local ? { POSTGRES_HOST: options.local.host, POSTGRES_PORT: String(options.local.port) } : {});
+    const localKeys = options.local ? { POSTGRES_HOST: options.local.host, POSTGRES_PORT: String(options.local.port) } : undefined;
+    const files = plan.refusals.length && !password ? [] : await planFiles(cfg, ctx, password, await gitFacts, { pinConnection: !loaded.connectionKeysSet, extraEnv: localKeys });
     plan.warnings.push(...((await gitFacts).warnings ?? []), ...files.flatMap((f) => f.warnings ?? []));
 
     // Nothing to write and no password change: the plan shows no file step.

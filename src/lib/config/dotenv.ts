@@ -53,7 +53,7 @@ export function parseDotenv(text: string, env: Readonly<Record<string, string | 
       line: 1,
       message:
         'the file starts with a byte-order mark (BOM): python-dotenv keeps it in the first key' +
-        (first ? ` (it reads ${JSON.stringify(first)}, so ${first.slice(1)} is not set for the server, nor for mcpctl)` : '') +
+        (first ? ` (it reads the key as U+FEFF followed by ${first.slice(1)}, so ${first.slice(1)} is not set for the server, nor for mcpctl)` : '') +
         '; save the file as UTF-8 without a BOM',
     });
   }

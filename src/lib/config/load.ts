@@ -39,6 +39,8 @@ export interface LoadedConfig {
   urlKeys: Record<string, UrlKeyValue>;
   /** True when DATABASE_URL supplied the connection settings (no POSTGRES_* connection key was set). */
   configuredByUrl: boolean;
+  /** True when some source sets POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER or POSTGRES_DB. */
+  connectionKeysSet: boolean;
 }
 
 /** Every invalid value, reported together (exit 2). */
@@ -144,6 +146,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   ] as const) {
     for (const [key, { line }] of layer.values) {
       if (isUrlKey(key)) continue;
+      // A BOM glued to a known key is already explained by the BOM warning.
+      if (key.startsWith('\ufeff') && key.slice(1) in KEYS) continue;
       if (!(key in KEYS)) {
         const near = closestKey(key);
         warnings.push({
@@ -163,7 +167,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     [envFile, '.env'],
   ]);
   const setSomewhere = (k: ConfigKey) => opts.flags?.[k] !== undefined || !!opts.env[k] || !!localFile.values.get(k)?.value || !!envFile.values.get(k)?.value;
-  const configuredByUrl = urlKeys.DATABASE_URL !== undefined && !CONNECTION_KEYS.some(setSomewhere);
+  const connectionKeysSet = CONNECTION_KEYS.some(setSomewhere);
+  const configuredByUrl = urlKeys.DATABASE_URL !== undefined && !connectionKeysSet;
   const fromUrl = configuredByUrl ? urlCandidates(urlKeys.DATABASE_URL) : { candidates: {} as ReturnType<typeof urlCandidates>['candidates'] };
   if (fromUrl.issue) issues.push(fromUrl.issue);
 
@@ -209,6 +214,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     files: { env: envPath, envLocal: localPath, envExists: envFile.exists, envLocalExists: localFile.exists },
     urlKeys,
     configuredByUrl,
+    connectionKeysSet,
   };
 }
 

@@ -1,0 +1,146 @@
+// Rollback pre-flight simulates the stash and the reset: it refuses what would stop half-way
+// or put a secret into git's object database, recreates empty folders, lists earlier leftovers.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanupScenes, makeRepo, rollbackScene, type Repo } from '../helpers/git-repo.js';
+import { runMain } from '../helpers/project.js';
+
+const PASSWORD = 'Sup3r-secret-pw-9f8e7d6c5b4a3210';
+const repos: Repo[] = [];
+afterEach(async () => {
+  for (const r of repos.splice(0)) await r.cleanup();
+});
+afterAll(cleanupScenes);
+async function scene() {
+  const s = await rollbackScene();
+  repos.push(s.repo);
+  return s;
+}
+const rollback = (repo: Repo, args: string[]) => runMain(['rollback', ...args], { cwd: repo.dir, env: repo.env });
+
+/** Everything: refs, HEAD, stash list, index, status with ignored files, every file's hash and mode, empty folders. */
+async function fullSnapshot(repo: Repo) {
+  const files: Record<string, string> = {};
+  const empty: string[] = [];
+  const walk = async (rel: string) => {
+    const entries = await fs.readdir(path.join(repo.dir, rel), { withFileTypes: true });
+    if (entries.length === 0) empty.push(rel);
+    for (const e of entries) {
+      const r = path.join(rel, e.name);
+      if (r === '.git') continue;
+      if (e.isDirectory()) await walk(r);
+      else {
+        const st = await fs.lstat(path.join(repo.dir, r));
+        files[r] = `${st.mode.toString(8)} ${createHash('sha256').update(await fs.readFile(path.join(repo.dir, r))).digest('hex')}`;
+      }
+    }
+  };
+  await walk('');
+  return {
+    refs: repo.git('for-each-ref', '--format=%(refname) %(objectname)'),
+    head: repo.git('rev-parse', '--symbolic-full-name', 'HEAD') + repo.git('rev-parse', 'HEAD'),
+    stash: repo.git('stash', 'list', '--format=%H %gs'),
+    index: repo.git('ls-files', '-s'),
+    status: repo.git('status', '--porcelain=v2', '--ignored', '--untracked-files=all'),
+    files,
+    empty: empty.sort(),
+  };
+}
+
+/** Whether any object in the repository (reachable or not, loose or packed) holds the password. */
+function passwordInObjects(repo: Repo): boolean {
+  const all = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 256 << 20 });
+  return all.includes(Buffer.from(PASSWORD));
+}
+
+async function refusedUnchanged(repo: Repo, check: RegExp, hint: RegExp) {
+  const before = await fullSnapshot(repo);
+  const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toMatch(check);
+  expect(r.stderr).toMatch(hint);
+  expect(await fullSnapshot(repo)).toEqual(before);
+  expect(passwordInObjects(repo)).toBe(false);
+  return r;
+}
+
+describe('rollback: what the stash would leave or take is refused before any change', () => {
+  it('right after setup-db (uncommitted .gitignore ignoring .env.local): refused, and the password never enters git', async () => {
+    const { repo } = await scene();
+    await repo.write('.gitignore', '.env\n.env.local\n');
+    await repo.write('.env.local', `POSTGRES_PASSWORD=${PASSWORD}\n`);
+    await refusedUnchanged(repo, /\.env\.local/, /git add \.gitignore && git commit/);
+  });
+
+  it('the .gitignore committed, but the tag does not ignore .env.local: refused with the .git/info/exclude fix, which then works', async () => {
+    const { repo, tagCommit } = await scene();
+    repo.commit('.gitignore', '.env.local\n', 'ignore env');
+    repo.git('branch', '-f', 'main', 'HEAD');
+    await repo.write('.env.local', `POSTGRES_PASSWORD=${PASSWORD}\n`);
+    await refusedUnchanged(repo, /would no longer be ignored at the tag.*: \.env\.local/, /\.git\/info\/exclude/);
+    await fs.appendFile(path.join(repo.dir, '.git', 'info', 'exclude'), '.env.local\n');
+    const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(repo.git('rev-parse', 'HEAD').trim()).toBe(tagCommit);
+    expect(await repo.read('.env.local')).toBe(`POSTGRES_PASSWORD=${PASSWORD}\n`);
+    expect(passwordInObjects(repo)).toBe(false);
+  });
+
+  it('an untracked env file that is not ignored is never stashed', async () => {
+    const { repo } = await scene();
+    await repo.write('.env', `POSTGRES_PASSWORD=${PASSWORD}\n`);
+    await refusedUnchanged(repo, /env file\(s\) that the stash would copy into git's object database: \.env/, /info\/exclude/);
+  });
+
+  it('a submodule with changes', async () => {
+    const { repo } = await scene();
+    const sub = await makeRepo('main');
+    repos.push(sub);
+    sub.commit('s.txt', 'one\n', 's1');
+    repo.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.dir, 'sub');
+    repo.git('commit', '-q', '-m', 'add submodule');
+    repo.git('branch', '-f', 'main', 'HEAD');
+    await repo.write('sub/s.txt', 'changed\n');
+    await refusedUnchanged(repo, /submodule\(s\) with changes.*sub/, /git -C sub stash push --include-untracked/);
+  });
+
+  it('an intent-to-add entry (git add -N)', async () => {
+    const { repo } = await scene();
+    await repo.write('planned.py', 'x = 1\n');
+    repo.git('add', '-N', 'planned.py');
+    await refusedUnchanged(repo, /intent-to-add entries.*planned\.py/, /git rm --cached -- planned\.py/);
+  });
+});
+
+describe('rollback: empty folders and earlier leftovers', () => {
+  it('empty untracked folders are listed in the plan and recreated after the reset', async () => {
+    const { repo } = await scene();
+    await fs.mkdir(path.join(repo.dir, 'empty', 'a', 'b'), { recursive: true });
+    await fs.mkdir(path.join(repo.dir, 'e2'));
+    const dry = await rollback(repo, ['--dry-run', '--json']);
+    expect(JSON.parse(dry.stdout).plan.emptyFolders).toEqual(['e2/', 'empty/a/b/']);
+    const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const d of ['empty/a/b', 'e2']) expect((await fs.stat(path.join(repo.dir, d))).isDirectory()).toBe(true);
+    expect(JSON.parse(r.stdout).steps).toContain('folders');
+  });
+
+  it("a re-run lists the stash and branch a killed run left (kill -9 between stash and reset)", async () => {
+    const { repo } = await scene();
+    // What a run killed after its stash step leaves: the saved tip and the stash entry.
+    repo.git('branch', 'mcpctl/rollback-20260101-000000');
+    repo.git('stash', 'push', '--include-untracked', '-m', 'mcpctl rollback 20260101-000000');
+    const stashCommit = repo.git('rev-parse', 'refs/stash').trim();
+    await repo.write('again.txt', 'new work\n');
+    const r = await rollback(repo, ['--dry-run', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout).plan;
+    expect(plan.earlier.stashes).toEqual([{ commit: stashCommit, ref: 'stash@{0}', message: 'On 004-multi-project-refactor: mcpctl rollback 20260101-000000' }]);
+    expect(plan.earlier.branches.map((b: { name: string }) => b.name)).toEqual(['mcpctl/rollback-20260101-000000']);
+    const human = await rollback(repo, ['--dry-run']);
+    expect(human.stdout + human.stderr).toMatch(/earlier.*\n.*stash stash@\{0\}.*mcpctl rollback 20260101-000000/);
+  });
+});
