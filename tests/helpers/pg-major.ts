@@ -20,3 +20,15 @@ export async function clientToolsCover(serverMajor = harness().major): Promise<{
   if (client < serverMajor) return { ok: false, reason: `pg_dump ${client} cannot dump a PostgreSQL ${serverMajor} server (client tools older than the server)` };
   return { ok: true };
 }
+
+/**
+ * For test groups that need pg_dump (backups and what builds on them):
+ * `describe.skipIf(tools.skip)(title + tools.note, …)`. The reason goes into the group's name,
+ * and the file's output says it once (e.g. PG_MAJOR=17 with Debian's pg_dump 15).
+ */
+export async function needsClientTools(serverMajor?: number): Promise<{ skip: boolean; note: string }> {
+  const c = await clientToolsCover(serverMajor);
+  if (c.ok) return { skip: false, note: '' };
+  console.warn(`skipping the tests that need pg_dump: ${c.reason}`);
+  return { skip: true, note: ` [skipped: ${c.reason}]` };
+}
