@@ -129,8 +129,10 @@ describe('verify-env', () => {
       const r = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, PATH: `${fake}:${p.env.PATH}` } }) });
       expect(check(r, 'psql').message).toContain('13.9 is older than 14');
       expect(check(r, 'pg_dump').status).toBe('pass');
-      expect(check(r, 'pg_dump-server')).toMatchObject({ status: 'fail' });
-      expect(check(r, 'pg_dump-server').message).toMatch(/pg_dump 14 is older than the server \(1[5-9]\)/);
+      // pg_dump 14 is older than the server unless the server is 14 itself (PG_MAJOR=14).
+      const major = harness().major;
+      expect(check(r, 'pg_dump-server')).toMatchObject({ status: major > 14 ? 'fail' : 'pass' });
+      if (major > 14) expect(check(r, 'pg_dump-server').message).toContain(`pg_dump 14 is older than the server (${major})`);
     } finally {
       await p.cleanup();
     }
