@@ -111,8 +111,9 @@ export async function withLocalLock<T>(l: LocalLayout, fn: () => Promise<T>, opt
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(await fs.readFile(l.lockFile, 'utf8').catch(() => ''));
       if (!holder || !alive(holder)) {
-        // Stale: its owner died. Only one taker wins the unlink+create race; the others retry.
-        if (holder) await fs.rm(l.lockFile, { force: true });
+        // Stale: its owner died. Removed only under a second lock and only if it still names
+        // that owner, so that two takers never delete each other's fresh lock.
+        if (holder) await removeStaleLock(l.lockFile, holder);
         else await new Promise((r) => setTimeout(r, 50));
         continue;
       }
@@ -126,6 +127,25 @@ export async function withLocalLock<T>(l: LocalLayout, fn: () => Promise<T>, opt
     return await fn();
   } finally {
     await fs.rm(l.lockFile, { force: true });
+  }
+}
+
+async function removeStaleLock(lockFile: string, holder: number): Promise<void> {
+  const guard = `${lockFile}.takeover`;
+  try {
+    await (await fs.open(guard, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644)).close();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // Another process is taking over; a guard left by one that died is old.
+    const age = Date.now() - ((await fs.stat(guard).catch(() => undefined))?.mtimeMs ?? Date.now());
+    if (age > 10_000) await fs.rm(guard, { force: true });
+    await new Promise((r) => setTimeout(r, 20));
+    return;
+  }
+  try {
+    if (Number(await fs.readFile(lockFile, 'utf8').catch(() => '')) === holder) await fs.rm(lockFile, { force: true });
+  } finally {
+    await fs.rm(guard, { force: true });
   }
 }
 
