@@ -10,7 +10,7 @@ import { runVerifyDb } from '../../src/commands/verify-db/run.js';
 import { loadConfig } from '../../src/lib/config/load.js';
 import { RefusedError } from '../../src/lib/cli/errors.js';
 import { connect, PgConnectError } from '../../src/lib/pg/client.js';
-import type { Cluster } from '../../src/lib/cluster.js';
+import type { Cluster } from '../helpers/cluster.js';
 import { adminClient, dropAll, harness, privateCluster, uniqueName } from '../helpers/pg.js';
 import { pgEnv, runCli } from '../helpers/project.js';
 import { setupProject, type SetupProject } from '../helpers/setup-db.js';
