@@ -56,8 +56,10 @@ export function intOption(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) 
   return (value: string): number => {
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} takes a whole number, not ${JSON.stringify(value)}`);
     const n = Number(value);
-    // No one needs to read 9007199254740991: an open range says "at least".
-    if (n < min || n > max) throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `${name} must be at least ${min}` : `${name} must be from ${min} to ${max}`);
+    // No one needs to read 9007199254740991: an open range says "at least", or "too large".
+    const open = max === Number.MAX_SAFE_INTEGER;
+    if (open && n > max) throw new InvalidArgumentError(`${name} ${value} is too large`);
+    if (n < min || n > max) throw new InvalidArgumentError(open ? `${name} must be at least ${min}` : `${name} must be from ${min} to ${max}`);
     return n;
   };
 }

@@ -34,10 +34,10 @@ export interface FilePlan {
   content: string | Buffer;
 }
 
-async function readOr(file: string): Promise<{ text: string; exists: boolean; mode?: number }> {
+async function readOr(file: string): Promise<{ text: string; exists: boolean; mode?: number; links?: number }> {
   try {
     const [text, st] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
-    return { text, exists: true, mode: st.mode & 0o777 };
+    return { text, exists: true, mode: st.mode & 0o777, links: st.nlink };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { text: '', exists: false };
@@ -68,6 +68,17 @@ async function checkWritableFolder(file: string, what: string): Promise<void> {
       hint: what === 'password file' ? 'fix the folder, or point PGPASSFILE at a file in a writable folder' : 'check the project folder and its permissions',
     });
   }
+}
+
+/**
+ * A file with other hard links is replaced by the atomic rename: its other names keep the old
+ * content (and the old password). Said, not refused: a symbolic link is the way to share it.
+ */
+function hardLinked(file: string, current: { exists: boolean; links?: number }, action: FilePlan['action']): string[] {
+  if (!current.exists || action === 'unchanged' || (current.links ?? 1) < 2) return [];
+  return [
+    `${file} has ${current.links! - 1} other hard link${current.links! > 2 ? 's' : ''}: mcpctl replaces the file atomically, so the other names keep the old content; share it with a symbolic link instead (mcpctl writes through those)`,
+  ];
 }
 
 function plan(kind: FilePlan['kind'], file: string, current: { text: string; exists: boolean; mode?: number }, content: string, mode: number | undefined, detail: string): FilePlan {
@@ -138,7 +149,8 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
   const pgPlan = plan('password-file', pgpass, pgCurrent, '', 0o600, `entries for ${cfg.POSTGRES_USER} on ${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB}`);
   if (pgCurrent.exists && pgBytes.equals(pgNext) && pgCurrent.mode === 0o600) pgPlan.action = 'unchanged';
   else if (pgCurrent.exists) pgPlan.action = 'update';
-  plans.push({ ...pgPlan, content: pgNext, ...(pgWarnings.length ? { warnings: pgWarnings } : {}) });
+  const pgAll = [...pgWarnings, ...hardLinked(pgpass, pgCurrent, pgPlan.action)];
+  plans.push({ ...pgPlan, content: pgNext, ...(pgAll.length ? { warnings: pgAll } : {}) });
 
   const envCurrent = await readOr(envLocal);
   const urls = urlKeyValues(await declaredUrlKeys(ctx.cwd), cfg, password);
@@ -157,7 +169,9 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
     const cur = current.get(key);
     if (!(cur && cur.value === value && cur.raw === value)) envText = setDotenvKey(envText, key, value);
   }
-  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', ')));
+  const envPlan = plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', '));
+  const envWarnings = hardLinked(envLocal, envCurrent, envPlan.action);
+  plans.push(envWarnings.length ? { ...envPlan, warnings: envWarnings } : envPlan);
 
   if (git.root) {
     const missing = git.missingIgnore;
