@@ -118,9 +118,9 @@ async function psqlSample(cases: ConnectCase[], every: number) {
  * Judges a list of (file, key): libpq (a connection and PQpass), asyncpg's reader, and
  * `psql -w` itself on every `psqlEvery`-th case (in parallel with the others).
  */
-async function judgeFiles(items: { bytes: Buffer; key: PgpassKeyCase }[], tag: string, opts: { psqlEvery?: number } = {}) {
+async function judgeFiles(items: { bytes: Buffer; key: PgpassKeyCase }[], tag: string, opts: { psqlEvery?: number; connect?: boolean } = {}) {
   const files = await writeFiles(items.map((i) => i.bytes), tag);
-  const cases: ConnectCase[] = items.map((it, i) => ({ ...it.key, passfile: files[i]! }));
+  const cases: ConnectCase[] = items.map((it, i) => ({ ...it.key, passfile: files[i]!, ...(opts.connect ? { connect: true } : {}) }));
   const [v, psql] = await Promise.all([judge({ libpq: cases, asyncpg: cases }), psqlSample(cases, opts.psqlEvery ?? Infinity)]);
   return { ...v, psql };
 }
@@ -153,12 +153,13 @@ describe.skipIf(missing !== undefined && !process.env.CI)(`password files: libpq
     expect(missing, 'the differential tests cannot run; .ci/run installs: apt-get install python3-dotenv python3-asyncpg libpq5').toBeUndefined();
   });
 
-  it('reads 250 generated files exactly as libpq does (libpq connecting to the test cluster for each, psql -w for a third), and models asyncpg exactly', async () => {
+  it('reads 250 generated files exactly as libpq does (libpq connecting to the test cluster for each, psql -w for a third), and models asyncpg exactly (its reader and its connection)', async () => {
     const cases = generatePgpassFiles(SEED, 250, { socketDir: h.socketDir, port: h.port, userPrefix: prefix, defaultSocketDir: def });
     const predicted = cases.map((c) => predict(c.bytes, c.key));
     // Each role's password is what mcpctl says libpq takes: libpq logs in exactly when it agrees.
-    await setRoles(cases.map((c, i) => ({ user: c.key.user, password: utf8(Buffer.from(predicted[i]!.libpq, 'hex')) || `unused-${randomBytes(8).toString('hex')}` })));
-    const v = await judgeFiles(cases, 'case', { psqlEvery: 3 });
+    const rolePw = cases.map((c, i) => utf8(Buffer.from(predicted[i]!.libpq, 'hex')) || `unused-${randomBytes(8).toString('hex')}`);
+    await setRoles(cases.map((c, i) => ({ user: c.key.user, password: rolePw[i]! })));
+    const v = await judgeFiles(cases, 'case', { psqlEvery: 3, connect: true });
     const bad: string[] = [];
     for (const c of cases) {
       const p = predicted[c.id]!;
@@ -168,13 +169,17 @@ describe.skipIf(missing !== undefined && !process.env.CI)(`password files: libpq
       const want = c.key.host === def ? lp.connect : pw.length && utf8(pw) !== undefined ? 'ok' : pw.length ? 'badpassword' : 'nopassword';
       const mine = lookupPgpass(c.bytes, c.key, { defaultSocketDir: def });
       const mineOk = mine === (pw.length ? utf8(pw) : undefined);
-      if (!disagree(p, lp.password, v.asyncpg![c.id]!) && lp.connect === want && (!ps || ps.connect === want) && mineOk) continue;
+      // asyncpg's real connection logs in exactly when the password mcpctl predicts for it is the
+      // role's; without one it still tries SCRAM with an empty password (a failed login, not "no password").
+      const ap = v.asyncpg![c.id]!;
+      const apWant = c.key.host === def ? ap.connect : 'readerError' in p.asyncpg ? 'error' : p.asyncpg.password === rolePw[c.id] ? 'ok' : 'badpassword';
+      if (!disagree(p, lp.password, ap) && lp.connect === want && (!ps || ps.connect === want) && ap.connect === apWant && mineOk) continue;
       const min = await minimize(c.bytes, c.key);
-      const again = await judgeFiles([{ bytes: min, key: c.key }], 'again', { psqlEvery: 1 });
+      const again = await judgeFiles([{ bytes: min, key: c.key }], 'again', { psqlEvery: 1, connect: true });
       bad.push(
         `case ${c.id}: key ${JSON.stringify(c.key)} file ${show(min)}\n  libpq:   ${JSON.stringify(again.libpq![0])} (connect on the full file: ${lp.connect}, expected ${want})\n` +
           `  psql -w: ${JSON.stringify(again.psql[0])} (on the full file: ${ps?.connect ?? 'not sampled'})\n` +
-          `  asyncpg: ${JSON.stringify(again.asyncpg![0])}\n  mcpctl:  ${JSON.stringify(predict(min, c.key))}`,
+          `  asyncpg: ${JSON.stringify(again.asyncpg![0])} (connect on the full file: ${ap.connect}, expected ${apWant})\n  mcpctl:  ${JSON.stringify(predict(min, c.key))}`,
       );
       if (bad.length >= 5) break;
     }
