@@ -42,8 +42,9 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
     )
     .action(
       action<BackupOpts>(makeEnv, async (env, opts, _args, cmd) => {
-        const { ctx, out } = env;
+        const { out } = env;
         const loaded = await loadCommandConfig(env);
+        const ctx = await localToolsCtx(env.ctx, loaded.values);
         const { runBackup } = await import('../core/backup.js');
         const { formatBytes, formatMs } = await import('../lib/output.js');
         const lines = new Map<string, string>();
@@ -126,11 +127,12 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
     .addHelpText('after', '\nExamples:\n  $ mcpctl backup restore backups/project_registry_20260126_093015.sql.gz\n  $ mcpctl backup restore backups/x.dump --db scratch_copy\n  $ mcpctl backup restore backups/x.sql.zst --confirm project_registry')
     .action(
       action<RestoreOpts>(makeEnv, async (env, opts, args, cmd) => {
-        const { ctx, out, globals } = env;
+        const { out, globals } = env;
         const dbs = fromParent<string[]>(cmd, 'db');
         if (dbs && dbs.length > 1) throw new UsageError('backup restore takes one --db', { hint: 'restore into one database at a time' });
         const database = dbs?.[0] ?? opts.db;
         const loaded = await loadCommandConfig(env);
+        const ctx = await localToolsCtx(env.ctx, loaded.values);
         const { runRestore } = await import('../core/backup-restore.js');
         const { formatMs } = await import('../lib/output.js');
         const result = await runRestore(
@@ -163,4 +165,10 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
 function fromParent<T>(cmd: Command, name: string): T | undefined {
   const parent = cmd.parent;
   return parent && parent.getOptionValueSource(name) === 'cli' ? (parent.opts()[name] as T) : undefined;
+}
+
+/** Against the local cluster (`mcpctl db`), its own client tools (or installed ones of its major) come first on PATH. */
+async function localToolsCtx<C extends { env: Readonly<Record<string, string | undefined>>; home: string }>(ctx: C, cfg: { POSTGRES_HOST: string; POSTGRES_PORT: number }): Promise<C> {
+  const { withLocalTools } = await import('../lib/local-tools.js');
+  return { ...ctx, env: await withLocalTools(ctx.env, ctx.home, cfg.POSTGRES_HOST, cfg.POSTGRES_PORT) };
 }

@@ -128,7 +128,17 @@ export async function inspectGit(ctx: Pick<Context, 'cwd' | 'env' | 'home'>, log
  * What the files should hold for `password`. Throws (exit 1) before anything is written when
  * a secret would go into a file git tracks or a folder cannot be written.
  */
-export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, git: GitFacts, opts: { pinConnection?: boolean } = {}): Promise<FilePlan[]> {
+export async function planFiles(
+  cfg: Config,
+  ctx: Pick<Context, 'cwd' | 'env' | 'home'>,
+  password: string,
+  git: GitFacts,
+  opts: {
+    pinConnection?: boolean;
+    /** More keys for .env.local (setup-db --local: POSTGRES_HOST, POSTGRES_PORT). */
+    extraEnv?: Readonly<Record<string, string>>;
+  } = {},
+): Promise<FilePlan[]> {
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
   const envLocal = await resolveTarget(path.join(ctx.cwd, '.env.local'));
   if (git.tracked.length) {
@@ -161,6 +171,7 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
     // The connection used is pinned beside them, which makes them outputs from now on.
     for (const key of ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_DB'] as const) wanted.push({ key, value: String(cfg[key]) });
   }
+  for (const [key, value] of Object.entries(opts.extraEnv ?? {})) if (!wanted.some((w) => w.key === key)) wanted.push({ key, value });
   let envText = envCurrent.text;
   const current = new Map(parseDotenv(envText).entries.map((e) => [e.key, e]));
   // Unchanged only when the server reads exactly this value (no ${VAR} expansion in between);
