@@ -10,7 +10,7 @@ import { runVerifyDb } from '../../src/core/verify-db.js';
 import { loadConfig } from '../../src/lib/config/load.js';
 import { RefusedError } from '../../src/lib/errors.js';
 import { connect, PgConnectError } from '../../src/lib/pg.js';
-import type { Cluster } from '../../src/lib/cluster.js';
+import type { Cluster } from '../helpers/cluster.js';
 import { adminClient, dropAll, harness, privateCluster, uniqueName } from '../helpers/pg.js';
 import { pgEnv, runCli } from '../helpers/project.js';
 import { setupProject, type SetupProject } from '../helpers/setup-db.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, optionPath, type EnvFactory } from '../shared.js';
+import { action, optionPath, type CommandEnv, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 import { render } from './render.js';
 import { UserError } from '../../lib/errors.js';
