@@ -42,11 +42,11 @@ export function compareMedians(cases, { runs = 15, warmup = 2 } = {}) {
 
 /**
  * A throwaway scram-sha-256 cluster for a benchmark, made with the product's own server steps
- * (dist/lib/pg-server.js): initdb, settings, pg_ctl start; as root the server runs as postgres.
+ * (dist/commands/db/server.js): initdb, settings, pg_ctl start; as root the server runs as postgres.
  */
 export async function withCluster(fn, settings = {}) {
-  const srv = await import(path.join(ROOT, 'dist/lib/pg-server.js'));
-  const { findServerBinaries } = await import(path.join(ROOT, 'dist/lib/pg-bin.js'));
+  const srv = await import(path.join(ROOT, 'dist/commands/db/server.js'));
+  const { findServerBinaries } = await import(path.join(ROOT, 'dist/lib/local-pg/binaries.js'));
   const root = existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const base = mkdtempSync(path.join(root, 'mcpctl-bench-'));
   chmodSync(base, 0o755);

@@ -25,8 +25,8 @@ function stopAll(dataDir, bin) {
 }
 
 export async function run() {
-  const { findServerBinaries } = await import(path.join(ROOT, 'dist/lib/pg-bin.js'));
-  const { freePort } = await import(path.join(ROOT, 'dist/lib/pg-server.js'));
+  const { findServerBinaries } = await import(path.join(ROOT, 'dist/lib/local-pg/binaries.js'));
+  const { freePort } = await import(path.join(ROOT, 'dist/commands/db/server.js'));
   const bin = (await findServerBinaries({ env: process.env })).dir;
   const runs = 5;
   const t = { mcpctl: [], shell: [], again: [], local: [], bare: [], version: [] };

@@ -8,8 +8,8 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../src/lib/process/exec.js';
-import { findServerBinaries } from '../../src/lib/pg-bin.js';
-import { freePort, giveToServer, initdb, pgCtlStart, pgCtlStop, serverUser, writeServerSettings, type ServerTools } from '../../src/lib/pg-server.js';
+import { findServerBinaries } from '../../src/lib/local-pg/binaries.js';
+import { freePort, giveToServer, initdb, pgCtlStart, pgCtlStop, serverUser, writeServerSettings, type ServerTools } from '../../src/commands/db/server.js';
 
 export { freePort };
 

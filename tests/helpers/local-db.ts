@@ -6,8 +6,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { localLayout } from '../../src/lib/local-cluster.js';
-import { pgCtlStop, postmasterState, serverUser } from '../../src/lib/pg-server.js';
+import { localLayout } from '../../src/lib/local-pg/cluster.js';
+import { pgCtlStop, postmasterState, serverUser } from '../../src/commands/db/server.js';
 import { harness, uniqueName } from './pg.js';
 import { BIN, runMain, type CliResult } from './project.js';
 

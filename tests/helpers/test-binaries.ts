@@ -7,9 +7,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findServerBinaries, pgCacheDir, type PgBinDir } from '../../src/lib/pg-bin.js';
-import { canReach, existingAncestor, serverUser } from '../../src/lib/pg-server.js';
-import { downloadServer, EMBEDDED_PG_VERSIONS, planDownload } from '../../src/lib/pg-download.js';
+import { findServerBinaries, pgCacheDir, type PgBinDir } from '../../src/lib/local-pg/binaries.js';
+import { canReach, existingAncestor, serverUser } from '../../src/commands/db/server.js';
+import { downloadServer, EMBEDDED_PG_VERSIONS, planDownload } from '../../src/commands/db/download.js';
 
 export async function testBinaries(pgMajor: string | undefined): Promise<PgBinDir> {
   const env = { ...process.env };

@@ -1,8 +1,8 @@
 import { lstatSync, promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findServerBinaries, pgCacheDir } from '../../src/lib/pg-bin.js';
-import { EMBEDDED_PG_VERSIONS, embeddedPackage } from '../../src/lib/pg-download.js';
+import { findServerBinaries, pgCacheDir } from '../../src/lib/local-pg/binaries.js';
+import { EMBEDDED_PG_VERSIONS, embeddedPackage } from '../../src/commands/db/download.js';
 import { freePort } from '../helpers/cluster.js';
 import { freshHome, type FreshHome } from '../helpers/local-db.js';
 

@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readSuperuserPassword } from '../../src/lib/local-cluster.js';
-import { isRoot, postmasterState, serverUser } from '../../src/lib/pg-server.js';
+import { readSuperuserPassword } from '../../src/lib/local-pg/cluster.js';
+import { isRoot, postmasterState, serverUser } from '../../src/commands/db/server.js';
 import { freePort } from '../helpers/cluster.js';
 import { cliAs, freshHome, type FreshHome } from '../helpers/local-db.js';
 

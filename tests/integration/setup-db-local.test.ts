@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readSuperuserPassword } from '../../src/lib/local-cluster.js';
+import { readSuperuserPassword } from '../../src/lib/local-pg/cluster.js';
 import { freePort } from '../helpers/cluster.js';
 import { freshHome, type FreshHome } from '../helpers/local-db.js';
 import { clientToolsCover } from '../helpers/pg-major.js';

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pgvectorHintFor, suggestLocal } from '../../src/commands/setup-db/local.js';
-import { localToolsDir } from '../../src/lib/local-tools.js';
+import { localToolsDir } from '../../src/commands/backup/local-tools.js';
 import { loadConfig } from '../../src/lib/config/load.js';
-import { localLayout, localUrl } from '../../src/lib/local-cluster.js';
+import { localLayout, localUrl } from '../../src/lib/local-pg/cluster.js';
 import { PgConnectError } from '../../src/lib/pg/client.js';
-import { embeddedPackage, EMBEDDED_PG_VERSIONS, hydrateSymlinks } from '../../src/lib/pg-download.js';
+import { embeddedPackage, EMBEDDED_PG_VERSIONS, hydrateSymlinks } from '../../src/commands/db/download.js';
 
 describe('local cluster layout', () => {
   it('lives under XDG_DATA_HOME when absolute, else ~/.local/share', () => {

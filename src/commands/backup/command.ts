@@ -125,6 +125,6 @@ function fromParent<T>(cmd: Command, name: string): T | undefined {
 
 /** Against the local cluster (`mcpctl db`), its own client tools (or installed ones of its major) come first on PATH. */
 async function localToolsCtx<C extends { env: Readonly<Record<string, string | undefined>>; home: string }>(ctx: C, cfg: { POSTGRES_HOST: string; POSTGRES_PORT: number }): Promise<C> {
-  const { withLocalTools } = await import('../../lib/local-tools.js');
+  const { withLocalTools } = await import('./local-tools.js');
   return { ...ctx, env: await withLocalTools(ctx.env, ctx.home, cfg.POSTGRES_HOST, cfg.POSTGRES_PORT) };
 }

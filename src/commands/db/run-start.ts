@@ -19,12 +19,12 @@ import {
   writeLocalState,
   writeSuperuserPassword,
   type LocalLayout,
-} from '../../lib/local-cluster.js';
+} from '../../lib/local-pg/cluster.js';
 import { generatePassword } from '../setup-db/password.js';
-import { canReach, existingAncestor, firstFreePort, giveToServer, initdb, portIsFree, startPostmaster, postmasterState, serverUser, writeServerSettings, type RunAs, type ServerTools } from '../../lib/pg-server.js';
+import { canReach, existingAncestor, firstFreePort, giveToServer, initdb, portIsFree, startPostmaster, postmasterState, serverUser, writeServerSettings, type RunAs, type ServerTools } from './server.js';
 import { binariesForData, binariesForNew, type BinaryChoiceOptions } from './binaries.js';
 import { describeCluster, layoutFor, type ClusterStatus, type DbDeps } from './status.js';
-import type { DownloadPlan } from '../../lib/pg-download.js';
+import type { DownloadPlan } from './download.js';
 import type { SecretRegistry } from '../../lib/cli/redact.js';
 
 export interface DbStartOptions extends BinaryChoiceOptions {

@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { UserError } from '../../lib/cli/errors.js';
-import { dataMajor, isInitialised, readLocalState, withLocalLock, type LocalLayout } from '../../lib/local-cluster.js';
-import { binDirVersion, findServerBinaries } from '../../lib/pg-bin.js';
-import { pgCtlStop, postmasterState, serverUser, type ServerTools } from '../../lib/pg-server.js';
+import { dataMajor, isInitialised, readLocalState, withLocalLock, type LocalLayout } from '../../lib/local-pg/cluster.js';
+import { binDirVersion, findServerBinaries } from '../../lib/local-pg/binaries.js';
+import { pgCtlStop, postmasterState, serverUser, type ServerTools } from './server.js';
 import { describeCluster, layoutFor, type ClusterStatus, type DbDeps } from './status.js';
 
 export interface DbStopResult extends ClusterStatus {

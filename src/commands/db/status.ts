@@ -5,9 +5,9 @@
  */
 import type { Context } from '../../lib/cli/context.js';
 import { UserError } from '../../lib/cli/errors.js';
-import { dataMajor, isInitialised, LOCAL_HOST, LOCAL_SUPERUSER, localLayout, localUrl, readLocalState, type LocalLayout } from '../../lib/local-cluster.js';
-import type { DownloadPlan } from '../../lib/pg-download.js';
-import { postmasterState } from '../../lib/pg-server.js';
+import { dataMajor, isInitialised, LOCAL_HOST, LOCAL_SUPERUSER, localLayout, localUrl, readLocalState, type LocalLayout } from '../../lib/local-pg/cluster.js';
+import type { DownloadPlan } from './download.js';
+import { postmasterState } from './server.js';
 
 /** What every `db` core receives. */
 export interface DbDeps {

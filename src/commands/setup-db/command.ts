@@ -3,8 +3,8 @@ import { action, optionPath, type CommandEnv, type EnvFactory } from '../shared.
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 import { render } from './render.js';
 import { UserError } from '../../lib/cli/errors.js';
-import { dataMajor, localLayout, readLocalState } from '../../lib/local-cluster.js';
-import { pgCacheDir } from '../../lib/pg-bin.js';
+import { dataMajor, localLayout, readLocalState } from '../../lib/local-pg/cluster.js';
+import { pgCacheDir } from '../../lib/local-pg/binaries.js';
 import { pgvectorHintFor } from './local.js';
 
 interface Opts {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { LoadedConfig } from '../../lib/config/load.js';
 import { UserError } from '../../lib/cli/errors.js';
-import { readSuperuserPassword } from '../../lib/local-cluster.js';
+import { readSuperuserPassword } from '../../lib/local-pg/cluster.js';
 import { PgConnectError } from '../../lib/pg/client.js';
 import type { DbDeps } from '../db/status.js';
 import type { LocalServer } from './types.js';
@@ -14,7 +14,7 @@ import type { LocalServer } from './types.js';
 /** Starts the local cluster when needed (downloading binaries only when allowed) and describes it as setup-db's server. */
 export async function ensureLocalServer(deps: DbDeps, o: { download?: boolean }): Promise<LocalServer & { started: boolean }> {
   const { runDbStart } = await import('../db/run-start.js');
-  const { localLayout } = await import('../../lib/local-cluster.js');
+  const { localLayout } = await import('../../lib/local-pg/cluster.js');
   const r = await runDbStart(deps, { download: o.download });
   const adminPassword = readSuperuserPassword(localLayout(deps.ctx.env, deps.ctx.home));
   if (!adminPassword || !r.port) throw new UserError(`the local cluster's password file ${r.passwordFile} is missing`, { hint: 'restore it, or start over: mcpctl db destroy --confirm destroy' });

@@ -7,8 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { dataMajor, localLayout, readLocalState } from './local-cluster.js';
-import { candidateBinDirs } from './pg-bin.js';
+import { dataMajor, localLayout, readLocalState } from '../../lib/local-pg/cluster.js';
+import { candidateBinDirs } from '../../lib/local-pg/binaries.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -6,8 +6,8 @@
 import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { run, type RunResult } from './process/exec.js';
-import { UserError } from './cli/errors.js';
+import { run, type RunResult } from '../../lib/process/exec.js';
+import { UserError } from '../../lib/cli/errors.js';
 
 /** The OS user the server runs as when mcpctl is root. */
 export interface RunAs {

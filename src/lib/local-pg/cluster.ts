@@ -6,8 +6,8 @@
  */
 import { constants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './files/atomic-write.js';
-import { UserError } from './cli/errors.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
+import { UserError } from '../cli/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { run } from './process/exec.js';
-import { UserError } from './cli/errors.js';
-import { binDirVersion, pgCacheDir } from './pg-bin.js';
+import { run } from '../../lib/process/exec.js';
+import { UserError } from '../../lib/cli/errors.js';
+import { binDirVersion, pgCacheDir } from '../../lib/local-pg/binaries.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -7,9 +7,9 @@
 import { existsSync, promises as fs, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from './process/exec.js';
-import { UsageError } from './cli/errors.js';
-import { parseVersion } from './pg/versions.js';
+import { run } from '../process/exec.js';
+import { UsageError } from '../cli/errors.js';
+import { parseVersion } from '../pg/versions.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
