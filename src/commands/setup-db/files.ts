@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git.js';
 import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/gitignore.js';
 import { mergePgpassChecked, pgpassPath } from '../../lib/pgpass.js';
-import { declaredUrlKeys, urlKeyValues } from './url-keys.js';
+import { declaredUrlKeys, urlKeyValues, urlKeyWarnings } from './url-keys.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {
@@ -141,7 +141,9 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
   plans.push({ ...pgPlan, content: pgNext, ...(pgWarnings.length ? { warnings: pgWarnings } : {}) });
 
   const envCurrent = await readOr(envLocal);
-  const urls = urlKeyValues(await declaredUrlKeys(ctx.cwd), cfg, password);
+  const declared = await declaredUrlKeys(ctx.cwd);
+  const urls = urlKeyValues(declared, cfg, password);
+  const urlWarnings = urlKeyWarnings(declared, urls, cfg);
   const wanted = [{ key: 'POSTGRES_PASSWORD', value: password }, ...urls];
   if (opts.pinConnection && urls.length) {
     // No POSTGRES_* connection key is set anywhere: the URL keys written here would be read back
@@ -157,7 +159,7 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
     const cur = current.get(key);
     if (!(cur && cur.value === value && cur.raw === value)) envText = setDotenvKey(envText, key, value);
   }
-  plans.push(plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', ')));
+  plans.push({ ...plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', ')), ...(urlWarnings.length ? { warnings: urlWarnings } : {}) });
 
   if (git.root) {
     const missing = git.missingIgnore;
