@@ -78,7 +78,9 @@ export async function run() {
         ['mcpctl backup --compress zstd', `${fmt(zst)}  ${(alone / zst).toFixed(2)}× pg_dump alone (goal ≥ 0.8)  (${mib(fileSize('zstd', /\.sql\.zst$/))})`],
         ['peak RSS of mcpctl (gzip / zstd)', `${mib(rssGzip)} / ${mib(rssZstd)}  (goal < 150 MiB)`],
       ]);
+      const restore = restoreCase(out, libpq, appEnv);
       return {
+        restore,
         databaseMiB: Math.round(size / 1048576),
         gzipVsPipeline: pipe / gz,
         gzipProcessVsPipeline: pipe / proc,
@@ -91,6 +93,28 @@ export async function run() {
       rmSync(out, { recursive: true, force: true });
     }
   });
+}
+
+/**
+ * `mcpctl backup restore` (guard scanning every line, BEGIN/COMMIT of its own, a scratch
+ * database renamed into place) against `gunzip -c f | psql --single-transaction` into a
+ * new database, both from mcpctl's gzip backup of the same database, in one run.
+ */
+function restoreCase(out, libpq, appEnv) {
+  const file = readdirSync(path.join(out, 'gzip')).filter((f) => /\.sql\.gz$/.test(f)).map((f) => path.join(out, 'gzip', f))[0];
+  const results = compareMedians(
+    [
+      { label: 'gunzip -c f | psql --single-transaction', cmd: 'sh', args: ['-c', `set -e; dropdb --if-exists bench_r_psql; createdb bench_r_psql; gunzip -c '${file}' | psql -X -q -v ON_ERROR_STOP=1 --single-transaction -o /dev/null -d bench_r_psql`], opts: { env: libpq } },
+      { label: 'mcpctl backup restore', cmd: 'sh', args: ['-c', `set -e; dropdb --if-exists bench_r_mcpctl; '${process.execPath}' '${BIN}' -C '${out}' backup restore '${file}' --db bench_r_mcpctl`], opts: { env: { ...appEnv, PGHOST: libpq.PGHOST, PGPORT: libpq.PGPORT, PGUSER: libpq.PGUSER, PGPASSWORD: libpq.PGPASSWORD, PGDATABASE: libpq.PGDATABASE } } },
+    ],
+    { runs: RUNS, warmup: WARMUP },
+  );
+  const [psql, mine] = results.map((r) => r.median);
+  printTable(`restore of that backup into a new database (median of ${RUNS})`, [
+    ['gunzip -c f | psql --single-transaction', fmt(psql)],
+    ['mcpctl backup restore', `${fmt(mine)}  ${(mine / psql).toFixed(2)}× the psql pipeline's time (goal ≤ 1.1)`],
+  ]);
+  return { timeVsPsqlPipeline: mine / psql, ms: { psql, mcpctl: mine } };
 }
 
 /** Peak resident set (VmHWM) of the mcpctl process itself, polled from /proc while it runs. */

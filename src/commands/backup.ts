@@ -97,7 +97,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
         else {
           const rows = result.backups.map((b) => [
             b.database ?? '(foreign)',
-            b.time.replace('T', ' ').replace(/\.000Z$/, 'Z'),
+            b.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
             formatBytes(b.size),
             `${b.format}${b.compression === 'none' ? '' : `+${b.compression}`}`,
             b.origin === 'foreign' && b.checksum === 'missing' ? 'no checksum' : b.checksum,
@@ -121,7 +121,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
   backup
     .command('restore <file>')
     .description('restore a backup in one transaction (checksum checked first)')
-    .option('--db <name>', 'target database (default: the one in the file name, else POSTGRES_DB)')
+    .option('--db <name>', "target database (default: the one in an mcpctl backup's name; needed for any other file)")
     .option('--confirm <name>', 'the target database\'s name: confirms replacing a database that holds tables')
     .addHelpText('after', '\nExamples:\n  $ mcpctl backup restore backups/project_registry_20260126_093015.sql.gz\n  $ mcpctl backup restore backups/x.dump --db scratch_copy\n  $ mcpctl backup restore backups/x.sql.zst --confirm project_registry')
     .action(

@@ -65,7 +65,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const named = sum.state === 'missing' ? undefined : parseBackupName(path.basename(file))?.database;
   const database = options.database ?? named;
   if (database === undefined) {
-    throw new UsageError(`${path.basename(file)} is not an mcpctl backup with a checksum: its name does not say which database it holds`, {
+    const why = sum.state === 'missing' && parseBackupName(path.basename(file)) ? 'without its .sha256, its name is not trusted to say' : 'its name does not say';
+    throw new UsageError(`${path.basename(file)} is not an mcpctl backup with a checksum: ${why} which database it holds`, {
       hint: `name the target with --db (e.g. --db ${cfg.POSTGRES_DB})`,
     });
   }
@@ -77,12 +78,10 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     });
   }
   const tools = { cwd: ctx.cwd, env: ctx.env, log: deps.log, signal: ctx.signal };
-  const kind = await sniffBackup(tools, file);
-  await pgToolVersion(tools, 'psql');
-  if (kind.format !== 'sql') await pgToolVersion(tools, 'pg_restore');
-
+  // Independent, read-only look-ups at once: each costs a spawn or a login.
   const target = await appTargetFor(deps.config, ctx, database);
-  const tables = await tablesIn(target);
+  const [kind, , tables] = await Promise.all([sniffBackup(tools, file), pgToolVersion(tools, 'psql'), tablesIn(target)]);
+  if (kind.format !== 'sql') await pgToolVersion(tools, 'pg_restore');
   const mode: RestoreMode = tables === undefined ? 'created' : tables === 0 ? 'restored' : 'replaced';
   if (mode === 'replaced') {
     const prompt: PromptDeps = { ctx, yes: deps.yes ?? false };
@@ -91,26 +90,28 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   deps.onPlan?.({ file, database, mode, tables: tables ?? 0, checksum: sum.state });
 
   const admin = maintenanceTarget(cfg, target, database);
-  const swept = await withClient(admin, sweepScratch).catch(() => [] as string[]);
   const load = (into: ConnTarget) =>
     loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), onStreaming: () => deps.log?.(`restore: streaming ${path.basename(file)} into ${into.database}`) });
-  if (mode === 'restored') await load(target);
-  else {
-    // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
-    const fresh = scratchName('mcpctl_restore');
-    const hold = await holdScratch(admin, fresh);
-    let kept = false;
-    try {
-      await createDatabase(hold, fresh).catch((e: unknown) => {
-        throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
-      });
-      await load({ ...target, database: fresh });
-      await swapIn(hold, database, fresh, mode === 'replaced');
-      kept = true;
-    } finally {
-      if (!kept) await hold.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(admin, fresh).catch(() => undefined));
-      await hold.end().catch(() => undefined);
-    }
+  if (mode === 'restored') {
+    const swept = await withClient(admin, sweepScratch).catch(() => [] as string[]);
+    await load(target);
+    return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
+  }
+  // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
+  const fresh = scratchName('mcpctl_restore');
+  const hold = await holdScratch(admin, fresh);
+  const swept = await sweepScratch(hold).catch(() => [] as string[]);
+  let kept = false;
+  try {
+    await createDatabase(hold, fresh).catch((e: unknown) => {
+      throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
+    });
+    await load({ ...target, database: fresh });
+    await swapIn(hold, database, fresh, mode === 'replaced');
+    kept = true;
+  } finally {
+    if (!kept) await hold.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(admin, fresh).catch(() => undefined));
+    await hold.end().catch(() => undefined);
   }
   return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
 }

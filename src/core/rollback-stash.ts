@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { git, type GitDeps } from '../lib/git.js';
+import type { StatusEntry } from '../lib/git-state.js';
 import type { PreflightFailure } from './rollback.js';
 
 /** Stashes and branches left by earlier mcpctl rollbacks. */
@@ -183,4 +184,26 @@ async function emptyUntrackedFolders(g: GitDeps, root: string): Promise<string[]
   };
   for (const p of all) if (p.endsWith('/') && !keep.has(p)) await leaves(p);
   return out.sort();
+}
+
+/**
+ * Ignored files that checking out `targets` would overwrite: paths a target tracks and HEAD
+ * does not, present on disk, and not among the untracked files that the stash takes.
+ */
+export async function overwrittenIgnored(root: string, tracked: string[], changes: StatusEntry[]): Promise<string[]> {
+  const stashed = new Set(changes.map((c) => c.path));
+  const paths = new Set(tracked);
+  const found: string[] = [];
+  await Promise.all(
+    [...paths].map(async (p) => {
+      if (stashed.has(p)) return;
+      try {
+        await fs.lstat(path.join(root, p));
+        found.push(p);
+      } catch {
+        /* absent: nothing to overwrite */
+      }
+    }),
+  );
+  return found.sort();
 }

@@ -1,8 +1,5 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Context } from '../lib/context.js';
-import { InterruptedError, RefusedError, UsageError, UserError } from '../lib/errors.js';
-import { displayArg } from '../lib/exec.js';
+import { RefusedError, UsageError, type UserError } from '../lib/errors.js';
 import { git, type GitDeps } from '../lib/git.js';
 import {
   abortCommand,
@@ -22,7 +19,10 @@ import {
   type StatusEntry,
 } from '../lib/git-state.js';
 import { confirmTyped, confirmYesNo, type PromptDeps } from '../lib/prompts.js';
-import { recreateFolders, simulateStash, type EarlierRollbacks } from './rollback-stash.js';
+import { overwrittenIgnored, recreateFolders, simulateStash, type EarlierRollbacks } from './rollback-stash.js';
+import { preflightError, stopped, timestamp, undoCommands, uniqueName } from './rollback-undo.js';
+
+export { timestamp, undoCommands, uniqueName };
 
 /** Options of `mcpctl rollback`. */
 export interface RollbackOptions {
@@ -238,28 +238,6 @@ export async function preflight(deps: RollbackDeps, options: RollbackOptions): P
   };
 }
 
-/**
- * Ignored files that checking out `targets` would overwrite: paths a target tracks and HEAD
- * does not, present on disk, and not among the untracked files that the stash takes.
- */
-async function overwrittenIgnored(root: string, tracked: string[], changes: StatusEntry[]): Promise<string[]> {
-  const stashed = new Set(changes.map((c) => c.path));
-  const paths = new Set(tracked);
-  const found: string[] = [];
-  await Promise.all(
-    [...paths].map(async (p) => {
-      if (stashed.has(p)) return;
-      try {
-        await fs.lstat(path.join(root, p));
-        found.push(p);
-      } catch {
-        /* absent: nothing to overwrite */
-      }
-    }),
-  );
-  return found.sort();
-}
-
 /** The changes, step by step; on a failure, says exactly what was done and how to get back. */
 async function execute(deps: RollbackDeps, plan: RollbackPlan): Promise<RollbackResult> {
   // Run from the top folder: the current subfolder may not exist at the tag.
@@ -334,48 +312,4 @@ async function execute(deps: RollbackDeps, plan: RollbackPlan): Promise<Rollback
     undo: undoCommands(plan, done, stash),
     steps: done,
   };
-}
-
-/** The commands that take the repository back to how it was, given the steps that were done. */
-export function undoCommands(plan: RollbackPlan, done: StepName[], stash: RollbackResult['stash']): string[] {
-  const q = displayArg;
-  const cmds: string[] = [];
-  const moved = done.includes('checkout') || done.includes('reset');
-  if (done.includes('reset')) cmds.push(`git checkout ${q(plan.branch.name)} && git reset --hard ${q(plan.saveBranch)}`);
-  if (moved && plan.current.branch !== plan.branch.name) {
-    cmds.push(plan.current.branch ? `git checkout ${q(plan.current.branch)}` : `git checkout --detach ${plan.current.head ?? ''}`.trim());
-  }
-  // By hash: `stash@{0}` moves when more stashes are pushed; `pop` refuses a hash, so apply (the entry stays listed).
-  if (stash) cmds.push(`git stash apply --index ${stash.commit}`);
-  return cmds;
-}
-
-function stopped(plan: RollbackPlan, done: StepName[], stash: RollbackResult['stash'], what: string, interrupted: boolean): UserError {
-  const undo = undoCommands(plan, done, stash);
-  const state = done.length ? `done: ${done.join(', ')}` : 'no step was done; the repository is unchanged';
-  const extra = done.includes('save-tip') && undo.length === 0 ? ` (only the branch ${plan.saveBranch} was added; keep it or delete it)` : '';
-  const message = `rollback stopped: ${what}. ${state}${extra}`;
-  const hint = undo.length ? `to get back, run in ${plan.root}: ${undo.join(' && ')}` : undefined;
-  const details = { done, stash, savedTip: done.includes('save-tip') ? { branch: plan.saveBranch, commit: plan.branch.tip } : undefined, undo };
-  if (interrupted) return Object.assign(new InterruptedError(message, { hint }), { details });
-  return new UserError(message, { hint, code: 'rollback-incomplete', details });
-}
-
-function preflightError(failures: PreflightFailure[]): UserError {
-  const message =
-    failures.length === 1 ? `pre-flight failed: ${failures[0]!.message}` : `pre-flight failed (${failures.length} problems): ${failures.map((f) => f.message).join('; ')}`;
-  const hint = failures.map((f) => f.hint).filter(Boolean).join('; ');
-  return new UserError(`${message}. Nothing was changed`, { hint: hint || undefined, code: 'preflight', details: { failures } });
-}
-
-/** `20261126-013045` in UTC: sorts by time and is a valid ref component. */
-export function timestamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
-}
-
-/** `name`, or `name-2`, `name-3`, … when a branch already has it. */
-export function uniqueName(name: string, branches: ReadonlyMap<string, string>): string {
-  if (!branches.has(name)) return name;
-  for (let i = 2; ; i++) if (!branches.has(`${name}-${i}`)) return `${name}-${i}`;
 }

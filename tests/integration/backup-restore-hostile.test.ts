@@ -8,19 +8,19 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, harness } from '../helpers/pg.js';
 import { BIN, runMain } from '../helpers/project.js';
-import { makeApp, type App } from './backup-fixtures.js';
+import { filesIn, makeApp, pgDumpWrapper, type App } from './backup-fixtures.js';
 
 const exists = async (db: string) => (await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [db])).length === 1;
 const dbsOf = async (role: string) =>
   (await adminQuery<{ datname: string }>('SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1', [role])).map((r) => r.datname);
 
 /** Polls `probe` until it returns a value (an observed event, not a guess about time). */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
+async function until<T>(probe: () => Promise<T | undefined>, what: string, said: () => string = () => '', ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; mcpctl said:\n${said()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -84,6 +84,7 @@ describe('backup restore: hostile files', () => {
     const f = await write('workflow_mcp_20250101_120000.sql.gz', 'CREATE TABLE z (a int);\n');
     const r = await runMain(['backup', 'restore', f], { cwd: app.project.dir, env: app.env });
     expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/without its \.sha256, its name is not trusted/);
     expect(r.stderr).toMatch(/--db/);
     expect(await dbsOf(app.role)).toEqual(before);
   });
@@ -107,7 +108,7 @@ describe('backup restore: hostile files', () => {
   });
 });
 
-describe('backup restore: kill -9 of mcpctl commits nothing', () => {
+describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => {
   let app: App;
   let file: string;
   beforeAll(async () => {
@@ -116,42 +117,96 @@ describe('backup restore: kill -9 of mcpctl commits nothing', () => {
     const r = await runMain(['backup', '--json'], { cwd: app.project.dir, env: app.env });
     expect(r.code, r.stderr).toBe(0);
     file = JSON.parse(r.stdout).backups[0].path;
-  }, 120_000);
+  }, 240_000);
   afterAll(async () => {
     await app?.cleanup();
   });
 
-  /** Starts a restore as a real process and SIGKILLs it once psql is copying rows into `db` (observed in pg_stat_activity). */
-  async function killDuringCopy(args: string[], dbPattern: string): Promise<string> {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: app.project.dir, env: { CI: 'true', ...app.env }, stdio: 'ignore' });
+  /**
+   * Starts mcpctl as a real process and SIGKILLs it once rows are arriving in a database named
+   * `target` or matching `scratch` (observed in pg_stat_progress_copy), then waits for its
+   * sessions there to end. Returns the database the rows were arriving in.
+   */
+  async function killDuringCopy(args: string[], target: string, scratch = 'mcpctl\\_restore\\_%', signal: NodeJS.Signals = 'SIGKILL'): Promise<string> {
+    return (await signalDuringCopy(args, target, scratch, signal)).db;
+  }
+  async function signalDuringCopy(args: string[], target: string, scratch: string, signal: NodeJS.Signals): Promise<{ db: string; code: number | null }> {
+    // --debug: what the run said is part of any failure message (a slow or stuck run shows where).
+    const child = spawn(process.execPath, [BIN, '--debug', ...args], { cwd: app.project.dir, env: { CI: 'true', ...app.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let said = '';
+    for (const s of [child.stdout!, child.stderr!]) s.on('data', (b: Buffer) => (said += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const db = await until(async () => {
-      const rows = await adminQuery<{ datname: string }>(`SELECT datname FROM pg_stat_activity WHERE datname LIKE $1 AND query LIKE 'COPY public.big%' AND state = 'active'`, [dbPattern]);
+      const rows = await adminQuery<{ datname: string }>(
+        `SELECT datname FROM pg_stat_progress_copy WHERE (datname = $1 OR datname LIKE $2) AND command = 'COPY FROM' AND tuples_processed > 0`,
+        [target, scratch],
+      );
       return rows[0]?.datname;
-    }, 'psql copying rows');
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    // psql reads end of input and ends; its session (and transaction) goes with it.
-    await until(async () => ((await adminQuery(`SELECT 1 FROM pg_stat_activity WHERE datname = $1`, [db])).length === 0 ? true : undefined), 'psql to end');
-    return db;
+    }, 'rows arriving', () => said);
+    child.kill(signal);
+    const code = await Promise.race([exited, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`mcpctl still running 60 s after ${signal}:\n${said}`)), 60_000))]);
+    // psql reads end of input and ends; its session (and transaction) goes with it, and so does
+    // the connection that marked a scratch database as held.
+    const gone = async () => (await adminQuery(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 OR application_name LIKE '%' || $1`, [db])).length === 0;
+    await until(async () => ((await gone()) ? true : undefined), 'psql to end', () => said);
+    return { db, code };
   }
 
   it('a new target: no target database appears; the scratch database is swept by the next run', async () => {
     const target = `${app.db}_k1`;
-    const scratch = await killDuringCopy(['backup', 'restore', file, '--db', target], 'mcpctl\\_restore\\_%');
+    const scratch = await killDuringCopy(['backup', 'restore', file, '--db', target], target);
     expect(await exists(target)).toBe(false);
+    expect(scratch).toMatch(/^mcpctl_restore_/);
     expect(await exists(scratch)).toBe(true);
     const r = await runMain(['backup', 'restore', file, '--db', target, '--json'], { cwd: app.project.dir, env: app.env });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).swept).toContain(scratch);
     expect(await exists(scratch)).toBe(false);
     expect(await app.query('SELECT count(*)::int AS n FROM big', target)).toEqual([{ n: 400000 }]);
-  }, 120_000);
+  }, 240_000);
 
   it('an existing empty target: still empty after the kill (the open transaction rolled back)', async () => {
     const target = `${app.db}_k2`;
     await app.query(`CREATE DATABASE ${target}`);
     app.databases.push(target);
-    await killDuringCopy(['backup', 'restore', file, '--db', target], target);
+    expect(await killDuringCopy(['backup', 'restore', file, '--db', target], target)).toBe(target);
     expect(await app.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`, target)).toEqual([{ n: 0 }]);
-  }, 120_000);
+  }, 240_000);
+
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    it(`${sig} during a restore: exit ${code}, the scratch database dropped at once, no target`, async () => {
+      const target = `${app.db}_${sig.toLowerCase()}`;
+      const r = await signalDuringCopy(['backup', 'restore', file, '--db', target], target, 'mcpctl\\_restore\\_%', sig);
+      expect(r.code).toBe(code);
+      expect(await exists(target)).toBe(false);
+      expect(await exists(r.db)).toBe(false);
+    }, 240_000);
+  }
+
+  it("leftovers of killed runs (backup --verify's scratch copy, a backup's temporary file) are swept by the next backup", async () => {
+    const dirName = 'bk-killed';
+    const dir = path.join(app.project.dir, dirName);
+    // A backup killed while its temporary file is being written; the pg_dump wrapper then
+    // lingers (so the file is there to see) and tells us its pid so that we can end it.
+    const pidFile = path.join(app.project.dir, 'wrapper.pid');
+    const w = await pgDumpWrapper(app.project, `if [ "$1" = --version ]; then exec "$REAL" "$@"; fi\necho $$ > ${pidFile}\n"$REAL" "$@" && exec sleep 30`);
+    const child = spawn(process.execPath, [BIN, 'backup', '--dir', dirName], { cwd: app.project.dir, env: { CI: 'true', ...app.env, ...w.env }, stdio: 'ignore' });
+    const tmp = await until(async () => (await filesIn(dir)).find((n) => n.endsWith('.tmp')), 'a temporary file');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    try {
+      process.kill(Number(await fs.readFile(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    expect(await filesIn(dir)).toContain(tmp);
+    // Then a backup --verify (elsewhere, so it cannot sweep that file) killed while its scratch copy fills.
+    const scratch = await killDuringCopy(['backup', '--verify', '--dir', 'bk-verify'], '', 'mcpctl\\_restorecheck\\_%');
+    expect(await exists(scratch)).toBe(true);
+    const r = await runMain(['backup', '--dir', dirName, '--json'], { cwd: app.project.dir, env: app.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await exists(scratch)).toBe(false);
+    expect((await filesIn(dir)).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(JSON.parse(r.stdout).swept.sort()).toEqual([scratch, tmp].sort());
+  }, 240_000);
 });

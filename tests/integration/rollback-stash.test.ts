@@ -1,12 +1,12 @@
 // Rollback pre-flight simulates the stash and the reset: it refuses what would stop half-way
 // or put a secret into git's object database, recreates empty folders, lists earlier leftovers.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cleanupScenes, makeRepo, rollbackScene, type Repo } from '../helpers/git-repo.js';
-import { runMain } from '../helpers/project.js';
+import { BIN, runMain } from '../helpers/project.js';
 
 const PASSWORD = 'Sup3r-secret-pw-9f8e7d6c5b4a3210';
 const repos: Repo[] = [];
@@ -60,10 +60,11 @@ async function refusedUnchanged(repo: Repo, check: RegExp, hint: RegExp) {
   const before = await fullSnapshot(repo);
   const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
   expect(r.code, r.stderr).toBe(1);
-  expect(r.stderr).toMatch(check);
-  expect(r.stderr).toMatch(hint);
+  // The harm first (a changed repository, a password in git), then the message.
   expect(await fullSnapshot(repo)).toEqual(before);
   expect(passwordInObjects(repo)).toBe(false);
+  expect(r.stderr).toMatch(check);
+  expect(r.stderr).toMatch(hint);
   return r;
 }
 
@@ -122,25 +123,49 @@ describe('rollback: empty folders and earlier leftovers', () => {
     await fs.mkdir(path.join(repo.dir, 'e2'));
     const dry = await rollback(repo, ['--dry-run', '--json']);
     expect(JSON.parse(dry.stdout).plan.emptyFolders).toEqual(['e2/', 'empty/a/b/']);
+    const before = await fullSnapshot(repo);
     const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     for (const d of ['empty/a/b', 'e2']) expect((await fs.stat(path.join(repo.dir, d))).isDirectory()).toBe(true);
-    expect(JSON.parse(r.stdout).steps).toContain('folders');
+    const doc = JSON.parse(r.stdout);
+    expect(doc.steps).toContain('folders');
+    // Its undo gives back everything but the refs it added (the saved tip, the stash entry).
+    execFileSync('sh', ['-c', doc.undo.join(' && ')], { cwd: repo.dir, env: repo.env, stdio: 'ignore' });
+    const after = await fullSnapshot(repo);
+    expect({ ...after, refs: undefined, stash: undefined }).toEqual({ ...before, refs: undefined, stash: undefined });
+    expect(after.refs.split('\n').filter((l) => !before.refs.includes(l)).map((l) => l.split(' ')[0])).toEqual([`refs/heads/${doc.savedTip.branch}`, 'refs/stash']);
+    expect(passwordInObjects(repo)).toBe(false);
   });
 
-  it("a re-run lists the stash and branch a killed run left (kill -9 between stash and reset)", async () => {
+  it('a re-run lists the stash and branch of a run killed (kill -9) between stash and reset', async () => {
     const { repo } = await scene();
-    // What a run killed after its stash step leaves: the saved tip and the stash entry.
-    repo.git('branch', 'mcpctl/rollback-20260101-000000');
-    repo.git('stash', 'push', '--include-untracked', '-m', 'mcpctl rollback 20260101-000000');
+    // The observed event: the run announces the step after the stash.
+    const child = spawn(process.execPath, [BIN, 'rollback', '--confirm', 'ROLLBACK', '--yes'], { cwd: repo.dir, env: { ...repo.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    await new Promise<void>((res, rej) => {
+      let seen = '';
+      const look = (b: Buffer) => {
+        seen += b.toString();
+        if (/… check out main/.test(seen)) {
+          child.kill('SIGKILL');
+          res();
+        }
+      };
+      child.stdout!.on('data', look);
+      child.stderr!.on('data', look);
+      child.once('exit', () => rej(new Error(`rollback ended before its checkout step:\n${seen}`)));
+    });
+    await exited;
     const stashCommit = repo.git('rev-parse', 'refs/stash').trim();
+    const saved = repo.git('for-each-ref', '--format=%(refname:short)', 'refs/heads/mcpctl/').trim();
+    expect(saved).toMatch(/^mcpctl\/rollback-\d{8}-\d{6}$/);
     await repo.write('again.txt', 'new work\n');
     const r = await rollback(repo, ['--dry-run', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout).plan;
-    expect(plan.earlier.stashes).toEqual([{ commit: stashCommit, ref: 'stash@{0}', message: 'On 004-multi-project-refactor: mcpctl rollback 20260101-000000' }]);
-    expect(plan.earlier.branches.map((b: { name: string }) => b.name)).toEqual(['mcpctl/rollback-20260101-000000']);
+    expect(plan.earlier.stashes).toEqual([{ commit: stashCommit, ref: 'stash@{0}', message: expect.stringMatching(/^On 004-multi-project-refactor: mcpctl rollback \d{8}-\d{6}$/) }]);
+    expect(plan.earlier.branches.map((b: { name: string }) => b.name)).toEqual([saved]);
     const human = await rollback(repo, ['--dry-run']);
-    expect(human.stdout + human.stderr).toMatch(/earlier.*\n.*stash stash@\{0\}.*mcpctl rollback 20260101-000000/);
+    expect(human.stdout + human.stderr).toMatch(/earlier.*\n.*stash stash@\{0\}.*mcpctl rollback \d{8}-\d{6}/);
   });
 });
