@@ -234,6 +234,44 @@ describe('client add into existing files', () => {
     }
   });
 
+  it('a UTF-8 byte-order mark: kept in VS Code\'s JSONC file (it reads one); refused by name where the client uses JSON.parse', async () => {
+    const text = '\uFEFF// my config\n{\n  "servers": {\n    "other": { "type": "stdio", "command": "foo", },\n  },\n}\n';
+    const p = await tempProject({ '.vscode/mcp.json': text, '.cursor/mcp.json': '\uFEFF{ "mcpServers": {} }\n' });
+    try {
+      const file = path.join(p.dir, '.vscode', 'mcp.json');
+      expect((await runClientAdd(deps(p), { client: 'vscode' })).action).toBe('added');
+      const after = await fs.readFile(file, 'utf8');
+      expect(after.startsWith('\uFEFF// my config')).toBe(true);
+      onlyInserted(text, after);
+      expect((await runClientList(deps(p))).entries.map((e) => e.client)).toContain('vscode');
+      expect((await runClientRemove(deps(p), { client: 'vscode' })).action).toBe('removed');
+      expect(await fs.readFile(file, 'utf8')).toBe(text);
+      const c = await runMain(['client', 'add', 'cursor'], { cwd: p.dir, env: p.env });
+      expect(c.code).toBe(1);
+      expect(c.stderr).toMatch(/starts with a UTF-8 byte-order mark/);
+      expect(await p.read('.cursor/mcp.json')).toBe('\uFEFF{ "mcpServers": {} }\n');
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('a read-only client file is refused (exit 1), not replaced by the rename', async () => {
+    const text = '{ "mcpServers": {} }\n';
+    const p = await tempProject({ '.mcp.json': text });
+    try {
+      const file = path.join(p.dir, '.mcp.json');
+      await fs.chmod(file, 0o444);
+      const r = await runMain(['client', 'add', 'claude-code'], { cwd: p.dir, env: p.env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/\.mcp\.json is read-only \(mode 0444\); nothing was changed/);
+      expect(r.stderr).toMatch(/chmod u\+w/);
+      expect(await p.read('.mcp.json')).toBe(text);
+      expect((await fs.stat(file)).mode & 0o777).toBe(0o444);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
   it('eight mcpctl processes adding at once: every entry lands, the JSON stays valid, no lock is left', async () => {
     const { runCli } = await import('../helpers/project.js');
     const p = await tempProject({ '.cursor/mcp.json': '{ "mcpServers": { "other": { "command": "uvx", "args": [] } } }\n' });
