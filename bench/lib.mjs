@@ -1,7 +1,7 @@
 // Shared helpers for `npm run bench`: timing child processes, medians, a throwaway cluster.
 import { spawnSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,19 +40,33 @@ export function compareMedians(cases, { runs = 15, warmup = 2 } = {}) {
   return cases.map((c, k) => ({ label: c.label, median: median(times[k]) }));
 }
 
-/** A throwaway scram-sha-256 cluster for a benchmark (uses the built dist/). */
+/**
+ * A throwaway scram-sha-256 cluster for a benchmark, made with the product's own server steps
+ * (dist/lib/pg-server.js): initdb, settings, pg_ctl start; as root the server runs as postgres.
+ */
 export async function withCluster(fn, settings = {}) {
-  const { Cluster } = await import(path.join(ROOT, 'dist/lib/cluster.js'));
+  const srv = await import(path.join(ROOT, 'dist/lib/pg-server.js'));
+  const { findServerBinaries } = await import(path.join(ROOT, 'dist/lib/pg-bin.js'));
   const root = existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
   const base = mkdtempSync(path.join(root, 'mcpctl-bench-'));
   chmodSync(base, 0o755);
   const password = randomBytes(18).toString('base64url');
-  const cluster = await Cluster.create({ baseDir: path.join(base, 'c'), superuserPassword: password });
+  const tools = { binDir: (await findServerBinaries({ env: process.env })).dir, runAs: await srv.serverUser() };
+  const dataDir = path.join(base, 'data');
+  const socketDir = path.join(base, 'sock');
+  const logFile = path.join(base, 'server.log');
+  mkdirSync(socketDir);
+  writeFileSync(logFile, '');
+  await srv.giveToServer(tools, socketDir);
+  await srv.giveToServer(tools, logFile);
+  const port = await srv.freePort();
   try {
-    await cluster.start({ settings });
-    return await fn({ ...cluster.info, cluster, password });
+    await srv.initdb(tools, { dataDir, superuser: 'postgres', password });
+    await srv.writeServerSettings(tools, dataDir, 'bench.conf', { port, listen_addresses: '127.0.0.1', unix_socket_directories: socketDir, fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 100, shared_buffers: '32MB', ...settings });
+    await srv.pgCtlStart(tools, dataDir, logFile);
+    return await fn({ dataDir, socketDir, logFile, host: '127.0.0.1', port, superuser: 'postgres', superuserPassword: password, password });
   } finally {
-    await cluster.destroy();
+    await srv.pgCtlStop(tools, dataDir, 'fast').catch(() => srv.pgCtlStop(tools, dataDir, 'immediate').catch(() => undefined));
     rmSync(base, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@
 // The chunks sit beside cli.js, so `new URL('../../package.json', import.meta.url)` finds the
 // package root from every one of them, as it does from dist/lib/ and src/lib/.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +36,30 @@ const result = await build({
   banner: { js: "import { createRequire as __mcpctlCreateRequire } from 'node:module'; const require = __mcpctlCreateRequire(import.meta.url);" },
   legalComments: 'none',
   metafile: true,
+  plugins: [nodeOnlyPg()],
   logLevel: 'warning',
 });
+
+/**
+ * pg decides at load time whether it runs in a Cloudflare Worker; on Node 20 (no `navigator`) it
+ * finds out by constructing a `Response`, which loads Node's whole fetch implementation (undici):
+ * about 40 ms of every command that talks to PostgreSQL (measured in `npm run bench`, serve).
+ * mcpctl runs on Node only, so the bundle answers "no" without asking. The build fails if pg's file
+ * no longer has that function, rather than silently keeping the cost.
+ */
+function nodeOnlyPg() {
+  return {
+    name: 'node-only-pg',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const patched = text.replace(/function isCloudflareRuntime\(\) \{/, 'function isCloudflareRuntime() {\n  return false;');
+        if (patched === text) throw new Error(`bundle: ${args.path} has no isCloudflareRuntime() to answer`);
+        return { contents: patched, loader: 'js' };
+      });
+    },
+  };
+}
 
 // The licences of the bundled packages travel with them (their notices are required by MIT/ISC).
 const packages = new Map();
@@ -54,3 +77,10 @@ const notices = [...packages.values()]
   .sort();
 writeFileSync(path.join(outdir, 'THIRD-PARTY-NOTICES.txt'), `mcpctl bundles these packages:\n\n${notices.join('\n' + '-'.repeat(72) + '\n\n')}`);
 if (!existsSync(path.join(outdir, 'cli.js'))) throw new Error('bundle: dist/bundle/cli.js was not written');
+
+// The top-level help page, rendered by the CLI itself as commander prints it when stdout is not a
+// terminal (80 columns): bin/mcpctl.js prints it for `--help` without loading commander. A clean
+// environment, so nothing of the build machine's (GITHUB_ACTIONS, colours) can change it.
+const help = spawnSync(process.execPath, [path.join(outdir, 'cli.js'), '--help'], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: root }, encoding: 'utf8' });
+if (help.status !== 0 || !help.stdout.includes('Usage: mcpctl')) throw new Error(`bundle: the CLI's --help failed (exit ${help.status}): ${help.stderr}`);
+writeFileSync(path.join(outdir, 'help-80.txt'), help.stdout);

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError, UsageError } from '../lib/errors.js';
-import { action, collect, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { action, collect, intOption, loadCommandConfig, optionPath, userPath, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface BackupOpts {
@@ -41,9 +41,10 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
         '\nExamples:\n  $ mcpctl backup\n  $ mcpctl backup --all-projects --verify --keep 7\n  $ mcpctl backup --compress zstd --json\n  $ mcpctl backup list\n  $ mcpctl backup restore backups/project_registry_20260126_093015.sql.gz --confirm project_registry',
     )
     .action(
-      action<BackupOpts>(makeEnv, async (env, opts) => {
-        const { ctx, out } = env;
+      action<BackupOpts>(makeEnv, async (env, opts, _args, cmd) => {
+        const { out } = env;
         const loaded = await loadCommandConfig(env);
+        const ctx = await localToolsCtx(env.ctx, loaded.values);
         const { runBackup } = await import('../core/backup.js');
         const { formatBytes, formatMs } = await import('../lib/output.js');
         const lines = new Map<string, string>();
@@ -60,7 +61,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
               out.status([...lines.values()].join('  |  '));
             },
           },
-          { databases: opts.db, allProjects: opts.allProjects, dir: opts.dir, format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency, gzipWith: opts.gzipWith },
+          { databases: opts.db, allProjects: opts.allProjects, dir: optionPath(ctx, cmd, 'dir'), format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency, gzipWith: opts.gzipWith },
         );
         for (const w of result.warnings) out.warn(w);
         if (out.json) out.result(result);
@@ -91,7 +92,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
       action<{ dir: string }>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
         const { runBackupList } = await import('../core/backup-list.js');
         const { formatBytes } = await import('../lib/output.js');
-        const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') ?? opts.dir });
+        const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') !== undefined ? optionPath(ctx, cmd.parent!, 'dir') : optionPath(ctx, cmd, 'dir') });
         if (out.json) out.result(result);
         else if (result.backups.length === 0) out.info(`no backups in ${result.dir}`);
         else {
@@ -126,11 +127,12 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
     .addHelpText('after', '\nExamples:\n  $ mcpctl backup restore backups/project_registry_20260126_093015.sql.gz\n  $ mcpctl backup restore backups/x.dump --db scratch_copy\n  $ mcpctl backup restore backups/x.sql.zst --confirm project_registry')
     .action(
       action<RestoreOpts>(makeEnv, async (env, opts, args, cmd) => {
-        const { ctx, out, globals } = env;
+        const { out, globals } = env;
         const dbs = fromParent<string[]>(cmd, 'db');
         if (dbs && dbs.length > 1) throw new UsageError('backup restore takes one --db', { hint: 'restore into one database at a time' });
         const database = dbs?.[0] ?? opts.db;
         const loaded = await loadCommandConfig(env);
+        const ctx = await localToolsCtx(env.ctx, loaded.values);
         const { runRestore } = await import('../core/backup-restore.js');
         const { formatMs } = await import('../lib/output.js');
         const result = await runRestore(
@@ -144,7 +146,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
               out.status(`restoring into ${p.database} (${p.mode === 'created' ? 'new database' : p.mode === 'replaced' ? `replacing ${p.tables} tables` : 'empty database'})…`);
             },
           },
-          { file: args[0]!, database, confirm: opts.confirm },
+          { file: userPath(ctx, args[0]!), database, confirm: opts.confirm },
         );
         if (out.json) out.result(result);
         else {
@@ -163,4 +165,10 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
 function fromParent<T>(cmd: Command, name: string): T | undefined {
   const parent = cmd.parent;
   return parent && parent.getOptionValueSource(name) === 'cli' ? (parent.opts()[name] as T) : undefined;
+}
+
+/** Against the local cluster (`mcpctl db`), its own client tools (or installed ones of its major) come first on PATH. */
+async function localToolsCtx<C extends { env: Readonly<Record<string, string | undefined>>; home: string }>(ctx: C, cfg: { POSTGRES_HOST: string; POSTGRES_PORT: number }): Promise<C> {
+  const { withLocalTools } = await import('../lib/local-tools.js');
+  return { ...ctx, env: await withLocalTools(ctx.env, ctx.home, cfg.POSTGRES_HOST, cfg.POSTGRES_PORT) };
 }

@@ -10,6 +10,7 @@ export const COMMAND_DESCRIPTIONS = {
   rollback: 'reset a branch to the backup tag after checks, keeping the old tip and stashing every change',
   baseline: 'performance baselines: generate a test repository, collect timings, compare against a baseline',
   serve: 'wait for PostgreSQL, then run the MCP server with the configuration in its environment (replaces `make run`)',
+  db: 'a local PostgreSQL cluster for this user: start, stop, status, url, destroy',
   client: 'register the project\'s server with an MCP client (Claude Desktop, Claude Code, Cursor, VS Code); list, remove',
   init: 'start a project: .env from the template shipped with mcpctl, migrations/, .gitignore lines',
   doctor: "it doesn't work — why? verify-env, verify-db and the MCP client entries (each started) as one report",

@@ -12,6 +12,7 @@ const ADAPTERS: Record<CommandName, () => Promise<Register>> = {
   rollback: async () => (await import('./rollback.js')).registerRollback,
   baseline: async () => (await import('./baseline.js')).registerBaseline,
   serve: async () => (await import('./serve.js')).registerServe,
+  db: async () => (await import('./db/command.js')).registerDb,
   client: async () => (await import('./client/command.js')).registerClient,
   init: async () => (await import('./init/command.js')).registerInit,
   doctor: async () => (await import('./doctor/command.js')).registerDoctor,

@@ -60,9 +60,12 @@ export function registerServe(program: Command, makeEnv: EnvFactory): void {
           throw new UsageError('--health-host needs --health-port', { hint: 'e.g. `mcpctl serve --health-port 8080 --health-host 0.0.0.0`' });
         }
         // Loading the core alongside the configuration saves a little of the start-up.
-        const [loaded, { runServe, FORWARDED_SIGNALS }] = await Promise.all([loadCommandConfig(env), import('../core/serve.js')]);
-        const { takeOverSignals } = await import('../lib/signal-forwarding.js');
-        const { describeExit } = await import('../lib/supervisor.js');
+        const [loaded, { runServe, FORWARDED_SIGNALS }, { takeOverSignals }, { describeExit }] = await Promise.all([
+          loadCommandConfig(env),
+          import('../core/serve.js'),
+          import('../lib/signal-forwarding.js'),
+          import('../lib/supervisor.js'),
+        ]);
         const restartPolicy = opts.restartDelayMs === undefined ? undefined : (await import('../lib/restart-policy.js')).scaledPolicy(opts.restartDelayMs);
         const say = (text: string) => out.note(`${out.paint('muted', 'mcpctl:')} ${text}`);
         let lastWaitMessage: string | undefined;

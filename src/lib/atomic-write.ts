@@ -32,6 +32,17 @@ export async function resolveWriteTarget(file: string): Promise<string> {
     // Absent (or a path through a non-folder): nothing to refuse here; the write reports it.
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return file;
+    // A folder on the way that loops or that we may not enter: the user's to fix, not a bug.
+    if (code === 'ELOOP') {
+      throw new UserError(`refusing to write ${file}: a folder on its path is a symbolic link that loops; nothing was changed`, {
+        hint: `fix the links in ${path.dirname(file)}`,
+      });
+    }
+    if (code === 'EACCES') {
+      throw new UserError(`cannot write ${file}: permission denied on a folder of its path; nothing was changed`, {
+        hint: `check the permissions of ${path.dirname(file)} and the folders above it`,
+      });
+    }
     throw e;
   }
   let target = file;
@@ -41,8 +52,9 @@ export async function resolveWriteTarget(file: string): Promise<string> {
       target = await fs.realpath(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new UserError(`refusing to write ${file}: it is a symbolic link to ${to}, which ${code === 'ELOOP' ? 'loops' : 'does not exist'}; nothing was changed`, {
-        hint: `create the file the link points to, or remove the link (rm ${file})`,
+      const loops = code === 'ELOOP';
+      throw new UserError(`refusing to write ${file}: it is a symbolic link to ${to}, which ${loops ? 'loops' : 'does not exist'}; nothing was changed`, {
+        hint: loops ? `point the link at a regular file, or remove it (rm ${file})` : `create the file the link points to, or remove the link (rm ${file})`,
       });
     }
     const st = await fs.stat(target);

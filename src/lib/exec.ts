@@ -37,41 +37,82 @@ export function displayArg(a: string): string {
 }
 
 /**
- * The one wrapper around execa: argv arrays, explicit cwd and env, timeouts, never a shell.
- * Loads execa on first use so that start-up stays fast.
+ * The one wrapper for running a command to completion: argv arrays, explicit cwd and env,
+ * timeouts, never a shell. Built on node:child_process rather than execa: a command like rollback
+ * runs twenty-odd git commands, and execa's loading and per-call cost was measured as most of its
+ * time beyond git's own (docs/rollback.md, `npm run bench`). Semantics as execa's with
+ * `reject: false`: a timeout or cancellation sends SIGTERM, then SIGKILL 5 s later.
  */
 export async function run(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
-  const { execa } = await import('execa');
+  const { spawn } = await import('node:child_process');
   opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
-  const r = await execa(file, args, {
-    cwd: opts.cwd,
-    env: opts.env as Record<string, string>,
-    extendEnv: false,
-    timeout: opts.timeoutMs,
-    input: opts.input,
-    reject: false,
-    cancelSignal: opts.signal,
-    uid: opts.uid,
-    gid: opts.gid,
-    stripFinalNewline: opts.stripFinalNewline ?? true,
-    stdin: opts.input === undefined ? 'ignore' : 'pipe',
-    encoding: opts.encoding ?? 'utf8',
-  });
-  const notFound = (r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String((r as { originalMessage?: string }).originalMessage ?? ''));
-  const result: RunResult = {
-    exitCode: r.exitCode,
-    signal: r.signal,
-    stdout: String(r.stdout ?? ''),
-    stderr: String(r.stderr ?? ''),
-    failed: r.failed,
-    timedOut: r.timedOut,
-    notFound,
+  const encoding = opts.encoding ?? 'utf8';
+  const strip = opts.stripFinalNewline ?? true;
+  const text = (chunks: Buffer[]) => {
+    const s = Buffer.concat(chunks).toString(encoding);
+    return strip ? s.replace(/\r?\n$/, '') : s;
   };
-  if (result.failed && opts.reject) {
-    const why = result.notFound ? 'not found' : result.timedOut ? 'timed out' : `exited ${result.exitCode ?? result.signal}`;
-    throw new Error(redact(`${file} ${why}: ${result.stderr.trim() || result.stdout.trim()}`));
+  const finish = (r: Omit<RunResult, 'failed'>): RunResult => {
+    const result = { ...r, failed: r.notFound || r.timedOut || r.signal !== undefined || r.exitCode !== 0 || opts.signal?.aborted === true };
+    if (result.failed && opts.reject) {
+      const why = result.notFound ? 'not found' : result.timedOut ? 'timed out' : result.exitCode === undefined && result.signal === undefined ? 'could not start' : `exited ${result.exitCode ?? result.signal}`;
+      throw new Error(redact(`${file} ${why}: ${result.stderr.trim() || result.stdout.trim()}`));
+    }
+    return result;
+  };
+  if (opts.signal?.aborted) return finish({ exitCode: undefined, signal: undefined, stdout: '', stderr: '', timedOut: false, notFound: false });
+
+  const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
+  let child: import('node:child_process').ChildProcess;
+  try {
+    child = spawn(file, [...args], {
+      cwd: opts.cwd,
+      env,
+      uid: opts.uid,
+      gid: opts.gid,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    // Arguments Node refuses before starting anything (a NUL byte in argv or env).
+    return finish({ exitCode: undefined, signal: undefined, stdout: '', stderr: (e as Error).message, timedOut: false, notFound: false });
   }
-  return result;
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (b: Buffer) => out.push(b));
+  child.stderr?.on('data', (b: Buffer) => err.push(b));
+  // A child that exits without reading all of its input is not an error of ours (EPIPE).
+  child.stdin?.on('error', () => {});
+  child.stdin?.end(opts.input);
+
+  let timedOut = false;
+  let forceKill: NodeJS.Timeout | undefined;
+  const stop = () => {
+    child.kill('SIGTERM');
+    forceKill ??= setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  };
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop()), opts.timeoutMs);
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  return new Promise<RunResult>((resolve, reject) => {
+    const settle = (r: Omit<RunResult, 'failed'>) => {
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      opts.signal?.removeEventListener('abort', stop);
+      try {
+        resolve(finish(r));
+      } catch (e) {
+        reject(e);
+      }
+    };
+    // It could not start (ENOENT, EACCES): 'close' may never come.
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return;
+      settle({ exitCode: undefined, signal: undefined, stdout: '', stderr: e.code === 'ENOENT' ? '' : e.message, timedOut: false, notFound: e.code === 'ENOENT' });
+    });
+    child.once('close', (code, signal) => {
+      if (child.pid === undefined) return;
+      settle({ exitCode: code ?? undefined, signal: signal ?? undefined, stdout: text(out), stderr: text(err), timedOut, notFound: false });
+    });
+  });
 }
 
 /** Options for a long-running child (streams, signals) started through the same wrapper. */

@@ -65,9 +65,12 @@ export function libpqLines(input: Uint8Array): LibpqLine[] {
   return out;
 }
 
-/** libpq's pwdfMatchesString: the offset after the field's `:` when it matches `token`. */
-function matchField(line: Buffer, pos: number, token: Buffer): number | undefined {
-  if (line[pos] === 0x2a && line[pos + 1] === 0x3a) return pos + 2; // `*:`
+/**
+ * libpq's pwdfMatchesString: the offset after the field's `:` when it matches `token`.
+ * `exact`: a `*` field is only the character `*` (how mcpctl compares keys, not libpq).
+ */
+function matchField(line: Buffer, pos: number, token: Buffer, exact = false): number | undefined {
+  if (!exact && line[pos] === 0x2a && line[pos + 1] === 0x3a) return pos + 2; // `*:`
   let i = pos;
   let t = 0;
   while (i < line.length) {
@@ -111,29 +114,83 @@ export interface MatchTokens {
   user: string;
 }
 
-/** Offset of the password field when libpq would use `line` for `tokens`. */
-export function libpqLineMatches(line: LibpqLine, tokens: MatchTokens): number | undefined {
+/** The four tokens as the C strings libpq compares (encoded once per lookup, not per line). */
+const encode = (t: MatchTokens): Buffer[] => [t.host, t.port, t.database, t.user].map(cToken);
+
+function matchesEncoded(line: LibpqLine, tokens: Buffer[]): number | undefined {
   if (line.comment || line.bytes.length === 0) return undefined;
   let p: number | undefined = 0;
-  for (const t of [tokens.host, tokens.port, tokens.database, tokens.user]) {
-    p = matchField(line.bytes, p, cToken(t));
+  for (const t of tokens) {
+    p = matchField(line.bytes, p, t);
     if (p === undefined) return undefined;
   }
   return p;
 }
 
-/** The password bytes libpq takes for `tokens` (first matching line), with its line's index. */
-export function libpqLookup(data: Uint8Array, tokens: MatchTokens): { password: Buffer; index: number } | undefined {
-  const lines = libpqLines(data);
-  for (let i = 0; i < lines.length; i++) {
-    const p = libpqLineMatches(lines[i]!, tokens);
-    if (p !== undefined) return { password: readPassword(lines[i]!.bytes, p), index: i };
-  }
-  return undefined;
+/** Offset of the password field when libpq would use `line` for `tokens`. */
+export function libpqLineMatches(line: LibpqLine, tokens: MatchTokens): number | undefined {
+  return matchesEncoded(line, encode(tokens));
 }
 
-/** Python's str.strip() whitespace. */
-const PY_STRIP = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/gu;
+/**
+ * A test for "this line's four key fields, de-escaped, are exactly `key`'s" (no wildcard): the
+ * same entry as libpq would compare it. Works on the raw bytes and rejects at the first
+ * differing byte, with the key encoded once, so a large file costs little. A line may end in CR
+ * (libpq strips it; it is never in a key field of a five-field line).
+ */
+export function sameKeyMatcher(key: MatchTokens): (line: Buffer) => boolean {
+  const tokens = [key.host, key.port, key.database, key.user].map((t) => Buffer.from(t, 'utf8'));
+  return (line) => {
+    if (line.length === 0 || line[0] === 0x23) return false;
+    let p: number | undefined = 0;
+    for (const t of tokens) {
+      p = matchField(line, p, t, true);
+      if (p === undefined) return false;
+    }
+    return true;
+  };
+}
+
+/** The password bytes libpq takes for `tokens` (first matching line), with its line's index. */
+export function libpqLookup(data: Uint8Array, tokens: MatchTokens): { password: Buffer; index: number } | undefined {
+  return libpqLookupAll(libpqLines(data), [tokens])[0];
+}
+
+/** libpqLookup for several token sets in one pass over lines already split. */
+export function libpqLookupAll(lines: readonly LibpqLine[], list: readonly MatchTokens[]): ({ password: Buffer; index: number } | undefined)[] {
+  const out: ({ password: Buffer; index: number } | undefined)[] = list.map(() => undefined);
+  const encoded = list.map(encode);
+  let left = list.length;
+  for (let i = 0; i < lines.length && left > 0; i++) {
+    for (let k = 0; k < list.length; k++) {
+      if (out[k]) continue;
+      const p = matchesEncoded(lines[i]!, encoded[k]!);
+      if (p === undefined) continue;
+      out[k] = { password: readPassword(lines[i]!.bytes, p), index: i };
+      left--;
+    }
+  }
+  return out;
+}
+
+/** Python's str.isspace() (what str.strip() removes): \t-\r, \x1c-\x1f, space, \x85, NBSP, Unicode spaces. */
+function isPyWs(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c >= 0x1c;
+  if (c < 0x85) return false;
+  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/** Python's str.strip(). */
+function pyStrip(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isPyWs(s.charCodeAt(a))) a++;
+  while (b > a && isPyWs(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** A `:` not preceded by `\\` (asyncpg's field separator). */
+const SEPARATOR = /(?<!\\):/g;
 
 /** One line of the file as asyncpg keeps it: its fields (never de-escaped), and its position. */
 export interface AsyncpgRow {
@@ -157,23 +214,41 @@ export function asyncpgRows(data: Uint8Array): AsyncpgRow[] | undefined {
   }
   const rows: AsyncpgRow[] = [];
   // Universal newlines: `\r` alone also ends a line; `line` stays the `\n`-delimited index.
-  text.split('\n').forEach((physical, line) => physical.split('\r').forEach((raw) => {
-    const s = raw.replace(PY_STRIP, '');
-    if (s === '' || s.startsWith('#')) return;
-    const protectedText = s.replace(/\\\\/g, '\n');
-    const fields: string[] = [];
-    let cur = '';
-    for (let i = 0; i < protectedText.length; i++) {
-      const c = protectedText[i]!;
-      if (c === ':' && fields.length < 4 && protectedText[i - 1] !== '\\') {
-        fields.push(cur);
-        cur = '';
-      } else cur += c;
+  let line = 0;
+  for (let start = 0; start <= text.length; line++) {
+    const nl = text.indexOf('\n', start);
+    const end = nl === -1 ? text.length : nl;
+    const physical = text.slice(start, end);
+    for (const raw of physical.includes('\r') ? physical.split('\r') : [physical]) {
+      const s = pyStrip(raw);
+      if (s !== '' && s.charCodeAt(0) !== 0x23) rows.push({ fields: asyncpgFields(s), line });
     }
-    fields.push(cur);
-    rows.push({ fields: fields.map((f) => f.replace(/\n/g, '\\\\')), line });
-  }));
+    if (nl === -1) break;
+    start = nl + 1;
+  }
   return rows;
+}
+
+/** re.split(r'(?<!\\):', line, maxsplit=4) after `\\` became a newline (and back), as asyncpg does. */
+function asyncpgFields(s: string): string[] {
+  const fields: string[] = [];
+  let from = 0;
+  if (!s.includes('\\')) {
+    for (let c = s.indexOf(':'); c !== -1 && fields.length < 4; c = s.indexOf(':', from)) {
+      fields.push(s.slice(from, c));
+      from = c + 1;
+    }
+    fields.push(s.slice(from));
+    return fields;
+  }
+  const protectedText = s.replace(/\\\\/g, '\n');
+  SEPARATOR.lastIndex = 0;
+  for (let m = SEPARATOR.exec(protectedText); m && fields.length < 4; m = SEPARATOR.exec(protectedText)) {
+    fields.push(protectedText.slice(from, m.index));
+    from = m.index + 1;
+  }
+  fields.push(protectedText.slice(from));
+  return fields.map((f) => f.replace(/\n/g, '\\\\'));
 }
 
 /**

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
-import { asyncpgLookup, asyncpgRows, libpqLines, libpqLookup, type MatchTokens } from './pgpass-libpq.js';
+import { asyncpgLookup, asyncpgRows, libpqLines, libpqLookup, libpqLookupAll, sameKeyMatcher, type MatchTokens } from './pgpass-libpq.js';
 
 /** The connection a password is looked up for (libpq's matching inputs). */
 export interface PgpassKey {
@@ -90,6 +90,11 @@ export function formatEntry(e: PgpassEntry): string {
 export function parseLine(rawLine: string): string[] | undefined {
   const line = rawLine.replace(/[\r\n]+$/, '');
   if (line === '' || line.startsWith('#')) return undefined;
+  if (!line.includes('\\')) {
+    // Nothing escaped (the usual line): split on the first four colons.
+    const parts = line.split(':');
+    return parts.length < 5 ? undefined : [...parts.slice(0, 4), parts.slice(4).join(':')];
+  }
   const fields: string[] = [];
   let cur = '';
   for (let i = 0; i < line.length; i++) {
@@ -143,12 +148,23 @@ function checkWritable(e: PgpassEntry): string | undefined {
   );
 }
 
-/** The same key as libpq matches it: the line's four fields, de-escaped, equal the entry's. */
-function sameKey(line: Buffer, e: PgpassEntry): boolean {
-  if (line.includes(0)) return false;
-  const f = parseLine(line.toString('utf8'));
-  if (!f || Buffer.from(line.toString('utf8'), 'utf8').compare(line) !== 0) return false;
-  return f[0] === e.host && f[1] === String(e.port) && f[2] === e.database && f[3] === e.user;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const isUtf8 = (b: Buffer) => {
+  try {
+    UTF8.decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The same key as libpq matches it: the line's four fields, de-escaped, equal the entry's
+ * (a line with a NUL or bytes that are not UTF-8 is never ours to replace).
+ */
+function sameKey(e: PgpassEntry): (line: Buffer) => boolean {
+  const matches = sameKeyMatcher({ host: e.host, port: String(e.port), database: e.database, user: e.user });
+  return (line) => matches(line) && !line.includes(0) && isUtf8(line);
 }
 
 export interface MergeResult<T> {
@@ -172,12 +188,26 @@ export function mergePgpassChecked<T extends string | Uint8Array>(data: T, entri
     lines.push(bytes.subarray(s, nl === -1 ? bytes.length : nl));
     s = nl === -1 ? bytes.length : nl + 1;
   }
-  const kept = lines.filter((l) => !all.some((e) => sameKey(l, e)));
+  const ours = all.map(sameKey);
+  const kept = lines.filter((l) => !ours.some((m) => m(l)));
   const at = Math.min(firstUse(kept, entries, all, opts.defaultSocketDir), kept.length);
   const out = [...kept.slice(0, at), ...all.map((e) => Buffer.from(formatEntry(e))), ...kept.slice(at)];
-  const result = out.length ? Buffer.concat(out.flatMap((l) => [l, Buffer.from('\n')])) : Buffer.alloc(0);
+  const result = joinLines(out);
   const warnings = [...cautions, ...verify(result, entries, opts.defaultSocketDir)];
   return { data: (typeof data === 'string' ? result.toString('utf8') : result) as T, warnings };
+}
+
+/** Lines, each followed by `\n`, in one buffer. */
+function joinLines(lines: readonly Buffer[]): Buffer {
+  let size = 0;
+  for (const l of lines) size += l.length + 1;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const l of lines) {
+    at += l.copy(out, at);
+    out[at++] = 0x0a;
+  }
+  return out;
 }
 
 /** mergePgpassChecked without the warnings (the string or Buffer in, the same type out). */
@@ -187,14 +217,14 @@ export function mergePgpass<T extends string | Uint8Array>(data: T, entries: rea
 
 /** Index of the first kept line that a reader would use for one of the entries, or that stops asyncpg or libpq. */
 function firstUse(kept: Buffer[], entries: readonly PgpassEntry[], all: PgpassEntry[], defaultSocketDir?: string): number {
-  const text = Buffer.concat(kept.flatMap((l) => [l, Buffer.from('\n')]));
-  const lineOf = (offset: number) => text.subarray(0, offset).filter((b) => b === 0x0a).length;
+  const text = joinLines(kept);
   // A NUL makes libpq run that line on into the next one: nothing of ours may follow it.
   let first = kept.findIndex((l) => l.includes(0));
   if (first === -1) first = kept.length;
-  for (const e of all) {
-    const hit = libpqLookup(text, tokens(e, defaultSocketDir));
-    if (hit) first = Math.min(first, lineOf(libpqLines(text)[hit.index]!.start));
+  // Before the first NUL, libpq's lines are the `\n`-delimited ones: its index is the line's.
+  const lines = libpqLines(text);
+  for (const hit of libpqLookupAll(lines, all.map((e) => tokens(e, defaultSocketDir)))) {
+    if (hit) first = Math.min(first, hit.index);
   }
   const rows = asyncpgRows(text);
   if (rows) {
@@ -213,8 +243,12 @@ function verify(result: Buffer, entries: readonly PgpassEntry[], defaultSocketDi
   const warnings: string[] = [];
   const rows = asyncpgRows(result);
   if (!rows) warnings.push('the password file holds bytes that are not UTF-8: asyncpg (the servers\' driver) cannot read it at all; fix or remove those lines');
+  const lines = libpqLines(result);
+  const hits = libpqLookupAll(lines, entries.map((e) => tokens(e, defaultSocketDir)));
+  entries.forEach((e, i) => {
+    if (hits[i]?.password.toString('utf8') !== e.password) throw new Error(`internal: libpq would not read the new entry for ${e.user}@${e.host}`);
+  });
   for (const e of entries) {
-    if (lookupPgpass(result, e, { defaultSocketDir }) !== e.password) throw new Error(`internal: libpq would not read the new entry for ${e.user}@${e.host}`);
     if (checkWritable(e)) continue; // asyncpg cannot read this one the same: already warned
     const hit = rows && asyncpgLookup(rows, { ...e, port: String(e.port) });
     if (rows && (hit === undefined || hit === 'crash' || hit.password !== e.password)) throw new Error(`internal: asyncpg would not read the new entry for ${e.user}@${e.host}`);

@@ -28,7 +28,8 @@ export interface WaitOptions {
 export async function probeLogin(target: ConnTarget): Promise<void> {
   // pg's connect timeout covers the whole start-up, authentication included.
   const c = await connect(target);
-  await c.end().catch(() => undefined);
+  // The login succeeded: closing the connection need not delay what comes next (serve's child).
+  void c.end().catch(() => undefined);
 }
 
 /** Resolves with the number of attempts once a login succeeded; throws the last error after `waitMs`. */

@@ -3,7 +3,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { Cluster } from '../../src/lib/cluster.js';
+import { Cluster } from './cluster.js';
+import { testBinaries } from './test-binaries.js';
 
 /** What every test file can `inject('pg')`. */
 export interface PgHarness {
@@ -16,6 +17,10 @@ export interface PgHarness {
   templateDataDir: string;
   /** Folder under which private clusters are made (reachable by the server's OS user). */
   baseDir: string;
+  /** The server binaries every test cluster runs (PG_MAJOR's, or the preferred installed ones). */
+  binDir: string;
+  /** Their major version. */
+  major: number;
 }
 
 declare module 'vitest' {
@@ -34,6 +39,11 @@ export default async function setup(project: TestProject) {
   const baseDir = await fs.mkdtemp(path.join(root, 'mcpctl-test-'));
   await fs.chmod(baseDir, 0o755);
   const password = randomBytes(18).toString('base64url');
+  // PG_MAJOR=14 (say) runs the suite against that major: installed, or fetched into the cache.
+  // Exported as MCPCTL_PG_BIN so that every test cluster and every mcpctl the tests start use it
+  // (without PG_MAJOR, binaries are found as users' machines find them).
+  const bin = await testBinaries(process.env.PG_MAJOR);
+  if (process.env.PG_MAJOR) process.env.MCPCTL_PG_BIN = bin.dir;
   let shared: Cluster | undefined;
   let template: Cluster;
   let info;
@@ -54,6 +64,8 @@ export default async function setup(project: TestProject) {
     superuserPassword: password,
     templateDataDir: template.info.dataDir,
     baseDir,
+    binDir: bin.dir,
+    major: bin.major,
   });
   return async () => {
     await shared!.destroy();

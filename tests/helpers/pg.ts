@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { Cluster } from '../../src/lib/cluster.js';
+import { Cluster } from './cluster.js';
 
 export function harness() {
   return inject('pg');

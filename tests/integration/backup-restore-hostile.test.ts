@@ -9,6 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, harness } from '../helpers/pg.js';
 import { BIN, runMain } from '../helpers/project.js';
 import { filesIn, makeApp, pgDumpWrapper, type App } from './backup-fixtures.js';
+import { needsClientTools } from '../helpers/pg-major.js';
+
+/** pg_dump on PATH must be able to dump the test server (PG_MAJOR=17 with Debian's pg_dump 15 cannot). */
+const dump = await needsClientTools();
 
 const exists = async (db: string) => (await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [db])).length === 1;
 const dbsOf = async (role: string) =>
@@ -89,7 +93,7 @@ describe('backup restore: hostile files', () => {
     expect(await dbsOf(app.role)).toEqual(before);
   });
 
-  it('tar and custom archives (any name) go through pg_restore and land whole', async () => {
+  it.skipIf(dump.skip)(`tar and custom archives (any name) go through pg_restore and land whole${dump.note}`, async () => {
     await app.query('CREATE TABLE arch (id int PRIMARY KEY, s text); INSERT INTO arch SELECT g, md5(g::text) FROM generate_series(1, 500) g');
     const h = harness();
     const env = { ...process.env, PGPASSWORD: app.password };
@@ -108,7 +112,7 @@ describe('backup restore: hostile files', () => {
   });
 });
 
-describe('backup restore: kill -9 or a signal to mcpctl commits nothing', () => {
+describe.skipIf(dump.skip)(`backup restore: kill -9 or a signal to mcpctl commits nothing${dump.note}`, () => {
   let app: App;
   let file: string;
   beforeAll(async () => {

@@ -59,6 +59,18 @@ describe('GitHub Actions', () => {
     expect(md).toContain('❌ no benchmark is in both files: nothing was compared');
   });
 
+  it('doctor appends its report to $GITHUB_STEP_SUMMARY: every check, in order, with its status', async () => {
+    const summary = await p.write('doctor-summary.md', '');
+    const r = await runMain(['doctor', '--json', '--no-start', '--timeout', '3000'], { cwd: p.dir, env: { ...p.env, GITHUB_STEP_SUMMARY: summary } });
+    const checks = (JSON.parse(r.stdout) as { checks: { name: string; status: string }[] }).checks;
+    const md = await p.read('doctor-summary.md');
+    expect(md.startsWith('### mcpctl doctor\n')).toBe(true);
+    expect(md).not.toContain(PASSWORD);
+    const [table] = parseMarkdownTables(md);
+    expect(table!.rows.map((row) => [row[0], row[1]!.split(' ').at(-1)])).toEqual(checks.map((x) => [x.name, x.status]));
+    expect(md).toMatch(/❌ \d+ passed, .* failed/);
+  });
+
   it('a summary file that cannot be written is a warning, not a failure of the check', async () => {
     const env = { ...p.env, GITHUB_STEP_SUMMARY: `${p.dir}/no/such/dir/summary.md` };
     await p.write('a.json', JSON.stringify({ x_p95: 1 }));

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/lib/config/load.js';
-import { freePort } from '../../src/lib/cluster.js';
+import { freePort } from '../helpers/cluster.js';
 import { InterruptedError, UserError } from '../../src/lib/errors.js';
 import { runServe, type ForwardedSignal, type ServeEvent } from '../../src/core/serve.js';
 import { scaledPolicy } from '../../src/lib/restart-policy.js';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/lib/cluster.js';
+import { freePort } from '../helpers/cluster.js';
 import { privateCluster } from '../helpers/pg.js';
 import { REPO_ROOT, runCli, tempProject, type TempProject } from '../helpers/project.js';
 import { appRole, CHILD, getHealth, NODE, spawnServe } from './serve-helpers.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSetupDb } from '../../src/commands/setup-db/run.js';
-import type { Cluster } from '../../src/lib/cluster.js';
+import type { Cluster } from '../helpers/cluster.js';
 import { InterruptedError } from '../../src/lib/errors.js';
 import { harness, privateCluster } from '../helpers/pg.js';
 import { BIN, runCli } from '../helpers/project.js';

@@ -49,7 +49,7 @@ describe('setup-db writes through symlinks to regular files', () => {
 
 describe('setup-db refuses special files before any change', () => {
   for (const which of ['password file', '.env.local'] as const) {
-    for (const kind of ['fifo', 'folder', 'dangling link', 'link to a fifo'] as const) {
+    for (const kind of ['fifo', 'folder', 'dangling link', 'link to a fifo', 'looping link'] as const) {
       it(`${which} that is a ${kind}: exit 1, clear message, no role, nothing written`, async () => {
         const p = await project();
         const file = which === 'password file' ? p.pgpass : path.join(p.dir, '.env.local');
@@ -57,6 +57,10 @@ describe('setup-db refuses special files before any change', () => {
         if (kind === 'fifo') await execa('mkfifo', [file]);
         if (kind === 'folder') await fs.mkdir(file);
         if (kind === 'dangling link') await fs.symlink(path.join(p.home, 'missing'), file);
+        if (kind === 'looping link') {
+          await fs.symlink(aside, file);
+          await fs.symlink(file, aside);
+        }
         if (kind === 'link to a fifo') {
           await execa('mkfifo', [aside]);
           await fs.symlink(aside, file);
@@ -64,7 +68,7 @@ describe('setup-db refuses special files before any change', () => {
         const r = await setupDb(p);
         expect(r.code, r.stderr).toBe(1);
         expect(r.stderr).toContain(`refusing to write ${file}`);
-        expect(r.stderr).toMatch(kind === 'dangling link' ? /does not exist/ : kind === 'folder' ? /a folder/ : /FIFO/);
+        expect(r.stderr).toMatch(kind === 'dangling link' ? /does not exist/ : kind === 'folder' ? /a folder/ : kind === 'looping link' ? /loops/ : /FIFO/);
         expect(r.stderr).toContain('nothing was changed');
         expect(await roleExists(p.user)).toBe(false);
         // The special file is still what it was.
@@ -75,6 +79,38 @@ describe('setup-db refuses special files before any change', () => {
       });
     }
   }
+});
+
+describe('odd paths to the credential files', () => {
+  it('a password file path through a folder link that loops: exit 1, nothing changed (not an internal error)', async () => {
+    const p = await project();
+    await fs.symlink(path.join(p.home, 'b'), path.join(p.home, 'a'));
+    await fs.symlink(path.join(p.home, 'a'), path.join(p.home, 'b'));
+    const file = path.join(p.home, 'a', 'pgpass');
+    const r = await setupDb(p, [], { PGPASSFILE: file });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`refusing to write ${file}: a folder on its path is a symbolic link that loops; nothing was changed`);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(await roleExists(p.user)).toBe(false);
+  });
+
+  it('a hard-linked .env.local and password file: updated, with a warning that the other names keep the old content', async () => {
+    const p = await project();
+    expect((await setupDb(p)).code).toBe(0);
+    const envLocal = path.join(p.dir, '.env.local');
+    await fs.link(envLocal, path.join(p.home, 'env-copy'));
+    await fs.link(p.pgpass, path.join(p.home, 'pgpass-copy'));
+    const r = await setupDb(p, ['--rotate-password']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`${envLocal} has 1 other hard link: mcpctl replaces the file atomically, so the other names keep the old content`);
+    expect(r.stderr).toContain(`${p.pgpass} has 1 other hard link`);
+    const password = parseDotenv(await fs.readFile(envLocal, 'utf8')).entries.find((e) => e.key === 'POSTGRES_PASSWORD')!.value;
+    expect(lookupPgpass(await fs.readFile(p.pgpass), { host: p.host, port: p.port, database: p.db, user: p.user })).toBe(password);
+    // A run that changes nothing says nothing about the links.
+    const again = await setupDb(p);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/hard link/);
+  });
 });
 
 describe('a password file inside the git work tree', () => {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/lib/cluster.js';
+import { freePort } from '../helpers/cluster.js';
 import { escapeField } from '../../src/lib/pgpass.js';
 import { adminQuery, dropAll, harness } from '../helpers/pg.js';
 import { runMain } from '../helpers/project.js';

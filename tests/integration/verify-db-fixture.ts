@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { run } from '../../src/lib/exec.js';
-import { findPgBindir } from '../../src/lib/cluster.js';
+import { findPgBindir } from '../helpers/cluster.js';
 import { applyMigrations, loadMigrations } from '../../src/lib/migrations.js';
 import { adminClient, dropAll, harness, uniqueName } from '../helpers/pg.js';
 import { pgEnv, tempProject, type TempProject } from '../helpers/project.js';

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runVerifyDb } from '../../src/core/verify-db.js';
 import { loadConfig } from '../../src/lib/config/load.js';
-import { freePort } from '../../src/lib/cluster.js';
+import { freePort } from '../helpers/cluster.js';
 import type { Check } from '../../src/lib/report.js';
 import { adminQuery } from '../helpers/pg.js';
 import { BIN, runMain } from '../helpers/project.js';

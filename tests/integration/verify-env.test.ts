@@ -5,6 +5,10 @@ import { runVerifyEnv, type VerifyEnvResult } from '../../src/core/verify-env.js
 import { gitSync, gitEnv, initRepo } from '../helpers/git.js';
 import { adminQuery, dropAll, harness, uniqueName } from '../helpers/pg.js';
 import { pgEnv, runMain, tempProject, type TempProject } from '../helpers/project.js';
+import { needsClientTools } from '../helpers/pg-major.js';
+
+/** A well-configured project passes only when pg_dump can dump the server (not so with PG_MAJOR=17 and Debian's pg_dump 15). */
+const dump = await needsClientTools();
 
 const PASSWORD = 'Vq3kP9wZr2Lm8Tx5Nb7Hc4Jd';
 const status = (r: VerifyEnvResult, name: string) => r.checks.find((c) => c.name === name)?.status;
@@ -60,7 +64,7 @@ async function which(name: string, PATH: string): Promise<string | undefined> {
 }
 
 describe('verify-env', () => {
-  it('passes every check in a well-configured project, with the real tools and server', async () => {
+  it.skipIf(dump.skip)(`passes every check in a well-configured project, with the real tools and server${dump.note}`, async () => {
     const p = await wellConfigured();
     try {
       expect((await runMain(['client', 'add', 'cursor'], { cwd: p.dir, env: p.env })).code).toBe(0);
@@ -125,8 +129,10 @@ describe('verify-env', () => {
       const r = await runVerifyEnv({ ctx: p.ctx({ env: { ...p.env, PATH: `${fake}:${p.env.PATH}` } }) });
       expect(check(r, 'psql').message).toContain('13.9 is older than 14');
       expect(check(r, 'pg_dump').status).toBe('pass');
-      expect(check(r, 'pg_dump-server')).toMatchObject({ status: 'fail' });
-      expect(check(r, 'pg_dump-server').message).toMatch(/pg_dump 14 is older than the server \(1[5-9]\)/);
+      // pg_dump 14 is older than the server unless the server is 14 itself (PG_MAJOR=14).
+      const major = harness().major;
+      expect(check(r, 'pg_dump-server')).toMatchObject({ status: major > 14 ? 'fail' : 'pass' });
+      if (major > 14) expect(check(r, 'pg_dump-server').message).toContain(`pg_dump 14 is older than the server (${major})`);
     } finally {
       await p.cleanup();
     }
@@ -154,7 +160,7 @@ describe('verify-env', () => {
     }
   });
 
-  it('warns without a virtual environment or a pre-commit hook; --strict makes that fail', async () => {
+  it.skipIf(dump.skip)(`warns without a virtual environment or a pre-commit hook; --strict makes that fail${dump.note}`, async () => {
     const p = await wellConfigured();
     try {
       await fs.rm(path.join(p.dir, '.venv'), { recursive: true });

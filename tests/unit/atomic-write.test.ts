@@ -34,6 +34,15 @@ describe('resolveWriteTarget', () => {
       expect((e as Error).message).toMatch(why);
     }
   });
+
+  it('refuses, as the user\'s error (exit 1), a path through a folder link that loops', async () => {
+    await fs.symlink('b', path.join(dir, 'a'));
+    await fs.symlink('a', path.join(dir, 'b'));
+    const e = await resolveWriteTarget(path.join(dir, 'a', '.pgpass')).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UserError);
+    expect((e as UserError).exitCode).toBe(1);
+    expect((e as Error).message).toMatch(/a folder on its path is a symbolic link that loops; nothing was changed/);
+  });
 });
 
 describe('writeFileAtomic through a link', () => {

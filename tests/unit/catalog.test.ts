@@ -60,5 +60,8 @@ describe('requestedCommand', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--keep must be at least 1');
     expect(r.stderr).not.toContain('9007199254740991');
+    const huge = await runMain(['backup', '--keep', '99999999999999999999'], { cwd: '/', env: {} });
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toContain('--keep 99999999999999999999 is too large');
   });
 });

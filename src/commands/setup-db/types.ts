@@ -18,6 +18,19 @@ export interface SetupDbOptions {
   dryRun?: boolean;
   /** Record an existing registry schema made without mcpctl as applied (after checking it). */
   adopt?: boolean;
+  /**
+   * `--local`: the server is the user's local cluster (`mcpctl db`), already running; its
+   * superuser is the admin, and POSTGRES_HOST and POSTGRES_PORT are written to .env.local.
+   */
+  local?: LocalServer;
+}
+
+/** The local cluster as setup-db --local uses it. */
+export interface LocalServer {
+  host: string;
+  port: number;
+  adminUser: string;
+  adminPassword: string;
 }
 
 export interface SetupDbDeps {

@@ -31,12 +31,18 @@ const port = z
 
 const identifier = z.string().regex(IDENTIFIER, 'must match [a-z_][a-z0-9_]{0,62} (lower-case letters, digits, _)');
 
-const intRange = (min: number, max: number) =>
-  z
+// An open range (max = the largest safe integer) reads "at least min" or "too large": no one
+// needs to see 9007199254740991.
+const intRange = (min: number, max: number) => {
+  const open = max === Number.MAX_SAFE_INTEGER;
+  const range = open ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+  return z
     .string()
-    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .regex(/^\d+$/, `must be ${range}`)
     .transform(Number)
-    .refine((n) => n >= min && n <= max, `must be from ${min} to ${max}`);
+    .refine((n) => n >= min, open ? `must be at least ${min}` : `must be from ${min} to ${max}`)
+    .refine((n) => n <= max, open ? 'is too large' : `must be from ${min} to ${max}`);
+};
 
 const password = z
   .string()

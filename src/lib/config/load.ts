@@ -101,8 +101,13 @@ async function readLayer(
     bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') issues.push({ source: rel, message: `cannot be read (${code ?? (e as Error).message})` });
-    else if (await lstat(file).then((l) => l.isSymbolicLink(), () => false)) {
+    if (code === 'ELOOP') {
+      // pathlib's is_file() (pydantic-settings asks it first) is False for a looping link.
+      warnings.push({ source: rel, message: 'is a symbolic link that loops: python-dotenv ignores it, and so does mcpctl' });
+    } else if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      const why = code === 'EACCES' ? 'permission denied (the server could not read it either)' : code === 'EIO' ? 'an I/O error' : (code ?? (e as Error).message);
+      issues.push({ source: rel, message: `cannot be read: ${why}` });
+    } else if (await lstat(file).then((l) => l.isSymbolicLink(), () => false)) {
       warnings.push({ source: rel, message: 'is a symbolic link to a file that does not exist: python-dotenv ignores it, and so does mcpctl' });
     }
     return { path: file, exists: false, values: new Map() };
@@ -140,6 +145,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const localPath = path.join(opts.cwd, '.env.local');
   const [envFile, localFile] = [await readLayer(envPath, issues, warnings, '.env', opts.env), await readLayer(localPath, issues, warnings, '.env.local', opts.env)];
 
+  // "Did you mean" for the first unknown keys only: a generated env file may hold 100,000.
+  let suggestions = 100;
   for (const [layer, rel] of [
     [envFile, '.env'],
     [localFile, '.env.local'],
@@ -149,7 +156,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       // A BOM glued to a known key is already explained by the BOM warning.
       if (key.startsWith('\ufeff') && key.slice(1) in KEYS) continue;
       if (!(key in KEYS)) {
-        const near = closestKey(key);
+        const near = suggestions-- > 0 ? closestKey(key) : undefined;
         warnings.push({
           key,
           source: `${rel}:${line}`,
@@ -233,8 +240,11 @@ export function maskValue(key: ConfigKey, value: string | undefined): string {
 function closestKey(key: string): string | undefined {
   let best: string | undefined;
   let bestD = 3;
+  const upper = key.toUpperCase();
   for (const k of CONFIG_KEYS) {
-    const d = editDistance(key.toUpperCase(), k);
+    // The distance is at least the difference in length: skip the work (a file may hold 100,000 keys).
+    if (Math.abs(upper.length - k.length) >= bestD) continue;
+    const d = editDistance(upper, k, bestD - 1);
     if (d < bestD) {
       bestD = d;
       best = k;
