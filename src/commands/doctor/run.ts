@@ -11,6 +11,7 @@ import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
 import { resolveAppPassword } from '../../lib/config/credentials.js';
 import { makeReport, runCheck, skip, type Check, type Report } from '../../lib/cli/report.js';
 import { startEntry } from './start-entry.js';
+import { urlKeysOutcome } from './url-keys.js';
 
 export interface DoctorOptions {
   strict?: boolean;
@@ -57,8 +58,13 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions = {}): Pro
   if (!config.loaded) dbChecks = [{ name: 'database', status: 'skip', ms: 0, message: 'configuration invalid (see config)' }];
   else {
     progress('checking the database');
-    password = (await resolveAppPassword(config.loaded.values, ctx)).password;
-    dbChecks = (await runVerifyDb({ ctx, config: config.loaded, events: (e) => progress(e.text) }, { timeoutMs: Math.min(timeoutMs, 5000) })).checks;
+    const loaded = config.loaded;
+    password = (await resolveAppPassword(loaded.values, ctx)).password;
+    dbChecks = (await runVerifyDb({ ctx, config: loaded, events: (e) => progress(e.text) }, { timeoutMs: Math.min(timeoutMs, 5000) })).checks;
+    const down = dbChecks.some((c) => c.status === 'fail' && ['reachable', 'auth'].includes(c.name));
+    // The URLs the server is given, logged in with as its driver would (they may name other databases).
+    const appPassword = password;
+    dbChecks.push(await runCheck('url-keys', async () => (down ? skip('the database checks failed') : urlKeysOutcome(loaded.urlKeys, loaded.values, appPassword, Math.min(timeoutMs, 5000)))));
   }
   const dbDown = dbChecks.some((c) => c.status === 'fail' && ['reachable', 'auth'].includes(c.name));
 
