@@ -7,8 +7,19 @@ import type { CommandEnv } from './commands/shared.js';
 import { isCi, type Context, type GlobalOptions } from './lib/context.js';
 import { ExitCode, ExitError, UsageError, UserError, signalExitCode } from './lib/errors.js';
 import type { Stream } from './lib/output.js';
+import type { ProjectRoot } from './lib/project-root.js';
 import { packageVersion } from './lib/version.js';
 
+
+/** Commands that do not read a project's configuration: no "no project found" warning. */
+const PROJECT_FREE = new Set(['baseline', 'rollback', 'init']);
+
+/** The top-level command's name (`baseline` for `baseline collect`). */
+function topCommand(cmd: Command): string {
+  let c = cmd;
+  while (c.parent && c.parent.parent) c = c.parent;
+  return c.name();
+}
 
 /** Everything the CLI takes from the outside world; `cli.ts` fills it from `process`. */
 export interface CliIO {
@@ -59,17 +70,24 @@ export async function main(io: CliIO): Promise<number> {
 
   const makeEnv = async (cmd: Command): Promise<CommandEnv> => {
     const g = cmd.optsWithGlobals() as { cwd?: string; json?: boolean; color?: boolean; yes?: boolean; debug?: boolean };
-    const cwd = path.resolve(io.cwd, g.cwd ?? '.');
+    const start = path.resolve(io.cwd, g.cwd ?? '.');
     let st;
     try {
-      st = statSync(cwd);
+      st = statSync(start);
     } catch {
-      throw new UsageError(`project directory ${cwd} does not exist`, { hint: 'check the -C/--cwd value' });
+      throw new UsageError(`project directory ${start} does not exist`, { hint: 'check the -C/--cwd value' });
     }
-    if (!st.isDirectory()) throw new UsageError(`${cwd} is not a directory`, { hint: 'check the -C/--cwd value' });
-    const { createOutput } = await import('./lib/output.js');
+    if (!st.isDirectory()) throw new UsageError(`${start} is not a directory`, { hint: 'check the -C/--cwd value' });
+    const [{ createOutput }, { findProjectRoot, describeProjectRoot }] = await Promise.all([import('./lib/output.js'), import('./lib/project-root.js')]);
+    // -C names the project; otherwise the nearest folder upwards that looks like one. `init`
+    // makes a new project where it is run, so it never walks up.
+    const top = topCommand(cmd);
+    const projectRoot: ProjectRoot = g.cwd !== undefined || top === 'init' ? { dir: start, via: { kind: 'flag' } } : findProjectRoot(start);
+    const cwd = projectRoot.dir;
     const ctx: Context = {
       cwd,
+      invocationDir: start,
+      projectRoot,
       env: io.env,
       home: io.home,
       now: io.now ?? (() => new Date()),
@@ -82,6 +100,12 @@ export async function main(io: CliIO): Promise<number> {
     const globals: GlobalOptions = { cwd, json: g.json === true, color: g.color !== false, yes: g.yes === true, debug: g.debug === true };
     const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci });
     outputForErrors = out;
+    if (projectRoot.via.kind === 'none' && !PROJECT_FREE.has(top)) {
+      out.warn(
+        `no project found in ${start} or above it (up to ${projectRoot.via.searchedUpTo}, no .env, .env.local, .env.template, .env.example or migrations/): using ${start} and the built-in defaults`,
+      );
+    }
+    out.debug(`project folder: ${describeProjectRoot(projectRoot)}`);
     return { ctx, out, globals };
   };
 

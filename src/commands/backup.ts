@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError, UsageError } from '../lib/errors.js';
-import { action, collect, intOption, loadCommandConfig, type EnvFactory } from './shared.js';
+import { action, collect, intOption, loadCommandConfig, optionPath, userPath, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface BackupOpts {
@@ -41,7 +41,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
         '\nExamples:\n  $ mcpctl backup\n  $ mcpctl backup --all-projects --verify --keep 7\n  $ mcpctl backup --compress zstd --json\n  $ mcpctl backup list\n  $ mcpctl backup restore backups/project_registry_20260126_093015.sql.gz --confirm project_registry',
     )
     .action(
-      action<BackupOpts>(makeEnv, async (env, opts) => {
+      action<BackupOpts>(makeEnv, async (env, opts, _args, cmd) => {
         const { out } = env;
         const loaded = await loadCommandConfig(env);
         const ctx = await localToolsCtx(env.ctx, loaded.values);
@@ -61,7 +61,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
               out.status([...lines.values()].join('  |  '));
             },
           },
-          { databases: opts.db, allProjects: opts.allProjects, dir: opts.dir, format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency, gzipWith: opts.gzipWith },
+          { databases: opts.db, allProjects: opts.allProjects, dir: optionPath(ctx, cmd, 'dir'), format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency, gzipWith: opts.gzipWith },
         );
         for (const w of result.warnings) out.warn(w);
         if (out.json) out.result(result);
@@ -92,7 +92,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
       action<{ dir: string }>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
         const { runBackupList } = await import('../core/backup-list.js');
         const { formatBytes } = await import('../lib/output.js');
-        const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') ?? opts.dir });
+        const result = await runBackupList({ ctx }, { dir: fromParent<string>(cmd, 'dir') !== undefined ? optionPath(ctx, cmd.parent!, 'dir') : optionPath(ctx, cmd, 'dir') });
         if (out.json) out.result(result);
         else if (result.backups.length === 0) out.info(`no backups in ${result.dir}`);
         else {
@@ -146,7 +146,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
               out.status(`restoring into ${p.database} (${p.mode === 'created' ? 'new database' : p.mode === 'replaced' ? `replacing ${p.tables} tables` : 'empty database'})…`);
             },
           },
-          { file: args[0]!, database, confirm: opts.confirm },
+          { file: userPath(ctx, args[0]!), database, confirm: opts.confirm },
         );
         if (out.json) out.result(result);
         else {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
 import { plural, type Output } from '../lib/output.js';
-import { action, appendStepSummary, collect, intOption, type EnvFactory } from './shared.js';
+import { action, appendStepSummary, collect, intOption, optionPath, userPath, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface GenerateOpts {
@@ -50,11 +50,11 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
       '\nA non-empty folder without the .mcpctl-generated.json marker is never touched (exit 2).\n\nExamples:\n  $ mcpctl baseline generate-repo --files 10000 --out /tmp/repo\n  $ mcpctl baseline generate-repo --files 100 --seed 7 --out fixtures/repo --json',
     )
     .action(
-      action<GenerateOpts>(makeEnv, async ({ ctx, out }, opts) => {
+      action<GenerateOpts>(makeEnv, async ({ ctx, out }, opts, _args, cmd) => {
         const { runGenerateRepo } = await import('../core/baseline-generate.js');
         const result = await runGenerateRepo(
           { ctx, onProgress: (done, total) => out.status(`writing files ${done}/${total}`) },
-          { files: opts.files, out: opts.out, seed: opts.seed, force: opts.force },
+          { files: opts.files, out: optionPath(ctx, cmd, 'out')!, seed: opts.seed, force: opts.force },
         );
         if (out.json) return out.result(result);
         const what = result.action === 'unchanged' ? 'Already generated, nothing written:' : result.action === 'replaced' ? 'Regenerated' : 'Generated';
@@ -80,7 +80,7 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
       '\nExamples:\n  $ mcpctl baseline collect --name index-10k -- mcpctl baseline generate-repo --files 10000 --out /tmp/r --force\n  $ mcpctl baseline collect --runs 20 --shell -- "pytest -q tests/perf > /dev/null"\n  $ mcpctl baseline collect --import .benchmarks/Linux-CPython-3.11-64bit/0001_run.json',
     )
     .action(
-      action<CollectOpts>(makeEnv, async ({ ctx, out }, opts, args) => {
+      action<CollectOpts>(makeEnv, async ({ ctx, out }, opts, args, cmd) => {
         const { runCollect } = await import('../core/baseline-collect.js');
         const { machineInfo } = await import('../lib/machine.js');
         const result = await runCollect(
@@ -99,10 +99,10 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
             name: opts.name,
             runs: opts.runs,
             warmup: opts.warmup,
-            out: opts.out,
+            out: optionPath(ctx, cmd, 'out'),
             shell: opts.shell,
             ignoreFailures: opts.ignoreFailures,
-            importFile: opts.import,
+            importFile: optionPath(ctx, cmd, 'import'),
             timeoutMs: opts.timeout,
           },
         );
@@ -135,14 +135,14 @@ export function registerBaseline(program: Command, makeEnv: EnvFactory): void {
       '\nWhen no benchmark is in both files, compare exits 1: a gate that compared nothing has not passed.\n\nExamples:\n  $ mcpctl baseline compare current.json\n  $ mcpctl baseline compare latency.json --baseline pytest-benchmark.json --match last\n  $ mcpctl baseline compare results.json --baseline main.json --max-regression 10% --metric p50\n  $ mcpctl baseline compare latency.json --hybrid --target search_code=500 --json',
     )
     .action(
-      action<CompareOpts>(makeEnv, async (env, opts, args) => {
+      action<CompareOpts>(makeEnv, async (env, opts, args, cmd) => {
         const { ctx, out } = env;
         const { runCompare } = await import('../core/baseline-compare.js');
         const result = await runCompare(
           { ctx },
           {
-            current: args[0]!,
-            baseline: opts.baseline,
+            current: userPath(ctx, args[0]!),
+            baseline: optionPath(ctx, cmd, 'baseline'),
             maxRegression: opts.maxRegression,
             metric: opts.metric,
             hybrid: opts.hybrid,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Context, GlobalOptions } from '../lib/context.js';
 import type { Output } from '../lib/output.js';
@@ -27,6 +28,27 @@ export function action<O>(
     const env = await makeEnv(cmd);
     await fn(env, opts, args, cmd);
   };
+}
+
+/**
+ * A path the user typed, made absolute against the folder mcpctl was started in (as git does
+ * from a subfolder). Use it for arguments; for options use `optionPath`, which leaves defaults
+ * to resolve against the project.
+ */
+export function userPath(ctx: Context, p: string): string;
+export function userPath(ctx: Context, p: string | undefined): string | undefined;
+export function userPath(ctx: Context, p: string | undefined): string | undefined {
+  return p === undefined ? undefined : path.resolve(ctx.invocationDir ?? ctx.cwd, p);
+}
+
+/**
+ * A path option's value: typed on the command line → against the start folder (`userPath`);
+ * a default (`backups`, `baseline-results.json`) → left relative, so the command resolves it
+ * against the project, as the contract says. `from` is the command that declares the option.
+ */
+export function optionPath(ctx: Context, from: Command, name: string): string | undefined {
+  const value = from.getOptionValue(name) as string | undefined;
+  return from.getOptionValueSource(name) === 'cli' ? userPath(ctx, value) : value;
 }
 
 /** Parses a positive integer option value, with a message that names the option. */

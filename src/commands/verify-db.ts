@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, ExitError } from '../lib/errors.js';
-import { action, intOption, loadCommandConfig, type EnvFactory, summarizeReport } from './shared.js';
+import { action, intOption, loadCommandConfig, summarizeReport, optionPath, type EnvFactory } from './shared.js';
 import { COMMAND_DESCRIPTIONS } from './catalog.js';
 
 interface Opts {
@@ -28,7 +28,7 @@ export function registerVerifyDb(program: Command, makeEnv: EnvFactory): void {
         '\nExamples:\n  $ mcpctl verify-db\n  $ mcpctl verify-db --only reachable,auth,databases\n  $ mcpctl verify-db --skip pool --require-pgvector --json',
     )
     .action(
-      action<Opts>(makeEnv, async (env, opts) => {
+      action<Opts>(makeEnv, async (env, opts, _args, cmd) => {
         const { ctx, out } = env;
         const { runVerifyDb, selectVerifyDbChecks } = await import('../core/verify-db.js');
         selectVerifyDbChecks(opts.only, opts.skip);
@@ -50,7 +50,7 @@ export function registerVerifyDb(program: Command, makeEnv: EnvFactory): void {
             timeoutMs: opts.timeout,
             poolSize: opts.poolSize,
             requirePgvector: opts.requirePgvector,
-            migrationsDir: opts.migrations,
+            migrationsDir: optionPath(ctx, cmd, 'migrations'),
           },
         );
         renderReport(out, result, 'mcpctl verify-db');

@@ -28,11 +28,15 @@ export function registerVerifyEnv(program: Command, makeEnv: EnvFactory): void {
           { ctx, log: out.debug },
           { strict: opts.strict, explain: opts.explain, pythonPackages: opts.pythonPackage, timeoutMs: opts.timeout },
         );
-        if (out.json) out.result(result);
+        // --explain names the project folder and why it was chosen (found upwards, -C, or none).
+        const { describeProjectRoot } = await import('../lib/project-root.js');
+        const project = ctx.projectRoot ? describeProjectRoot(ctx.projectRoot) : ctx.cwd;
+        if (out.json) out.result(result.explain ? { ...result, project: { dir: ctx.cwd, chosen: project } } : result);
         else {
           renderReport(out, result, 'mcpctl verify-env');
           if (result.explain) {
             out.info('');
+            out.info(`${out.paint('strong', 'project folder:')} ${project}`);
             out.info(out.paint('strong', 'Configuration (highest source first: flags, environment, .env.local, .env, defaults)'));
             const w = Math.max(...result.explain.map((r) => r.key.length));
             for (const r of result.explain) {

@@ -9,7 +9,7 @@ import type { Client } from 'pg';
 import type { Config } from '../lib/config/keys.js';
 import type { Context } from '../lib/context.js';
 import { resolveAppPassword } from '../lib/credentials.js';
-import { InterruptedError, UsageError, UserError } from '../lib/errors.js';
+import { InterruptedError, isInternalError, UsageError, UserError } from '../lib/errors.js';
 import { loadMigrations, migrationStatus, type Migration } from '../lib/migrations.js';
 import { appTarget, clientConfig, connect, describePgError, serverVersion, withTransaction, type ConnTarget } from '../lib/pg.js';
 import { fail, makeReport, pass, selectChecks, skip, warn, type Check, type CheckOutcome, type Report } from '../lib/report.js';
@@ -113,6 +113,8 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
       outcome = await withTimeout(body(), timeoutMs, name);
     } catch (e) {
       if (signal.aborted) throw new InterruptedError();
+      // A bug inside a check is not a failed check: it ends the run as an internal error.
+      if (isInternalError(e)) throw e;
       outcome = outcomeOf(e);
     }
     record(name, outcome, performance.now() - start);
@@ -179,7 +181,8 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
     }
     record('reachable', pass(`server answered at ${where}`), connectMs);
 
-    const authFailed = [a, b].find((x) => kindOf(x) === 'auth');
+    // A wrong password, a missing role and a pg_hba refusal all mean "cannot log in".
+    const authFailed = [a, b].find((x) => ['auth', 'no-role', 'pg_hba'].includes(kindOf(x)));
     if (authFailed) {
       const e = authFailed.error!;
       const pw = authFailed === a ? pwMain : pwTest;
@@ -234,6 +237,7 @@ export async function runVerifyDb(deps: VerifyDbDeps, options: VerifyDbOptions =
         progress(`created scratch database ${scratch}`);
       } catch (e) {
         if (signal.aborted) return;
+        if (isInternalError(e)) throw e;
         const o = createFailure(e, cfg.POSTGRES_USER);
         record('createdb', o, performance.now() - startCreate);
         record('dynamic-db', want('createdb') ? skip('not run: createdb failed') : o, 0);

@@ -46,11 +46,17 @@ export async function readClientFile(file: string, jsonc: boolean): Promise<Clie
     exists = false;
   }
   if (text.trim() === '') return { path: file, target, exists, text, doc: {}, mode };
+  // A UTF-8 byte-order mark (Windows editors write one): VS Code decodes it away; JSON.parse, which
+  // the other clients use, refuses it — so refused there with that reason, kept on writing here.
+  const bom = text.startsWith('\uFEFF');
+  if (bom && !jsonc) {
+    throw new UserError(`${file} starts with a UTF-8 byte-order mark, which this client's JSON reader refuses; nothing was changed`, { hint: 'save it as UTF-8 without a byte-order mark (BOM), then run the command again' });
+  }
   const errors: ParseError[] = [];
-  const doc = parse(text, errors, { disallowComments: !jsonc, allowTrailingComma: jsonc, allowEmptyContent: true }) as unknown;
+  const doc = parse(bom ? text.slice(1) : text, errors, { disallowComments: !jsonc, allowTrailingComma: jsonc, allowEmptyContent: true }) as unknown;
   if (errors.length) {
     const e = errors[0]!;
-    throw new UserError(`${file} is not valid ${jsonc ? 'JSONC' : 'JSON'} (${printParseErrorCode(e.error)} at ${lineCol(text, e.offset)}); nothing was changed`, {
+    throw new UserError(`${file} is not valid ${jsonc ? 'JSONC' : 'JSON'} (${printParseErrorCode(e.error)} at ${lineCol(bom ? text.slice(1) : text, e.offset)}); nothing was changed`, {
       hint: `fix the file (the client cannot read it either), or move it away and run the command again`,
     });
   }
@@ -87,6 +93,12 @@ export function editJson(text: string, jsonPath: string[], value: unknown): stri
   return out;
 }
 
+/** The file's new text with `jsonPath` set (or removed): a byte-order mark it starts with is kept. */
+export function editClientText(f: Pick<ClientFile, 'text'>, jsonPath: string[], value: unknown): string {
+  const bom = f.text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  return bom + editJson(f.text.slice(bom.length), jsonPath, value);
+}
+
 /** The file changed between reading and writing (a client saving it): the edit is redone. */
 export class ConcurrentChange extends Error {}
 
@@ -96,6 +108,10 @@ export class ConcurrentChange extends Error {}
  * no longer holds what was read, ConcurrentChange is thrown instead of losing their change.
  */
 export async function writeClientFile(f: ClientFile, text: string): Promise<void> {
+  // A read-only file is usually deliberate (a managed configuration): a rename would replace it anyway.
+  if (f.exists && f.mode !== undefined && (f.mode & 0o200) === 0) {
+    throw new UserError(`${f.path} is read-only (mode ${f.mode.toString(8).padStart(4, '0')}); nothing was changed`, { hint: `let mcpctl edit it: chmod u+w ${f.target}` });
+  }
   const now = await fs.readFile(f.target, 'utf8').catch(() => '');
   if (now !== f.text) throw new ConcurrentChange(`${f.path} changed while it was being edited`);
   await fs.mkdir(path.dirname(f.target), { recursive: true });

@@ -3,8 +3,15 @@
  * cores receive it, so tests can run them with any folder, environment, clock or TTY.
  */
 export interface Context {
-  /** Project directory (after `-C/--cwd`). */
+  /** Project directory: `-C/--cwd`, else the project root found from the current folder upwards. */
   cwd: string;
+  /**
+   * The folder mcpctl was started in (or `-C`): relative paths the user typed resolve against
+   * it, as git does. Defaults to `cwd` when absent (tests, library use).
+   */
+  invocationDir?: string;
+  /** How `cwd` was chosen (for verify-env --explain and --debug). */
+  projectRoot?: import('./project-root.js').ProjectRoot;
   /** Process environment as seen by the command. */
   env: Readonly<Record<string, string | undefined>>;
   /** The user's home folder (for `~/.pgpass`). */

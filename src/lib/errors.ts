@@ -102,3 +102,14 @@ function codeFor(exit: ExitCodeValue): ErrorCode {
       return 'failed';
   }
 }
+
+/**
+ * True for an error no check or command foresaw — a bug: JavaScript's own TypeError,
+ * ReferenceError, RangeError or SyntaxError. (A server's answer, a failed system call or a
+ * dropped connection is an outcome, not a bug.) Such errors are never turned into a failed
+ * check: they end the command as internal errors (exit 1, "report it", the stack with --debug).
+ */
+export function isInternalError(e: unknown): boolean {
+  if (e instanceof UserError) return false;
+  return e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError;
+}

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
-import { UserError } from './errors.js';
+import { InterruptedError, UserError } from './errors.js';
 import { withTransaction } from './pg.js';
 
 /** One migration, built-in or from a file. */
@@ -113,11 +113,14 @@ export async function applyMigrations(
   client: Client,
   migrations: readonly Migration[],
   onApplied: (m: Migration) => void = () => undefined,
+  signal?: AbortSignal,
 ): Promise<Migration[]> {
   const status = await migrationStatus(client, migrations);
   if (status.changed.length) throw changedMigrationError(status.changed);
   const done: Migration[] = [];
   for (const m of status.pending) {
+    // Between migrations an interrupt stops cleanly: what is applied is recorded.
+    if (signal?.aborted) throw new InterruptedError(`interrupted before migration ${m.version}${done.length ? ` (applied before it: ${done.map((d) => d.version).join(', ')})` : ''}`);
     await withTransaction(client, async (c) => {
       await c.query(m.sql);
       await c.query('INSERT INTO registry.schema_migrations (version, description, checksum) VALUES ($1, $2, $3)', [m.version, m.description, m.checksum]);

@@ -25,7 +25,9 @@ export async function tempProject(files: Record<string, string> = {}, extraEnv: 
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-proj-'));
   const dir = path.join(root, 'project');
   const home = path.join(root, 'home');
-  await fs.mkdir(dir);
+  // An empty migrations/ marks the folder as a project (mcpctl warns "no project found"
+  // otherwise) — unless the test puts something else at that path.
+  await fs.mkdir('migrations' in files ? dir : path.join(dir, 'migrations'), { recursive: true });
   await fs.mkdir(home);
   const pgpass = path.join(home, '.pgpass');
   const env: Record<string, string> = {
@@ -70,20 +72,31 @@ export async function tempProject(files: Record<string, string> = {}, extraEnv: 
 }
 
 export interface CliResult {
+  /** The exit code; HUNG (-1) when the process did not exit by itself within the timeout. */
   code: number;
   stdout: string;
   stderr: string;
 }
 
+/** runCli's code for a process that had to be killed: never equal to an exit code a test expects. */
+export const HUNG = -1;
+
 /** Runs the built CLI as a real child process (no TTY, CI set unless overridden). */
 export function runCli(args: string[], opts: { cwd: string; env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CliResult> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: opts.cwd, env: { CI: 'true', ...opts.env }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: opts.cwd, env: { CI: 'true', ...opts.env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        const e = err as { code?: unknown; killed?: boolean; signal?: string | null } | null;
+        // A process that had to be killed did not exit by itself: a hang, whatever it printed.
+        if (e?.killed && e.signal === 'SIGKILL') {
+          resolve({ code: HUNG, stdout: String(stdout), stderr: `${String(stderr)}\n[runCli: mcpctl ${args.join(' ')} did not exit within ${timeoutMs} ms and was killed]` });
+          return;
+        }
+        const code = e ? (typeof e.code === 'number' ? e.code : 1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );

@@ -115,6 +115,38 @@ const CLAUDE_JSON = `{
 }`;
 
 describe('client add into existing files', () => {
+  // Each client's own file, already holding another server, in formatting no formatter would write
+  // (odd spacing, key order, no final newline; VS Code's with comments): add inserts only the entry,
+  // a re-add changes no byte, remove gives back the exact bytes.
+  const EXISTING: Record<ClientId, string> = {
+    'claude-desktop': '{"globalShortcut":"Ctrl+Space",  "mcpServers" : {\n   "memory":{"command":"npx","args":["-y","@modelcontextprotocol/server-memory"],"env":{"A":"1"}}\n }}',
+    'claude-code': '{\n  "mcpServers": {\n      "github": { "type": "http", "url": "https://api.githubcopilot.com/mcp/" }\n  }\n}',
+    cursor: '{ "mcpServers":{ "fetch" :{ "command":"uvx","args":[ "mcp-server-fetch" ] } } ,"x-note":"kept" }',
+    vscode: '{\n  // team servers\n  "servers": {\n    "fetch": { "type": "stdio", "command": "uvx", "args": ["mcp-server-fetch"] }, /* last */\n  },\n  "inputs": []\n}',
+  };
+  it.each(CLIENT_IDS)('%s: merged into a file with another server and odd formatting; re-add no change; remove restores the bytes', async (id) => {
+    const p = await tempProject();
+    try {
+      const file = FILES[id](p);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, EXISTING[id]);
+      expect((await runClientAdd(deps(p), { client: id })).action).toBe('added');
+      const after = await fs.readFile(file, 'utf8');
+      expect(onlyInserted(EXISTING[id], after)).toContain('"project"');
+      const { parse } = await import('jsonc-parser');
+      const doc = parse(after, [], { allowTrailingComma: true }) as Record<string, Record<string, { args: string[] }>>;
+      expect(Object.keys(doc[CLIENTS[id].rootKey]!)).toHaveLength(2);
+      expect(doc[CLIENTS[id].rootKey]!.project!.args).toEqual([BIN, 'serve', '-C', p.dir]);
+      if (!CLIENTS[id].jsonc) expect(() => JSON.parse(after)).not.toThrow();
+      expect((await runClientAdd(deps(p), { client: id })).action).toBe('unchanged');
+      expect(await fs.readFile(file, 'utf8')).toBe(after);
+      expect((await runClientRemove(deps(p), { client: id })).action).toBe('removed');
+      expect(await fs.readFile(file, 'utf8')).toBe(EXISTING[id]);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
   it('VS Code JSONC with comments, tabs, CRLF and trailing commas: only the new entry is inserted; remove restores the bytes', async () => {
     const p = await tempProject({ '.vscode/mcp.json': VSCODE_JSONC });
     try {
@@ -197,6 +229,44 @@ describe('client add into existing files', () => {
       const f = await runMain(['client', 'add', 'claude-code', '--force', '--json'], { cwd: p.dir, env: p.env });
       expect(JSON.parse(f.stdout).action).toBe('updated');
       expect(JSON.parse(await p.read('.mcp.json')).mcpServers.project.args).toEqual([BIN, 'serve', '-C', p.dir]);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('a UTF-8 byte-order mark: kept in VS Code\'s JSONC file (it reads one); refused by name where the client uses JSON.parse', async () => {
+    const text = '\uFEFF// my config\n{\n  "servers": {\n    "other": { "type": "stdio", "command": "foo", },\n  },\n}\n';
+    const p = await tempProject({ '.vscode/mcp.json': text, '.cursor/mcp.json': '\uFEFF{ "mcpServers": {} }\n' });
+    try {
+      const file = path.join(p.dir, '.vscode', 'mcp.json');
+      expect((await runClientAdd(deps(p), { client: 'vscode' })).action).toBe('added');
+      const after = await fs.readFile(file, 'utf8');
+      expect(after.startsWith('\uFEFF// my config')).toBe(true);
+      onlyInserted(text, after);
+      expect((await runClientList(deps(p))).entries.map((e) => e.client)).toContain('vscode');
+      expect((await runClientRemove(deps(p), { client: 'vscode' })).action).toBe('removed');
+      expect(await fs.readFile(file, 'utf8')).toBe(text);
+      const c = await runMain(['client', 'add', 'cursor'], { cwd: p.dir, env: p.env });
+      expect(c.code).toBe(1);
+      expect(c.stderr).toMatch(/starts with a UTF-8 byte-order mark/);
+      expect(await p.read('.cursor/mcp.json')).toBe('\uFEFF{ "mcpServers": {} }\n');
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('a read-only client file is refused (exit 1), not replaced by the rename', async () => {
+    const text = '{ "mcpServers": {} }\n';
+    const p = await tempProject({ '.mcp.json': text });
+    try {
+      const file = path.join(p.dir, '.mcp.json');
+      await fs.chmod(file, 0o444);
+      const r = await runMain(['client', 'add', 'claude-code'], { cwd: p.dir, env: p.env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/\.mcp\.json is read-only \(mode 0444\); nothing was changed/);
+      expect(r.stderr).toMatch(/chmod u\+w/);
+      expect(await p.read('.mcp.json')).toBe(text);
+      expect((await fs.stat(file)).mode & 0o777).toBe(0o444);
     } finally {
       await p.cleanup();
     }

@@ -65,6 +65,27 @@ describe('mcpctl doctor', () => {
     }
   });
 
+  it('url-keys: logs in with every URL key the server gets; one naming a database no one created fails, naming it', async () => {
+    const p = await project(`'${NODE}' -e 0`);
+    try {
+      const e = role.env;
+      const url = (db: string) => `postgresql+asyncpg://${role.user}:${encodeURIComponent(role.password)}@${e.POSTGRES_HOST}:${e.POSTGRES_PORT}/${db}`;
+      await p.write('.env.local', `POSTGRES_PASSWORD=${role.password}\nDATABASE_URL=${url(role.db)}\nREGISTRY_DATABASE_URL=${url('no_such_registry')}\n`, 0o600);
+      const r = await runDoctor({ ctx: p.ctx(), platform: 'linux', version: 'test' }, { pythonPackages: ['json'], timeoutMs: 5000, startClients: false });
+      const c = r.checks.find((x) => x.name === 'url-keys')!;
+      expect(c).toMatchObject({ status: 'fail', message: expect.stringMatching(/^REGISTRY_DATABASE_URL \(\.env\.local:3\): database "no_such_registry" does not exist/) });
+      expect(c.message).not.toMatch(/^DATABASE_URL|; DATABASE_URL/);
+      expect(c.hint).toMatch(/POSTGRES_DB or POSTGRES_TEST_DB/);
+      expect(r.sections.db).toContain('url-keys');
+      expect(JSON.stringify(r)).not.toContain(role.password);
+      await p.write('.env.local', `POSTGRES_PASSWORD=${role.password}\nDATABASE_URL=${url(role.db)}\n`, 0o600);
+      const ok = await runDoctor({ ctx: p.ctx(), platform: 'linux', version: 'test' }, { pythonPackages: ['json'], timeoutMs: 5000, startClients: false });
+      expect(ok.checks.find((x) => x.name === 'url-keys')).toMatchObject({ status: 'pass', message: `log in: DATABASE_URL (${role.user}@${role.db})` });
+    } finally {
+      await p.cleanup();
+    }
+  });
+
   it('exits 2 with the report when the configuration is invalid', async () => {
     const p = await project(`'${NODE}' -e 0`);
     try {

@@ -87,6 +87,7 @@ describe('a codebase-mcp-style project, end to end', () => {
     expect(doctor.code).toBe(0);
     expect(report.checks.find((c) => c.name === 'client claude-code: project')).toMatchObject({ status: 'pass', message: expect.stringMatching(/answers initialize \(codebase-fixture 0\.1\.0\)/) });
     expect(report.checks.find((c) => c.name === 'server-command')?.status).toBe('pass');
+    expect(report.checks.find((c) => c.name === 'url-keys')).toMatchObject({ status: 'pass', message: expect.stringMatching(/DATABASE_URL .*REGISTRY_DATABASE_URL/) });
     expect(report.checks.find((c) => c.name === 'config')?.status).toBe('pass');
     expect(doctor.stdout + doctor.stderr).not.toContain(password);
   });

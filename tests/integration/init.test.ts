@@ -34,8 +34,10 @@ describe('mcpctl init', () => {
       const forced = await runMain(['init', '--force', '--json'], { cwd: p.dir, env: p.env });
       expect(forced.code).toBe(0);
       const doc = JSON.parse(forced.stdout);
-      expect(doc.steps.map((s: { action: string }) => s.action)).toEqual(['overwritten', 'unchanged', 'unchanged']);
+      expect(doc.steps.map((s: { action: string }) => s.action)).toEqual(['overwritten', 'unchanged', 'updated']);
       expect(await p.read('.env.bak')).toBe('POSTGRES_DB=mine\n');
+      // The kept copy may hold secrets: git must not pick it up.
+      expect((await p.read('.gitignore')).split('\n')).toContain('.env.bak');
       expect(await p.read('.gitignore')).toContain('backups/\n');
       expect((await p.read('.gitignore')).match(/^\.env$/gm)).toHaveLength(1);
     } finally {

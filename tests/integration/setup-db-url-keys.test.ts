@@ -146,6 +146,23 @@ describe('setup-db writes the declared URL keys', () => {
   });
 });
 
+describe('URL keys shaped after a template', () => {
+  it("DATABASE_URL names POSTGRES_DB whatever the placeholder says; a key naming a database setup-db does not create is warned about", async () => {
+    p = await setupProject();
+    await p.write('.env.example', 'DATABASE_URL=postgresql+asyncpg://user:password@localhost:5432/codebase_mcp\nREGISTRY_DATABASE_URL=postgresql+asyncpg://user:password@localhost:5432/codebase_mcp_registry\n');
+    const r = await runCli(['setup-db'], { cwd: p.dir, env: p.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/REGISTRY_DATABASE_URL names the database "codebase_mcp_registry" \(as \.env\.example declares it\), which setup-db does not create/);
+    expect(r.stderr).not.toMatch(/^warning: DATABASE_URL/m);
+    const urls = urlKeys(await p.read('.env.local'));
+    const logins = await pythonLogins(urls);
+    expect(logins.DATABASE_URL).toMatchObject({ asyncpg: { u: p.user, d: p.db }, driver: 'postgresql+asyncpg' });
+    expect(urls.REGISTRY_DATABASE_URL).toMatch(/\/codebase_mcp_registry$/);
+    // What setup-db wrote is what verify-env expects: no disagreement on the next run.
+    expect((await loadConfig({ cwd: p.dir, env: p.env })).warnings).toEqual([]);
+  });
+});
+
 describe('URL keys and the never-locked-out rule', () => {
   it.each(['set-password', 'write-files'])('kill -9 of --rotate-password at the %s step: the next plain setup-db leaves URL keys that log in', async (stepKind) => {
     const { spawn } = await import('node:child_process');

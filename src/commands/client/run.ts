@@ -4,7 +4,7 @@
  * decides (pure), and writes only on change — atomically, leaving everything else as it was.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { editJson, readClientFile, retryOnChange, withFileLock, writeClientFile, type ClientFile } from '../../lib/client-file.js';
+import { editClientText, readClientFile, retryOnChange, withFileLock, writeClientFile, type ClientFile } from '../../lib/client-file.js';
 import type { Context } from '../../lib/context.js';
 import { pathExists } from '../../lib/fs-exists.js';
 import { RefusedError, UsageError, UserError } from '../../lib/errors.js';
@@ -83,7 +83,7 @@ async function addOnce(d: ClientDeps, t: ClientTarget & { print?: boolean; force
     });
   }
   // An mcpctl entry for this project (say, from an older node) is updated whole; other keys of it are not kept.
-  await writeClientFile(f, editJson(f.text, [def.rootKey, name], entry));
+  await writeClientFile(f, editClientText(f, [def.rootKey, name], entry));
   if (scope === 'project' && existing === undefined) {
     warnings.push(`the entry holds this machine's absolute paths: if ${file} is committed, each developer runs \`mcpctl client add ${def.id}\` once`);
   }
@@ -106,7 +106,7 @@ async function removeOnce(d: ClientDeps, t: ClientTarget & { force?: boolean }):
   if (mcpctlProject(existing) !== d.ctx.cwd && !t.force) {
     throw new RefusedError(`the server "${name}" in ${file} is not mcpctl's entry for this project; nothing was changed`, { hint: 'remove it with --force, or edit the file' });
   }
-  await writeClientFile(f, editJson(f.text, [def.rootKey, name], undefined));
+  await writeClientFile(f, editClientText(f, [def.rootKey, name], undefined));
   return { ...base, action: 'removed', entry: existing };
 }
 

@@ -12,6 +12,7 @@ import { resolveAppPassword } from '../../lib/credentials.js';
 import { makeReport, runCheck, skip, type Check, type Report } from '../../lib/report.js';
 import { redact } from '../../lib/redact.js';
 import { startEntry } from './start-entry.js';
+import { urlKeysOutcome } from './url-keys.js';
 
 export interface DoctorOptions {
   strict?: boolean;
@@ -58,6 +59,10 @@ export async function runDoctor(deps: DoctorDeps, opts: DoctorOptions = {}): Pro
     const loaded = await loadConfig({ cwd: ctx.cwd, env: ctx.env });
     password = (await resolveAppPassword(loaded.values, ctx)).password;
     dbChecks = (await runVerifyDb({ ctx, config: loaded.values, passwordSourceLabel: loaded.resolved.POSTGRES_PASSWORD.source?.label, onProgress: deps.onProgress }, { timeoutMs: Math.min(timeoutMs, 5000) })).checks;
+    const down = dbChecks.some((c) => c.status === 'fail' && ['reachable', 'auth'].includes(c.name));
+    // The URLs the server is given, logged in with as its driver would (they may name other databases).
+    const appPassword = password;
+    dbChecks.push(await runCheck('url-keys', async () => (down ? skip('the database checks failed') : urlKeysOutcome(loaded.urlKeys, loaded.values, appPassword, Math.min(timeoutMs, 5000)))));
   }
   const dbDown = dbChecks.some((c) => c.status === 'fail' && ['reachable', 'auth'].includes(c.name));
 

@@ -63,9 +63,12 @@ export async function runInit(deps: InitDeps, opts: InitOptions = {}): Promise<I
   const migrations = path.join(cwd, 'migrations');
   const migrationsExists = await pathExists(migrations);
   if (migrationsExists && !(await fs.stat(migrations)).isDirectory()) throw new UserError(`${migrations} exists and is not a folder; nothing was changed`);
+  // The old .env kept by --force may hold secrets someone typed: ignored like the file it was.
+  const backup = current !== undefined && current !== template;
+  const ignoreLines = backup ? [...INIT_IGNORE_LINES, '.env.bak'] : INIT_IGNORE_LINES;
   const gi = gitignorePath(cwd);
   const giText = (await readText(gi)) ?? '';
-  const giNew = appendIgnoreLines(giText, INIT_IGNORE_LINES).replace('# env files (secrets)\n', '# env files (secrets) and backups\n');
+  const giNew = appendIgnoreLines(giText, ignoreLines).replace('# env files (secrets)\n', '# env files (secrets) and backups\n');
 
   const steps: InitStep[] = [];
   if (current === undefined) {
@@ -73,7 +76,7 @@ export async function runInit(deps: InitDeps, opts: InitOptions = {}): Promise<I
     steps.push({ path: envPath, action: 'created', detail: "from mcpctl's .env.template (no secrets; setup-db writes the password to .env.local)" });
   } else if (current === template) {
     steps.push({ path: envPath, action: 'unchanged', detail: 'already the template' });
-  } else {
+  } else if (backup) {
     const st = await fs.stat(envPath);
     // The old file may hold values someone typed: kept beside it, with its own mode.
     await writeFileAtomic(path.join(cwd, '.env.bak'), current, { mode: st.mode & 0o777 & ~0o077 });
@@ -88,8 +91,8 @@ export async function runInit(deps: InitDeps, opts: InitOptions = {}): Promise<I
   } else steps.push({ path: migrations, action: 'unchanged', detail: 'exists' });
   if (giNew !== giText) {
     await writeFileAtomic(gi, giNew, { mode: (await fs.stat(gi).then((s) => s.mode & 0o777).catch(() => 0o644)) });
-    const added = INIT_IGNORE_LINES.filter((l) => !giText.split(/\r?\n/).includes(l));
+    const added = ignoreLines.filter((l) => !giText.split(/\r?\n/).includes(l));
     steps.push({ path: gi, action: giText ? 'updated' : 'created', detail: `ignores ${added.join(', ')}` });
-  } else steps.push({ path: gi, action: 'unchanged', detail: `already ignores ${INIT_IGNORE_LINES.join(', ')}` });
+  } else steps.push({ path: gi, action: 'unchanged', detail: `already ignores ${ignoreLines.join(', ')}` });
   return { ok: true, project: cwd, steps };
 }

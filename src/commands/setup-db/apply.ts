@@ -44,6 +44,8 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
   let staged: StagedFiles | undefined;
   let roleChanged = false;
   let filesWritten = false;
+  // Staged files of a run that was killed before it could rename or remove them.
+  await sweepStaged(d.files);
   const whatChanged = () => (done.length ? `done before that: ${done.join('; ')}` : 'nothing was changed');
 
   for (const [i, step] of plan.steps.entries()) {
@@ -71,7 +73,6 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
     switch (step.kind) {
       case 'write-pending':
         await writePending(ctx, { ...key, password: plan.password.value, createdAt: ctx.now().toISOString() });
-        await sweepStaged(d.files);
         // A full disk or an unwritable folder shows up now, while the role is untouched.
         staged = await stageFiles(d.files);
         return;
@@ -90,10 +91,7 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
         return;
       case 'write-files':
         if (staged) await staged.commit();
-        else {
-          await sweepStaged(d.files);
-          await writeFiles(d.files);
-        }
+        else await writeFiles(d.files);
         filesWritten = true;
         return;
       case 'clear-pending':
@@ -108,7 +106,9 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
         }
         return;
       case 'adopt-registry':
-        await adoptRegistry(await d.adminIn(step.database!), cfg.POSTGRES_USER);
+        for (const r of (await adoptRegistry(await d.adminIn(step.database!), cfg.POSTGRES_USER, step.database!)).renamed) {
+          d.log(`adopt ${step.database}: ${r.from} had another shape than the built-in table: renamed to ${r.to} (rows kept)`);
+        }
         adopted.push(step.database!);
         return;
       case 'create-extension':
@@ -145,11 +145,21 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
   async function migrate(step: Step): Promise<void> {
     const app = await connect({ ...appTarget(cfg, plan.password.value, step.database!), applicationName: 'mcpctl setup-db' });
     d.running.add((app as unknown as { processID: number }).processID);
+    const entry = plan.migrations.find((m) => m.database === step.database)!;
     try {
-      const entry = plan.migrations.find((m) => m.database === step.database)!;
-      entry.applied = (await applyMigrations(app, d.migrations, (m) => d.log(`applied ${m.version} in ${step.database}`))).map((m) => m.version);
+      entry.applied = (await applyMigrations(app, d.migrations, (m) => {
+        entry.applied.push(m.version);
+        d.log(`applied ${m.version} in ${step.database}`);
+      }, ctx.signal)).map((m) => m.version);
       entry.pending = [];
     } catch (e) {
+      if (e instanceof InterruptedError) throw new InterruptedError(`${e.message} in ${step.database}; ${whatChanged()}`, { hint: 'run `mcpctl setup-db` again to finish' });
+      if (ctx.signal.aborted && (e as { code?: string }).code === '57014') {
+        // The running migration was cancelled server-side: its transaction was rolled back.
+        throw new InterruptedError(`interrupted during: ${step.summary} (the running migration was cancelled and its transaction was rolled back${entry.applied.length ? `; applied before it: ${entry.applied.join(', ')}` : ''}); ${whatChanged()}`, {
+          hint: 'run `mcpctl setup-db` again to finish',
+        });
+      }
       if (e instanceof UserError || ctx.signal.aborted) throw e;
       const failed = (await migrationStatus(app, d.migrations).catch(() => undefined))?.pending[0];
       if (failed?.source === 'built-in' || (!failed && (e as { code?: string }).code === '42501')) throw await builtinError(step.database!, e);
@@ -199,8 +209,9 @@ export async function applyPlan(d: ApplyDeps, plan: SetupPlan): Promise<{ adopte
         cause: e,
       });
     }
+    if (e instanceof InterruptedError) return e;
     if (ctx.signal.aborted) {
-      return new InterruptedError(`interrupted during: ${step.summary}${step.kind === 'migrate' ? ' (its transaction was rolled back)' : ''}; ${whatChanged()}`, {
+      return new InterruptedError(`interrupted during: ${step.summary}; ${whatChanged()}`, {
         hint: 'run `mcpctl setup-db` again to finish',
       });
     }

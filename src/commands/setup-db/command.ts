@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, type CommandEnv, type EnvFactory } from '../shared.js';
+import { action, optionPath, type CommandEnv, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 import { render } from './render.js';
 import { UserError } from '../../lib/errors.js';
@@ -59,7 +59,7 @@ is reused, or setup-db exits 3 naming --rotate-password and the databases the ro
 Give each project its own role (POSTGRES_USER) to keep projects independent.`,
     )
     .action(
-      action<Opts>(makeEnv, async (env, opts) => {
+      action<Opts>(makeEnv, async (env, opts, _args, cmd) => {
         const { ctx, out, globals } = env;
         if (opts.confirm !== undefined && !opts.reset) {
           const { UsageError } = await import('../../lib/errors.js');
@@ -85,7 +85,7 @@ Give each project its own role (POSTGRES_USER) to keep projects independent.`,
             confirmTyped: (m, expected, given) => confirmTyped(pdeps, m, expected, { flag: '--confirm', given }),
           },
           {
-            migrationsDir: opts.migrations,
+            migrationsDir: optionPath(ctx, cmd, 'migrations'),
             withPgvector: opts.withPgvector,
             rotatePassword: opts.rotatePassword,
             reset: opts.reset,

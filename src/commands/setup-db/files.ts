@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { ignoredAmong, trackedAmong, workTreeRoot, type GitDeps } from '../../lib/git.js';
 import { appendIgnoreLines, gitignorePath, missingIgnorePatterns } from '../../lib/gitignore.js';
 import { mergePgpassChecked, pgpassPath } from '../../lib/pgpass.js';
-import { declaredUrlKeys, urlKeyValues } from './url-keys.js';
+import { declaredUrlKeys, urlKeyValues, urlKeyWarnings } from './url-keys.js';
 
 /** One file setup-db may write. */
 export interface FilePlan {
@@ -163,7 +163,9 @@ export async function planFiles(
   plans.push({ ...pgPlan, content: pgNext, ...(pgAll.length ? { warnings: pgAll } : {}) });
 
   const envCurrent = await readOr(envLocal);
-  const urls = urlKeyValues(await declaredUrlKeys(ctx.cwd), cfg, password);
+  const declared = await declaredUrlKeys(ctx.cwd);
+  const urls = urlKeyValues(declared, cfg, password);
+  const urlWarnings = urlKeyWarnings(declared, urls, cfg);
   const wanted = [{ key: 'POSTGRES_PASSWORD', value: password }, ...urls];
   if (opts.pinConnection && urls.length) {
     // No POSTGRES_* connection key is set anywhere: the URL keys written here would be read back
@@ -181,7 +183,7 @@ export async function planFiles(
     if (!(cur && cur.value === value && cur.raw === value)) envText = setDotenvKey(envText, key, value);
   }
   const envPlan = plan('env-local', envLocal, envCurrent, envText, 0o600, wanted.map((w) => w.key).join(', '));
-  const envWarnings = hardLinked(envLocal, envCurrent, envPlan.action);
+  const envWarnings = [...urlWarnings, ...hardLinked(envLocal, envCurrent, envPlan.action)];
   plans.push(envWarnings.length ? { ...envPlan, warnings: envWarnings } : envPlan);
 
   if (git.root) {

@@ -57,11 +57,13 @@ async function legacyRegistry(c: Client): Promise<LegacyRegistry | undefined> {
        FROM pg_namespace n WHERE n.nspname = 'registry'`,
   );
   if (!s.rows.length) return undefined;
+  // The catalogs only (no to_regclass): an admin without USAGE on the schema can read them too.
+  const table = "(SELECT cl.oid FROM pg_class cl JOIN pg_namespace ns ON ns.oid = cl.relnamespace WHERE ns.nspname = 'registry' AND cl.relname = 'schema_migrations')";
   const cols = await c.query<{ name: string; type: string; notnull: boolean; hasdef: boolean }>(
     `SELECT attname AS name, format_type(atttypid, atttypmod) AS type, attnotnull AS notnull, atthasdef AS hasdef
-       FROM pg_attribute WHERE attrelid = to_regclass('registry.schema_migrations') AND attnum > 0 AND NOT attisdropped`,
+       FROM pg_attribute WHERE attrelid = ${table} AND attnum > 0 AND NOT attisdropped`,
   );
-  const checks = await c.query("SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass('registry.schema_migrations') AND contype = 'c'");
+  const checks = await c.query(`SELECT 1 FROM pg_constraint WHERE conrelid = ${table} AND contype = 'c'`);
   const byName = new Map(cols.rows.map((r) => [r.name, r]));
   const compatible =
     cols.rows.length > 0 &&

@@ -127,6 +127,7 @@ export function planSetup(state: SetupState, cfg: PlanConfig, o: PlanOptions): S
     }
     const sql = [`ALTER SCHEMA registry OWNER TO ${qRole}`, `-- and every table, view and sequence in registry: OWNER TO ${qRole}`];
     if (legacy.migrationsTableIncompatible) sql.push('ALTER TABLE registry.schema_migrations RENAME TO schema_migrations_legacy -- its rows are kept');
+    sql.push('-- registry.system_info of another shape than the built-in one: renamed to system_info_legacy, its rows kept');
     sql.push('-- create what the built-in migration adds, when missing', "INSERT INTO registry.schema_migrations (version, description, checksum) VALUES ('000_registry', …) -- the baseline");
     steps.push({ kind: 'adopt-registry', database: db, sql, summary: `adopt the existing registry schema in ${db} (baseline 000_registry)` });
   }
