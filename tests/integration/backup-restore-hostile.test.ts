@@ -59,6 +59,21 @@ describe('backup restore: hostile files', () => {
     expect(await app.query('SELECT count(*)::int AS n FROM victim_rows')).toEqual([{ n: 1 }]);
   });
 
+  // Review A1: psql lexes E'' U&"x" x'00' N'x' b'01' :x as non-identifiers, so it counts the BEGIN of
+  // CREATE <prefix> FUNCTION f() BEGIN; keeps reading one statement and runs the `\!` line as a command.
+  for (const prefix of ["E''", 'U&"x"', "x'00'", "N'x'", "b'01'", ':x']) {
+    it(`review A1: CREATE ${prefix} FUNCTION … BEGIN; then COPY: refused, no marker file, no database created or changed`, async () => {
+      const before = await dbsOf(app.role);
+      const f = await write('a1_20260101_000000.sql.gz', `CREATE TABLE t(x int);\nCREATE ${prefix} FUNCTION f() BEGIN;\nCOPY t FROM stdin;\n\\! id > ${marker}\n\\.\n`);
+      const r = await runMain(['backup', 'restore', f, '--db', `${app.db}_a1`], { cwd: app.project.dir, env: app.env });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/refusing to restore: line 3 starts COPY inside an unfinished statement/);
+      expect(await fs.stat(marker).then(() => true, () => false)).toBe(false);
+      expect(await dbsOf(app.role)).toEqual(before);
+      expect(await exists(`${app.db}_a1`)).toBe(false);
+    });
+  }
+
   it('\\connect then DROP DATABASE of another project: refused, the other database survives', async () => {
     const victim = `${app.db}_victim`;
     await app.query(`CREATE DATABASE ${victim}`);

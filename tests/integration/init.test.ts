@@ -1,4 +1,5 @@
 // mcpctl init: .env from the shipped template, migrations/, .gitignore; an existing .env refused.
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +54,19 @@ describe('mcpctl init', () => {
       const checks = JSON.parse(v.stdout).checks as { name: string; status: string }[];
       expect(checks.find((c) => c.name === 'env-file')?.status).toBe('pass');
       expect(checks.find((c) => c.name === 'config')?.status).toBe('pass');
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('a .gitignore whose negation un-ignores the env files: git ignores them after init', async () => {
+    const p = await tempProject({ '.gitignore': 'backups/\n.env\n.env.local\n!/.env*\n' });
+    try {
+      execFileSync('git', ['init', '-q'], { cwd: p.dir });
+      expect((await runMain(['init'], { cwd: p.dir, env: p.env })).code).toBe(0);
+      await p.write('.env.local', 'POSTGRES_PASSWORD=x\n');
+      // git itself is the judge: check-ignore exits 0 for an ignored path.
+      for (const f of ['.env', '.env.local', '.env.test.local']) expect(() => execFileSync('git', ['check-ignore', '-q', f], { cwd: p.dir })).not.toThrow();
     } finally {
       await p.cleanup();
     }

@@ -116,3 +116,32 @@ describe('psql guard', () => {
     }
   });
 });
+
+describe('review A1: prefixes psql does not lex as identifiers', () => {
+  const tail = 'COPY t FROM stdin;\n1\n\\.\n';
+  it.each(["E''", "e'a'", 'U&"x"', "U&'x'", 'U&', "x'00'", "X''", "N'x'", "n''", "b'01'", "B''", ':x', ':x1', ':_y'])(
+    'CREATE %s FUNCTION f() BEGIN; keeps the statement open as psql does, so the next COPY line is refused',
+    (p) => {
+      const r = scan(`CREATE ${p} FUNCTION f() BEGIN;\n${tail}`);
+      expect(r.error?.message).toMatch(/line 2 starts COPY inside an unfinished statement/);
+      expect(r.out).toBe('');
+    },
+  );
+  it('the same prefixes before CREATE: psql still sees CREATE FUNCTION first', () => {
+    for (const p of ["E''", 'U&"x"', "N'x'", ':x']) expect(scan(`${p} CREATE FUNCTION f() BEGIN;\n${tail}`).error?.message).toMatch(/line 2 starts COPY/);
+  });
+  it('a BEGIN the exact heuristic does not count, in CREATE … FUNCTION, is refused (fail closed)', () => {
+    expect(scan('CREATE x FUNCTION f() BEGIN;\n').error?.message).toMatch(/line 1 has BEGIN in a CREATE … FUNCTION statement/);
+    expect(scan('CREATE ne FUNCTION f() BEGIN;\n').error?.message).toMatch(/has BEGIN/);
+  });
+  it('pg_dump forms stay accepted: BEGIN ATOMIC bodies, e/x/n/u as names, array slices, casts', () => {
+    const ok = [
+      'CREATE OR REPLACE FUNCTION public.g() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\n',
+      'CREATE TABLE public.e (e integer, x integer, n text, u text);\n',
+      "SELECT e.x, u & 1, x'0f'::bit(8), E'\\\\n', N'x', U&'d\\0061t' FROM public.e;\n",
+      'CREATE VIEW public.v AS SELECT (a)[1:2] AS s, (a)[lo:hi] AS t FROM public.arr;\n',
+      'CREATE TRIGGER tr AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f();\n',
+    ];
+    for (const s of ok) expect(scan(s + 'COPY public.t (x) FROM stdin;\n1\n\\.\n').error).toBeUndefined();
+  });
+});

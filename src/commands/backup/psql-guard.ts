@@ -13,7 +13,7 @@
  * pg_dump's one-line `COPY … FROM stdin;`, NUL bytes, and a file that ends inside
  * a statement, string or COPY block. A line is passed on only after it was checked.
  */
-import { COPY_LINE, isDigit, isIdentCont, isIdentStart, isSpace, NL, RESTRICT_LINE, TX_WORDS, UnsafeScriptError } from './psql-lexicon.js';
+import { COPY_LINE, isDigit, isIdentCont, isIdentStart, isSpace, isVarChar, NL, RESTRICT_LINE, TX_WORDS, UnsafeScriptError } from './psql-lexicon.js';
 
 /** Where the lexer is: SQL, a quoted string or identifier, a dollar-quoted body, a block comment. */
 const enum St { Normal, Quote, Ident, Dollar, Comment }
@@ -34,6 +34,7 @@ export class PsqlScriptGuard {
   private begin = 0;
   private ids: string[] = [];
   private idCount = 0;
+  private fnAt = -1;
   /** Longest SQL line accepted (a line must be whole before it is checked). */
   constructor(private readonly maxLine = 256 << 20) {}
 
@@ -214,6 +215,24 @@ export class PsqlScriptGuard {
       const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(l.subarray(i + 1, i + 80).toString('latin1'))?.[0];
       // psql's own variables are upper case (DBNAME, VERSION, LAST_ERROR_MESSAGE, …); pg_dump never writes one.
       if (name && !/[a-z]/.test(name)) throw new UnsafeScriptError(this.line, `holds the psql variable reference :${name}`);
+      // psql lexes `:name` (name = [A-Za-z0-9_\x80-\xff]+) as one token, never as an identifier:
+      // an undefined variable is echoed as is, so `name` must not count as a word here either.
+      let j = i + 1;
+      while (j < l.length && isVarChar(l[j]!)) j++;
+      return this.token(j - 1);
+    }
+    // psqlscan.l's string and identifier prefixes: E'…' B'…' X'…' (xestart/xbstart/xhstart),
+    // N'…' (the n is eaten, then a plain string), U&'…' and U&"…" (xusstart/xuistart), and a
+    // bare U& (xufailed: the u is echoed alone). None of these letters is an identifier to psql,
+    // so none may count toward the CREATE … FUNCTION … BEGIN heuristic (review A1).
+    const c1 = l[i + 1] ?? 0;
+    const low = b | 0x20;
+    if (c1 === 0x27 && (low === 0x65 || low === 0x62 || low === 0x78)) return this.token(i + 1, St.Quote);
+    if (c1 === 0x27 && low === 0x6e) return this.token(i);
+    if (low === 0x75 && c1 === 0x26) {
+      const c2 = l[i + 2] ?? 0;
+      if (c2 === 0x27) return this.token(i + 2, St.Quote);
+      if (c2 === 0x22) return this.token(i + 2, St.Ident);
       return this.token(i);
     }
     if (b === 0x24) {
@@ -276,8 +295,15 @@ export class PsqlScriptGuard {
     // psql's heuristic for CREATE [OR REPLACE] FUNCTION|PROCEDURE … BEGIN ATOMIC … END bodies.
     if (this.idCount < 4) this.ids.push(['create', 'function', 'procedure', 'or', 'replace'].includes(w) ? w[0]! : '');
     this.idCount++;
+    if ((w === 'function' || w === 'procedure') && this.fnAt < 0 && this.idCount <= 4) this.fnAt = this.idCount - 1;
     const [a, b2, c, d] = this.ids;
-    if (a === 'c' && (b2 === 'f' || b2 === 'p' || (b2 === 'o' && c === 'r' && (d === 'f' || d === 'p'))) && this.paren === 0) {
+    const body = a === 'c' && (b2 === 'f' || b2 === 'p' || (b2 === 'o' && c === 'r' && (d === 'f' || d === 'p')));
+    // Fail closed where a psql release that lexed one token differently would count this BEGIN
+    // (then its `;` ends nothing and later lines, "COPY data" included, run as script): a BEGIN
+    // in CREATE … FUNCTION|PROCEDURE that the exact heuristic above does not count. pg_dump never writes one.
+    if (!body && w === 'begin' && this.paren === 0 && a === 'c' && this.fnAt > 0)
+      throw new UnsafeScriptError(this.line, 'has BEGIN in a CREATE … FUNCTION statement whose body psql may read differently');
+    if (body && this.paren === 0) {
       if (w === 'begin') this.begin++;
       else if (w === 'case' && this.begin >= 1) this.begin++;
       else if (w === 'end' && this.begin > 0) this.begin--;
@@ -293,5 +319,6 @@ export class PsqlScriptGuard {
     this.begin = 0;
     this.ids = [];
     this.idCount = 0;
+    this.fnAt = -1;
   }
 }

@@ -25,4 +25,5 @@ export const RESTRICT_LINE = /^\\(?:un)?restrict [A-Za-z0-9]{1,128}\r?\n?$/;
 export const isIdentStart = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b >= 0x80;
 export const isIdentCont = (b: number) => isIdentStart(b) || (b >= 0x30 && b <= 0x39) || b === 0x24;
 export const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
+export const isVarChar = (b: number) => isIdentStart(b) || (b >= 0x30 && b <= 0x39);
 export const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === NL || b === 0x0d || b === 0x0c || b === 0x0b;

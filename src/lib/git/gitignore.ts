@@ -20,8 +20,15 @@ export async function missingIgnorePatterns(deps: GitDeps, wanted = ENV_IGNORE_P
 
 /** `.gitignore` text with `patterns` appended (other lines kept byte for byte). */
 export function appendIgnoreLines(text: string, wanted: readonly string[]): string {
-  // A line already there (added by a run that finished meanwhile) is not added twice.
-  const present = new Set(text.split(/\r?\n/));
+  // A line already there (added by a run that finished meanwhile) is not added twice — but only a
+  // line below the last negation (`!…`) counts: the last matching rule wins, so one above a
+  // `!/.env*` is undone by it, and the pattern is appended again at the end.
+  const lines = text.split(/\r?\n/);
+  let lastNegation = -1;
+  lines.forEach((l, i) => {
+    if (l.trimStart().startsWith('!')) lastNegation = i;
+  });
+  const present = new Set(lines.slice(lastNegation + 1));
   const patterns = wanted.filter((p) => !present.has(p));
   if (!patterns.length) return text;
   const sep = text === '' || text.endsWith('\n') ? '' : '\n';
