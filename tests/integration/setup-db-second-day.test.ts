@@ -13,6 +13,7 @@ import { readPending, writePending } from '../../src/lib/config/credentials.js';
 import { escapeField } from '../../src/lib/config/pgpass.js';
 import { adminClient, adminQuery, dropAll } from '../helpers/pg.js';
 import { BIN, runCli } from '../helpers/project.js';
+import { needsClientTools } from '../helpers/pg-major.js';
 import { envLocalPassword, psqlWithPgpass, setupProject, tryLogin, type SetupProject } from '../helpers/setup-db.js';
 
 const created: SetupProject[] = [];
@@ -62,6 +63,9 @@ async function alterPassword(role: string, password: string) {
     await c.end();
   }
 }
+
+/** Backups need a pg_dump that can dump the test server; the reason goes into the test's name otherwise. */
+const dump = await needsClientTools();
 
 describe('1. a stored password that no longer logs in', () => {
   it('with no other stored password: exit 3 naming --rotate-password and the databases the role owns — no internal error, no hang', async () => {
@@ -126,6 +130,19 @@ describe('2. a second project on the same server and role', () => {
 });
 
 describe('4. run from a subfolder', () => {
+  // Backups need a pg_dump that can dump the test server (PG_MAJOR=17 with Debian's pg_dump 15 cannot).
+  it.skipIf(dump.skip)(`backup from a subfolder: default --dir is the project's, a typed one the start folder's${dump.note}`, async () => {
+    const p = await project({ files: { '.env': 'MCP_LOG_LEVEL=INFO\n', 'src/pkg/mod.py': '', 'migrations/001_t.sql': 'CREATE TABLE t (x int);\n' } });
+    await fs.mkdir(path.join(p.dir, '.git'));
+    expect((await cli(p, ['setup-db'])).code).toBe(0);
+    const sub = path.join(p.dir, 'src', 'pkg');
+    const b = await cli(p, ['backup', '--json'], { cwd: sub });
+    expect(b.code, b.stderr).toBe(0);
+    expect(path.dirname(JSON.parse(b.stdout).backups[0].path)).toBe(path.join(p.dir, 'backups'));
+    const typed = await cli(p, ['backup', '--dir', 'here', '--json'], { cwd: sub });
+    expect(path.dirname(JSON.parse(typed.stdout).backups[0].path)).toBe(path.join(sub, 'here'));
+  });
+
   it('acts on the project root; from a folder with no project it warns and uses defaults', async () => {
     const p = await project({ files: { '.env': 'MCP_LOG_LEVEL=INFO\n', 'src/pkg/mod.py': '', 'migrations/001_t.sql': 'CREATE TABLE t (x int);\n' } });
     await fs.mkdir(path.join(p.dir, '.git'));
@@ -135,11 +152,6 @@ describe('4. run from a subfolder', () => {
     const v = await cli(p, ['verify-db', '--json'], { cwd: sub });
     expect(v.code, v.stderr).toBe(0);
     expect(JSON.parse(v.stdout).checks.find((c: { name: string }) => c.name === 'schema')).toMatchObject({ status: 'pass' });
-    const b = await cli(p, ['backup', '--json'], { cwd: sub });
-    expect(b.code, b.stderr).toBe(0);
-    expect(path.dirname(JSON.parse(b.stdout).backups[0].path)).toBe(path.join(p.dir, 'backups'));
-    const typed = await cli(p, ['backup', '--dir', 'here', '--json'], { cwd: sub });
-    expect(path.dirname(JSON.parse(typed.stdout).backups[0].path)).toBe(path.join(sub, 'here'));
     const dry = await cli(p, ['setup-db', '--dry-run', '--json'], { cwd: sub });
     expect(JSON.parse(dry.stdout)).toMatchObject({ project: p.dir, steps: [] });
     await expect(fs.stat(path.join(sub, '.env.local'))).rejects.toMatchObject({ code: 'ENOENT' });
