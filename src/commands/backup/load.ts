@@ -2,7 +2,8 @@
  * Loads a backup into a database, all or nothing, whoever dies:
  *   file → [gunzip | zstd -d] → [pg_restore -f - for custom/tar archives] → guard → psql
  * psql gets `BEGIN;` from mcpctl first and `COMMIT;` only after mcpctl saw the whole
- * file through the guard (src/lib/psql-guard.ts) and every producer exited 0. There is
+ * file through the guard (psql-guard.ts), every producer exited 0, and the check of
+ * restore-check.ts found that the transaction changed nothing outside the target database. There is
  * no --single-transaction: when mcpctl dies (kill -9 included), psql reads end of input
  * inside the open transaction and the server rolls it back. pg_restore never connects
  * to the database itself; it only turns an archive into SQL that the same guard checks.
@@ -15,6 +16,7 @@ import { InterruptedError, UserError } from '../../lib/cli/errors.js';
 import { start } from '../../lib/process/exec.js';
 import { howEnded, tail, type ToolDeps } from './pg-tools.js';
 import { PsqlScriptGuard } from './psql-guard.js';
+import { checkRefusal, RESTORE_CHECK_SQL } from './restore-check.js';
 import type { Compression } from './files.js';
 
 /** What the bytes are, under any compression: plain SQL, or a pg_dump custom or tar archive. */
@@ -115,10 +117,11 @@ export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ form
     const text = psqlErr() || restoreErr();
     throw new UserError(`restore failed: ${text || (e as Error).message}`, { hint: 'nothing was restored (one transaction)', cause: e });
   }
-  psql.stdin!.end(`COMMIT;\n\\echo ${marker}\n`);
+  // The guard's end() proved psql sits between statements: the check, then COMMIT, are statements of their own.
+  psql.stdin!.end(`${RESTORE_CHECK_SQL}COMMIT;\n\\echo ${marker}\n`);
   const r = await psql;
   if (deps.signal?.aborted) throw new InterruptedError('restore interrupted; its transaction was rolled back');
-  if (r.exitCode !== 0 || r.signal) throw new UserError(`psql ${howEnded(r)}:\n${psqlErr()}`, { hint: 'nothing was restored (one transaction)' });
+  if (r.exitCode !== 0 || r.signal) throw checkRefusal(psqlErr()) ?? new UserError(`psql ${howEnded(r)}:\n${psqlErr()}`, { hint: 'nothing was restored (one transaction)' });
   if (!psqlOut().includes(marker)) throw new UserError(`psql ended without confirming the commit:\n${psqlErr()}`, { hint: 'check the target database; run the restore again' });
   return { format };
 }
