@@ -31,6 +31,8 @@ export class PsqlScriptGuard extends SqlLexer {
   private carry: Buffer = EMPTY;
   private copy = false;
   private copyLineStart = true;
+  /** Newlines copyScan passed in this push (see push). */
+  private copyLines = 0;
   private endsInNL = true;
   /** Inside pg_dump's large-object `BEGIN;` … `COMMIT;` (both lines dropped). */
   private blobTx = false;
@@ -54,9 +56,16 @@ export class PsqlScriptGuard extends SqlLexer {
     const out: Buffer[] = [];
     let seg = 0;
     let pos = 0;
+    // Lines are counted once: by copyScan in COPY data (it finds every newline anyway), and by
+    // countNL over each stretch of SQL between COPY blocks.
+    let lines = 0;
+    let sqlFrom = 0;
     while (pos < buf.length) {
-      const next = this.copy ? this.copyScan(pos) : this.step(pos);
+      const inCopy = this.copy;
+      const next = inCopy ? this.copyScan(pos) : this.step(pos);
       if (next === WAIT) break;
+      if (!inCopy && this.copy) lines += countNL(buf, sqlFrom, next);
+      else if (inCopy && !this.copy) sqlFrom = next;
       if (this.drop) {
         out.push(buf.subarray(seg, this.drop[0]), NEWLINE);
         seg = this.drop[1];
@@ -68,7 +77,9 @@ export class PsqlScriptGuard extends SqlLexer {
     if (nul >= 0) throw new UnsafeScriptError(this.lineAt(nul), this.copy ? 'holds a NUL byte in COPY data' : 'holds a NUL byte');
     if (buf.length - pos > this.maxToken) throw new UnsafeScriptError(this.lineAt(pos), `holds a word, number or COPY line longer than ${this.maxToken} bytes, which no pg_dump writes`);
     if (pos > seg) out.push(buf.subarray(seg, pos));
-    this.line += countNL(buf, 0, pos);
+    if (!this.copy) lines += countNL(buf, sqlFrom, pos);
+    this.line += lines + this.copyLines;
+    this.copyLines = 0;
     this.carry = pos < buf.length ? Buffer.from(buf.subarray(pos)) : EMPTY;
     this.buf = EMPTY;
     return out.length === 1 ? out[0]! : Buffer.concat(out);
@@ -97,6 +108,7 @@ export class PsqlScriptGuard extends SqlLexer {
         const end = buf[p + 1] === 0x2e ? (buf[p + 2] === NL ? p + 3 : buf[p + 2] === 0x0d && buf[p + 3] === NL ? p + 4 : -1) : -1;
         if (end > 0) {
           this.copy = false;
+          this.copyLines++;
           return end;
         }
       }
@@ -106,6 +118,7 @@ export class PsqlScriptGuard extends SqlLexer {
         return buf.length;
       }
       this.copyLineStart = true;
+      this.copyLines++;
       p = nl + 1;
     }
     return p;
