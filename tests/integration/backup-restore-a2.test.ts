@@ -67,19 +67,25 @@ const fn = (name: string, sql: string, returns = 'boolean', ret = 'true') =>
 describe('review A2: a restore changes nothing outside its target database', () => {
   let app: App;
   let other: string;
+  let group: string;
   let before: unknown;
   beforeAll(async () => {
     app = await makeApp();
     other = `${app.db}_other`;
     await app.query(`CREATE DATABASE ${other}`);
     app.databases.push(other);
+    // A group role the app role belongs to: REASSIGN OWNED can hand its databases over to it.
+    group = `${app.role}_grp`;
+    await adminQuery(`CREATE ROLE ${group} NOLOGIN`);
+    await adminQuery(`GRANT ${group} TO ${app.role}`);
     before = await sharedState(app.role, other);
   });
   afterAll(async () => {
     await app?.cleanup();
+    await adminQuery(`DROP ROLE IF EXISTS ${group}`);
   });
 
-  const attacks = (o: string): [string, string][] => [
+  const attacks = (o: string, g: string): [string, string][] => [
     ['ALTER ROLE CURRENT_USER PASSWORD', `CREATE TABLE t (a int);\nALTER ROLE CURRENT_USER PASSWORD 'owned';\n`],
     ['ALTER ROLE … SET', `ALTER ROLE CURRENT_USER SET work_mem = '7MB';\n`],
     ['ALTER ROLE … IN DATABASE … SET', `ALTER ROLE CURRENT_USER IN DATABASE ${o} SET work_mem = '7MB';\n`],
@@ -87,7 +93,7 @@ describe('review A2: a restore changes nothing outside its target database', () 
     ['ALTER DATABASE other OWNER', `ALTER DATABASE ${o} OWNER TO CURRENT_USER;\n`],
     ['ALTER DATABASE other SET', `ALTER DATABASE ${o} SET work_mem = '7MB';\n`],
     ['ALTER DATABASE other CONNECTION LIMIT', `ALTER DATABASE ${o} CONNECTION LIMIT 0;\n`],
-    ['REASSIGN OWNED', 'REASSIGN OWNED BY CURRENT_USER TO CURRENT_USER;\n'],
+    ['REASSIGN OWNED', `REASSIGN OWNED BY CURRENT_USER TO ${g};\n`],
     ['COMMENT ON DATABASE', `COMMENT ON DATABASE ${o} IS 'owned';\n`],
     ['a DO block', `DO $d$ BEGIN ${act("ALTER ROLE CURRENT_USER PASSWORD 'owned'")}; END $d$;\n`],
     ['a function called by SELECT', fn('f', `ALTER DATABASE ${o} RENAME TO ${o}_x`) + 'SELECT public.f();\n'],
@@ -123,12 +129,12 @@ CREATE CONSTRAINT TRIGGER sly AFTER INSERT ON public.q DEFERRABLE INITIALLY DEFE
   it('every attack is refused with a clear error, exit 1; the role still logs in, nothing outside changed, no target created', async () => {
     const out: string[] = [];
     let k = 0;
-    for (const [name, sql] of attacks(other)) {
+    for (const [name, sql] of attacks(other, group)) {
       const target = `${app.db}_a2_${k++}`;
       const file = path.join(app.project.dir, `a2_${k}.sql.gz`);
       await fs.writeFile(file, gzipSync(sql));
       const r = await runMain(['backup', 'restore', file, '--db', target], { cwd: app.project.dir, env: app.env });
-      if (r.code !== 1 || !/refusing to restore: the backup (changed pg_\w+|defines a deferrable constraint)/.test(r.stderr)) out.push(`${name}: exit ${r.code}\n${r.stderr}`);
+      if (r.code !== 1 || !/refusing to restore: the backup (changed pg_\w+|changed a database or role outside the target|defines a deferrable constraint)/.test(r.stderr)) out.push(`${name}: exit ${r.code}\n${r.stderr}`);
       if (await exists(target)) out.push(`${name}: the target ${target} exists`);
       if (!(await logsIn(app))) out.push(`${name}: the stored password no longer logs in`);
       const now = await sharedState(app.role, other);

@@ -188,6 +188,8 @@ export abstract class SqlLexer {
     const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(buf.toString('latin1', i + 1, j))?.[0];
     // psql's own variables are upper case (DBNAME, VERSION, LAST_ERROR_MESSAGE, …); pg_dump never writes one.
     if (name && !/[a-z]/.test(name)) this.refuse(i, `holds the psql variable reference :${name}`);
+    // mcpctl's own variables (restore-check.ts) are defined: psql would substitute them.
+    if (name && /^mcpctl/i.test(name)) this.refuse(i, `holds a reference to mcpctl's psql variable :${name}`);
     return this.token(j - 1);
   }
 

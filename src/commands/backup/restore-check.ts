@@ -68,6 +68,47 @@ END
 $mcpctl_check$;
 `;
 
+/**
+ * The second half of the check: a digest of what the app role can see of the shared state it
+ * could change — its databases (name, owner, limits, ACL), their and its settings, comments,
+ * its role attributes and memberships — taken before the script by `sharedStateSql('before')`
+ * and compared in the same psql session right before COMMIT. Needed because not every such
+ * write keeps its lock: on PostgreSQL 17, `REASSIGN OWNED BY me TO group` hands the role's
+ * databases over and releases pg_database's lock at once (measured). The values travel as psql
+ * variables (`psql -v`), which the script cannot touch: the guard refuses backslash commands and
+ * `:mcpctl…` references.
+ */
+export function sharedStateSql(dbs: string): string {
+  const me = '(SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER)';
+  const cat = (cols: string) => `pg_catalog.concat_ws(',', ${cols})`;
+  return `pg_catalog.md5(pg_catalog.concat_ws('|',
+  (SELECT pg_catalog.string_agg(${cat('d.oid, d.datname, d.datdba, d.datconnlimit, d.datallowconn, d.datistemplate, d.dattablespace, d.datacl')}, ';' ORDER BY d.oid)
+     FROM pg_catalog.pg_database d WHERE d.oid OPERATOR(pg_catalog.=) ANY ((${dbs})::pg_catalog.oid[])),
+  (SELECT pg_catalog.string_agg(${cat('s.setdatabase, s.setrole, s.setconfig')}, ';' ORDER BY s.setdatabase, s.setrole)
+     FROM pg_catalog.pg_db_role_setting s WHERE s.setrole OPERATOR(pg_catalog.=) ${me} OR s.setdatabase OPERATOR(pg_catalog.=) ANY ((${dbs})::pg_catalog.oid[])),
+  (SELECT pg_catalog.string_agg(${cat('x.classoid, x.objoid, x.description')}, ';' ORDER BY x.classoid, x.objoid)
+     FROM pg_catalog.pg_shdescription x WHERE x.objoid OPERATOR(pg_catalog.=) ${me} OR x.objoid OPERATOR(pg_catalog.=) ANY ((${dbs})::pg_catalog.oid[])),
+  (SELECT ${cat('r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolcanlogin, r.rolreplication, r.rolconnlimit, r.rolvaliduntil, r.rolbypassrls, r.rolconfig')}
+     FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) ${me}),
+  (SELECT pg_catalog.string_agg(${cat('m.roleid, m.member, m.admin_option')}, ';' ORDER BY m.roleid, m.member)
+     FROM pg_catalog.pg_auth_members m WHERE m.member OPERATOR(pg_catalog.=) ${me} OR m.roleid OPERATOR(pg_catalog.=) ${me})))`;
+}
+
+/** Run before the restore (own psql, same login): `<dbs>\t<digest>` for `psql -v mcpctl_dbs=… -v mcpctl_shared=…`. */
+export const SHARED_BEFORE_SQL = (() => {
+  const dbs = `(SELECT COALESCE(pg_catalog.array_agg(d.oid ORDER BY d.oid), '{}') FROM pg_catalog.pg_database d
+    WHERE d.datdba OPERATOR(pg_catalog.=) (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER))`;
+  return `SELECT ${dbs}::pg_catalog.text, ${sharedStateSql(dbs)}`;
+})();
+
+/** After the lock check, before COMMIT: psql leaves (the transaction rolls back) when the digest changed. */
+export const SHARED_AFTER_SQL = `SELECT ${sharedStateSql(":'mcpctl_dbs'")} OPERATOR(pg_catalog.<>) :'mcpctl_shared' AS mcpctl_changed \\gset
+\\if :mcpctl_changed
+\\warn '${TAG} the backup changed a database or role outside the target (owner, name, settings, grants, comments or memberships)'
+\\q
+\\endif
+`;
+
 /** The check's refusal in psql's error text, as the error restore reports; undefined when it is not there. */
 export function checkRefusal(psqlErr: string): UserError | undefined {
   const at = psqlErr.indexOf(TAG);
