@@ -95,7 +95,7 @@ export async function secretFailures(root: string, changes: StatusEntry[], forms
   const worker = async () => {
     for (let c = todo[next++]; c; c = todo[next++]) {
       try {
-        if (await fileHoldsSecret(path.join(root, c.path), forms)) holding.push(c);
+        if (await fileHoldsSecret(path.join(root, c.path), forms, { followLinks: false })) holding.push(c);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         // Gone since git status: nothing left to stash.

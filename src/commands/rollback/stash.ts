@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
+import { printable } from '../../lib/cli/printable.js';
 import type { StatusEntry } from './git-worktree.js';
 import type { PreflightFailure } from './run.js';
 
@@ -36,10 +37,11 @@ export function isEnvFile(p: string): boolean {
 }
 
 /** Paths for a message: the first `n`, then how many more (the hints' commands always carry all of them). */
-export const pathList = (paths: string[], n = 50) => paths.slice(0, n).join(', ') + (paths.length > n ? ` … and ${paths.length - n} more` : '');
+export const pathList = (paths: string[], n = 50) => paths.slice(0, n).map(printable).join(', ') + (paths.length > n ? ` … and ${paths.length - n} more` : '');
 const list = pathList;
-/** A path as one POSIX shell word. */
-export const shq = (p: string) => (/^[A-Za-z0-9_./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
+/** A path as one shell word; one with control characters in bash's `$'…'`, so that no raw control byte is printed. */
+export const shq = (p: string) =>
+  /^[A-Za-z0-9_./-]+$/.test(p) ? p : printable(p) !== p ? `$'${printable(p.replace(/\\/g, '\\\\').replace(/'/g, "\\'"))}'` : `'${p.replace(/'/g, `'\\''`)}'`;
 
 /** A .gitignore pattern matching exactly `p` (anchored; glob characters and trailing spaces escaped). */
 function ignorePattern(p: string): string {

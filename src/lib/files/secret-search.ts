@@ -164,11 +164,12 @@ export function bytesHoldSecret(bytes: Buffer, forms: SecretForms): boolean {
 
 /**
  * Whether the file at `file` contains any form of the secrets, read in CHUNK-sized steps (never
- * whole). A symbolic link is not followed: git stores the link's target path, so that is searched.
+ * whole). With `followLinks: false` a symbolic link's target path is searched instead of what it
+ * points to: that path is all git stores of a link.
  */
-export async function fileHoldsSecret(file: string, forms: SecretForms): Promise<boolean> {
+export async function fileHoldsSecret(file: string, forms: SecretForms, opts: { followLinks?: boolean } = {}): Promise<boolean> {
   if (noSecrets(forms)) return false;
-  const st = await fs.lstat(file);
+  const st = opts.followLinks === false ? await fs.lstat(file) : await fs.stat(file);
   if (st.isSymbolicLink()) return bytesHoldSecret(await fs.readlink(file, { encoding: 'buffer' }), forms);
   if (!st.isFile()) return false;
   const scanner = new SecretScanner(forms);
