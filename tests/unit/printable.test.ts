@@ -24,7 +24,7 @@ describe('printable', () => {
 
   it('terminalSafe keeps line ends and, with colour, only SGR colour codes', () => {
     expect(terminalSafe('a\nb\x1b[2Jc', false)).toBe('a\nb\\x1b[2Jc');
-    expect(terminalSafe('\x1b[31mred\x1b[39m \x1b[2J', true)).toBe('\x1b[31mred\x1b[39m \\x1b[2J');
+    expect(terminalSafe('\x1b[31mred\x1b[39m \x1b[2J \x1b[8m', true)).toBe('\x1b[31mred\x1b[39m \\x1b[2J \\x1b[8m');
     expect(terminalSafe('\x1b[31mred\x1b[39m', false)).toBe('\\x1b[31mred\\x1b[39m');
     expect(jsonSafe(JSON.stringify('a\u009bb\x7f'))).toBe('"a\\u009bb\\u007f"');
     expect(JSON.parse(jsonSafe(JSON.stringify('a\u009bb\x7f')))).toBe('a\u009bb\x7f');

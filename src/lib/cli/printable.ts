@@ -23,11 +23,12 @@ export function printable(name: string): string {
 
 /**
  * A line of human output made safe for the terminal: control characters escaped, except the
- * line breaks and tabs of mcpctl's own text and, when `keepSgr`, the colour codes (SGR:
- * `ESC [ digits m`) its output module paints with — a colour can change no other text.
+ * line breaks and tabs of mcpctl's own text and, when `keepSgr`, the colour codes its output
+ * module paints with (bold, dim, red, green, yellow, cyan and their resets: no code that hides
+ * text, and a colour can change no other text).
  */
 export function terminalSafe(text: string, keepSgr: boolean): string {
-  return text.replace(/\x1b\[[0-9;]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (m) => (m.length > 1 ? (keepSgr ? m : printable(m)) : escapeOne(m)));
+  return text.replace(/\x1b\[(?:1|2|22|31|32|33|36|39)m|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (m) => (m.length > 1 ? (keepSgr ? m : printable(m)) : escapeOne(m)));
 }
 
 /** JSON text with DEL and C1 as `\u` escapes (JSON.stringify leaves them raw): the same values, nothing a terminal acts on. */
