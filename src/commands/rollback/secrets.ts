@@ -5,6 +5,7 @@
  * (stash.ts); this finds the password anywhere else — a `notes.txt`, a `debug.log`, a config
  * file edited to hold a `DATABASE_URL`.
  */
+import path from 'node:path';
 import { ConfigError, loadConfig, type Resolved } from '../../lib/config/load.js';
 import { lookupPgpass, readPgpass } from '../../lib/config/pgpass.js';
 import { parseDatabaseUrl } from '../../lib/config/url-keys.js';
@@ -14,7 +15,6 @@ import type { ConfigKey } from '../../lib/config/keys.js';
 import type { StatusEntry } from './git-worktree.js';
 import type { PreflightFailure } from './run.js';
 import { isEnvFile, pathList, shq } from './stash.js';
-import path from 'node:path';
 
 /** What the secret search needs of the run's context. */
 export interface SecretsCtx {
