@@ -7,7 +7,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { run } from '../../src/lib/process/exec.js';
+import { execCapture } from '../../src/lib/process/exec.js';
 import { findServerBinaries } from '../../src/lib/local-pg/binaries.js';
 import { freePort, giveToServer, initdb, pgCtlStart, pgCtlStop, serverUser, writeServerSettings, type ServerTools } from '../../src/commands/db/server.js';
 
@@ -72,7 +72,7 @@ export class Cluster {
     await fs.writeFile(info.logFile, '', { mode: 0o644 });
     await giveToServer(tools, info.logFile);
     if (o.templateDataDir) {
-      const r = await run('cp', ['-a', o.templateDataDir, dataDir], { cwd: base, env: { PATH: process.env.PATH } });
+      const r = await execCapture('cp', ['-a', o.templateDataDir, dataDir], { cwd: base, env: { PATH: process.env.PATH } });
       if (r.exitCode !== 0) throw new Error(`copying the template cluster failed: ${r.stderr}`);
     } else {
       await initdb(tools, { dataDir, superuser, password: o.superuserPassword });

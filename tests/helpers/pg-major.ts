@@ -3,13 +3,13 @@
  * tools' on PATH (pg_dump, psql). pg_dump refuses a server newer than itself, so tests that need
  * it skip — with the reason — when the server is newer.
  */
-import { run } from '../../src/lib/process/exec.js';
+import { execCapture } from '../../src/lib/process/exec.js';
 import { parseVersion } from '../../src/lib/pg/versions.js';
 import { harness } from './pg.js';
 
 /** pg_dump's major on PATH, or undefined when it is missing. */
 export async function clientToolsMajor(): Promise<number | undefined> {
-  const r = await run('pg_dump', ['--version'], { cwd: '/', env: { PATH: process.env.PATH } }).catch(() => undefined);
+  const r = await execCapture('pg_dump', ['--version'], { cwd: '/', env: { PATH: process.env.PATH } }).catch(() => undefined);
   return r?.exitCode === 0 ? parseVersion(r.stdout.replace(/^[^)]*\)/, ''))?.major : undefined;
 }
 

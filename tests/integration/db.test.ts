@@ -76,8 +76,8 @@ describe('mcpctl db: lifecycle', () => {
     const url = (await cliAs(['db', 'url'], { cwd: h.home, env: h.env })).stdout.trim();
     expect(url).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres\?passfile=/);
     expect(url).not.toContain(readSuperuserPassword(h.layout)!);
-    const { run } = await import('../../src/lib/process/exec.js');
-    const q = await run('psql', [url, '-XAtc', 'SELECT 7*6'], { cwd: h.home, env: { PATH: process.env.PATH } });
+    const { execCapture } = await import('../../src/lib/process/exec.js');
+    const q = await execCapture('psql', [url, '-XAtc', 'SELECT 7*6'], { cwd: h.home, env: { PATH: process.env.PATH } });
     expect(q.stdout.trim(), q.stderr).toBe('42');
   });
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { run } from '../../src/lib/process/exec.js';
+import { execCapture } from '../../src/lib/process/exec.js';
 import { findPgBindir } from '../helpers/cluster.js';
 import { applyMigrations, loadMigrations } from '../../src/lib/pg/migrations.js';
 import { adminClient, dropAll, harness, uniqueName } from '../helpers/pg.js';
@@ -112,7 +112,7 @@ export async function scratchDatabases(owner?: string, info?: { host: string; po
  */
 export async function privateInstall(baseDir: string): Promise<{ bindir: string; extdir: string; remove(): Promise<void> }> {
   const realBin = await findPgBindir();
-  const cfg = async (flag: string) => (await run(path.join(realBin, 'pg_config'), [flag], { cwd: baseDir, env: { PATH: process.env.PATH } })).stdout.trim();
+  const cfg = async (flag: string) => (await execCapture(path.join(realBin, 'pg_config'), [flag], { cwd: baseDir, env: { PATH: process.env.PATH } })).stdout.trim();
   const [share, pkglib] = [await cfg('--sharedir'), await cfg('--pkglibdir')];
   // The relative layout of bin, lib and share must be kept for the relocation to work.
   const common = commonPrefix(realBin, share);

@@ -1,14 +1,14 @@
-// run(): the one wrapper for commands run to completion, on real child processes.
+// execCapture(): the one wrapper for commands run to completion, on real child processes.
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run } from '../../src/lib/process/exec.js';
+import { execCapture } from '../../src/lib/process/exec.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
-const node = (code: string, extra: Partial<Parameters<typeof run>[2]> = {}) => run(process.execPath, ['-e', code], { cwd: '/', env, ...extra });
+const node = (code: string, extra: Partial<Parameters<typeof execCapture>[2]> = {}) => execCapture(process.execPath, ['-e', code], { cwd: '/', env, ...extra });
 
-describe('run', () => {
+describe('execCapture', () => {
   it('captures stdout and stderr apart, strips one final newline, and reports the exit code', async () => {
     const r = await node('process.stdout.write("out\\n\\n"); process.stderr.write("err\\r\\n"); process.exitCode = 3');
     expect(r).toEqual({ exitCode: 3, signal: undefined, stdout: 'out\n', stderr: 'err', failed: true, timedOut: false, notFound: false });
@@ -22,7 +22,7 @@ describe('run', () => {
   });
 
   it('gives the child exactly the environment it was given, and runs it in cwd', async () => {
-    const r = await run(process.execPath, ['-e', 'console.log(JSON.stringify([process.cwd(), Object.keys(process.env).sort()]))'], { cwd: '/tmp', env: { ...env, ONLY_THIS: 'x', UNSET: undefined } });
+    const r = await execCapture(process.execPath, ['-e', 'console.log(JSON.stringify([process.cwd(), Object.keys(process.env).sort()]))'], { cwd: '/tmp', env: { ...env, ONLY_THIS: 'x', UNSET: undefined } });
     expect(JSON.parse(r.stdout)).toEqual(['/tmp', ['ONLY_THIS', 'PATH']]);
   });
 
@@ -34,8 +34,8 @@ describe('run', () => {
   });
 
   it('reports a missing program as notFound, and throws (redacted) with reject', async () => {
-    expect(await run('mcpctl-no-such-program', [], { cwd: '/', env })).toMatchObject({ notFound: true, failed: true, exitCode: undefined });
-    await expect(run('mcpctl-no-such-program', [], { cwd: '/', env, reject: true })).rejects.toThrow('mcpctl-no-such-program not found');
+    expect(await execCapture('mcpctl-no-such-program', [], { cwd: '/', env })).toMatchObject({ notFound: true, failed: true, exitCode: undefined });
+    await expect(execCapture('mcpctl-no-such-program', [], { cwd: '/', env, reject: true })).rejects.toThrow('mcpctl-no-such-program not found');
     await expect(node('console.error("bad thing"); process.exit(4)', { reject: true })).rejects.toThrow('exited 4: bad thing');
   });
 
@@ -44,12 +44,12 @@ describe('run', () => {
     const file = path.join(dir, 'not-executable');
     await fs.writeFile(file, '#!/bin/sh\n', { mode: 0o644 });
     try {
-      expect(await run(file, [], { cwd: '/', env })).toMatchObject({ failed: true, notFound: false, exitCode: undefined, stderr: expect.stringContaining('EACCES') });
-      await expect(run(file, [], { cwd: '/', env, reject: true })).rejects.toThrow(`${file} could not start`);
+      expect(await execCapture(file, [], { cwd: '/', env })).toMatchObject({ failed: true, notFound: false, exitCode: undefined, stderr: expect.stringContaining('EACCES') });
+      await expect(execCapture(file, [], { cwd: '/', env, reject: true })).rejects.toThrow(`${file} could not start`);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
-    expect(await run(process.execPath, ['-e', '0\u0000'], { cwd: '/', env })).toMatchObject({ failed: true, exitCode: undefined });
+    expect(await execCapture(process.execPath, ['-e', '0\u0000'], { cwd: '/', env })).toMatchObject({ failed: true, exitCode: undefined });
   });
 
   it('ends a command that outlives its timeout with SIGTERM, and one whose signal aborts', async () => {
@@ -66,7 +66,7 @@ describe('run', () => {
 
   it('kills with SIGKILL a command that ignores SIGTERM', async () => {
     // An ignored signal stays ignored across exec: the shell is gone before the timeout can fire.
-    const r = await run('/bin/sh', ['-c', 'trap "" TERM; exec sleep 60'], { cwd: '/', env, timeoutMs: 1000 });
+    const r = await execCapture('/bin/sh', ['-c', 'trap "" TERM; exec sleep 60'], { cwd: '/', env, timeoutMs: 1000 });
     expect(r).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
   }, 15_000);
 });

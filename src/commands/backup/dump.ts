@@ -6,7 +6,7 @@ import { constants, promises as fs } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, UserError } from '../../lib/cli/errors.js';
-import { start } from '../../lib/process/exec.js';
+import { execStream } from '../../lib/process/exec.js';
 import { redact } from '../../lib/cli/redact.js';
 import type { Compression } from './files.js';
 import { howEnded, tail, type ToolDeps } from './pg-tools.js';
@@ -61,13 +61,13 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     closed = true;
     await fs.rm(o.tempFile, { force: true });
   };
-  let compressor: Awaited<ReturnType<typeof start>>['child'] | undefined;
+  let compressor: Awaited<ReturnType<typeof execStream>>['child'] | undefined;
   try {
     const program = compressorProgram(o);
     // The child is a promise of its result: kept inside an object, so no await waits for its exit.
     compressor = program ? (await startCompressor(deps, o, program)).child : undefined;
     const compressorErr = tail(compressor?.stderr);
-    const { child: dump } = await start('pg_dump', o.args, { cwd: deps.cwd, env: o.env, signal: deps.signal, log: deps.log, stdout: compressor ? compressor.stdin! : 'pipe', stderr: 'pipe' });
+    const { child: dump } = await execStream('pg_dump', o.args, { cwd: deps.cwd, env: o.env, signal: deps.signal, log: deps.log, stdout: compressor ? compressor.stdin! : 'pipe', stderr: 'pipe' });
     // pg_dump holds the write end now; ours must close so that the compressor sees the end when pg_dump exits.
     compressor?.stdin!.destroy();
     const dumpErr = tail(dump.stderr);
@@ -141,7 +141,7 @@ function compressorProgram(o: DumpToFileOptions): 'zstd' | 'gzip' | undefined {
  */
 function startCompressor(deps: ToolDeps, o: DumpToFileOptions, program: 'zstd' | 'gzip') {
   const args = program === 'zstd' ? ['-q', '-c', `-${o.zstdLevel}`] : ['-c', `-${o.gzipLevel}`];
-  return start(program, args, { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+  return execStream(program, args, { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
 }
 
 /** Writes every chunk to `fh` (all of it, in order), then reports it; backpressure through the callback. */

@@ -12,7 +12,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, UserError } from '../../lib/cli/errors.js';
-import { start } from '../../lib/process/exec.js';
+import { execStream } from '../../lib/process/exec.js';
 import { howEnded, tail, type ToolDeps } from './pg-tools.js';
 import { PsqlScriptGuard } from './psql-guard.js';
 import type { Compression } from './files.js';
@@ -75,13 +75,13 @@ export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ form
   if (head.length === 0) throw new UserError(`${o.file} is empty`, { hint: 'nothing was restored; choose another backup (`mcpctl backup list`)' });
   const format = archiveFormat(head);
   const tool = { cwd: deps.cwd, signal: deps.signal, log: deps.log };
-  const { child: psql } = await start('psql', ['-X', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+  const { child: psql } = await execStream('psql', ['-X', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
   const psqlErr = tail(psql.stderr);
   const psqlOut = tail(psql.stdout, 4096);
   const restore =
     format === 'sql'
       ? undefined
-      : (await start('pg_restore', ['--no-owner', '--no-acl', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })).child;
+      : (await execStream('pg_restore', ['--no-owner', '--no-acl', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })).child;
   const restoreErr = tail(restore?.stderr);
   const kill = async () => {
     psql.kill('SIGKILL');
@@ -150,7 +150,7 @@ function guardStream(): Transform {
 /** The file's bytes, decompressed (zstd through the zstd program, gzip in-process). */
 async function openDecompressed(deps: ToolDeps, file: string, compression: Compression) {
   if (compression === 'zstd') {
-    const { child } = await start('zstd', ['-d', '-c', '-q', file], { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdout: 'pipe', stderr: 'pipe' });
+    const { child } = await execStream('zstd', ['-d', '-c', '-q', file], { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdout: 'pipe', stderr: 'pipe' });
     return { stream: child.stdout! as Readable, child };
   }
   const input = createReadStream(file, { highWaterMark: 1 << 20 });

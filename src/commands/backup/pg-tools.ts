@@ -3,7 +3,7 @@
  * finding and version-checking them, their libpq environment, and reading how they ended.
  */
 import { UsageError, UserError } from '../../lib/cli/errors.js';
-import { run } from '../../lib/process/exec.js';
+import { execCapture } from '../../lib/process/exec.js';
 import type { ConnTarget } from '../../lib/pg/client.js';
 import { parseVersion, type Version } from '../../lib/pg/versions.js';
 
@@ -23,7 +23,7 @@ const INSTALL_HINT = 'install the PostgreSQL client tools matching your server (
 
 /** The tool's version (`pg_dump --version`); exit 1 with an install hint when it is missing. */
 export async function pgToolVersion(deps: ToolDeps, tool: PgTool): Promise<Version> {
-  const r = await run(tool, ['--version'], { cwd: deps.cwd, env: deps.env, timeoutMs: 10_000, log: deps.log });
+  const r = await execCapture(tool, ['--version'], { cwd: deps.cwd, env: deps.env, timeoutMs: 10_000, log: deps.log });
   const v = r.exitCode === 0 ? parseVersion(r.stdout) : undefined;
   if (!v) throw new UserError(r.notFound ? `${tool} not found on PATH` : `${tool} --version failed: ${(r.stderr || r.stdout).trim()}`, { hint: INSTALL_HINT });
   return v;
@@ -40,7 +40,7 @@ export function requireDumpNotOlder(dump: Version, serverMajor: number): void {
 
 /** Whether a program answers `--version` (zstd, gzip). */
 export async function hasProgram(deps: ToolDeps, file: string): Promise<boolean> {
-  const r = await run(file, ['--version'], { cwd: deps.cwd, env: deps.env, timeoutMs: 10_000, log: deps.log });
+  const r = await execCapture(file, ['--version'], { cwd: deps.cwd, env: deps.env, timeoutMs: 10_000, log: deps.log });
   return r.exitCode === 0;
 }
 

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../../lib/files/atomic-write.js';
 import { asBaselineFile, readJsonFile, type BaselineEntry, type BaselineFile, type MachineInfo } from './formats.js';
 import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
 import { InterruptedError, UsageError, UserError } from '../../lib/cli/errors.js';
-import { displayArg, run } from '../../lib/process/exec.js';
+import { displayArg, execCapture } from '../../lib/process/exec.js';
 import { git } from '../../lib/git/porcelain.js';
 import { summarize } from './stats.js';
 
@@ -120,7 +120,7 @@ async function collectRuns(deps: CollectDeps, options: CollectOptions): Promise<
     const phase = i < warmup ? 'warmup' : 'run';
     const index = phase === 'warmup' ? i + 1 : i - warmup + 1;
     const t0 = performance.now();
-    const r = await run(file, args, { cwd: ctx.cwd, env: ctx.env, signal: ctx.signal, timeoutMs: options.timeoutMs, log: (text) => deps.events({ type: 'debug', text }) });
+    const r = await execCapture(file, args, { cwd: ctx.cwd, env: ctx.env, signal: ctx.signal, timeoutMs: options.timeoutMs, log: (text) => deps.events({ type: 'debug', text }) });
     const ms = performance.now() - t0;
     if (ctx.signal.aborted) throw new InterruptedError('interrupted: nothing was written');
     deps.events({ type: 'run', phase, index, total: phase === 'warmup' ? warmup : runs, ms, exitCode: r.exitCode });

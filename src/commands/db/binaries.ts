@@ -7,7 +7,7 @@ import { UserError } from '../../lib/cli/errors.js';
 import type { LocalState } from '../../lib/local-pg/cluster.js';
 import { binDirVersion, findServerBinaries, type PgBinDir } from '../../lib/local-pg/binaries.js';
 import { DEFAULT_DOWNLOAD_MAJOR, describeSize, downloadServer, EMBEDDED_PG_VERSIONS, planDownload, type DownloadDeps, type DownloadPlan } from './download.js';
-import { run } from '../../lib/process/exec.js';
+import { execCapture } from '../../lib/process/exec.js';
 import { parseVersion } from '../../lib/pg/versions.js';
 
 /** The oldest major mcpctl supports. */
@@ -68,7 +68,7 @@ export async function binariesForNew(deps: BinaryChoiceDeps, o: BinaryChoiceOpti
  * they can back up: Debian's pg_dump 15 refuses a 16+ server.
  */
 async function clientToolsMajor(deps: DownloadDeps): Promise<number | undefined> {
-  const r = await run('pg_dump', ['--version'], { cwd: deps.cwd, env: deps.env, timeoutMs: 10_000 }).catch(() => undefined);
+  const r = await execCapture('pg_dump', ['--version'], { cwd: deps.cwd, env: deps.env, timeoutMs: 10_000 }).catch(() => undefined);
   const v = r?.exitCode === 0 ? parseVersion(r.stdout.replace(/^[^)]*\)/, '')) : undefined;
   return v && EMBEDDED_PG_VERSIONS[v.major] ? v.major : undefined;
 }

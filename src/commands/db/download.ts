@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { run } from '../../lib/process/exec.js';
+import { execCapture } from '../../lib/process/exec.js';
 import { UserError } from '../../lib/cli/errors.js';
 import { binDirVersion, pgCacheDir } from '../../lib/local-pg/binaries.js';
 
@@ -79,7 +79,7 @@ export async function planDownload(deps: DownloadDeps, major: number = DEFAULT_D
   }
   const target = path.join(pgCacheDir(deps.env, deps.home), version);
   // The registry's metadata has no size; the tarball's Content-Length is the download size.
-  const view = await run('npm', ['view', `${pkg}@${version}`, 'dist.tarball', '--json', '--fetch-retries=0'], { cwd: deps.cwd, env: deps.env, timeoutMs: 15_000, log: deps.log, signal: deps.signal }).catch(() => undefined);
+  const view = await execCapture('npm', ['view', `${pkg}@${version}`, 'dist.tarball', '--json', '--fetch-retries=0'], { cwd: deps.cwd, env: deps.env, timeoutMs: 15_000, log: deps.log, signal: deps.signal }).catch(() => undefined);
   let downloadBytes: number | undefined;
   try {
     const url = view?.exitCode === 0 ? (JSON.parse(view.stdout) as string) : undefined;
@@ -123,7 +123,7 @@ export async function downloadServer(deps: DownloadDeps, plan: DownloadPlan): Pr
   const tmp = path.join(cache, `.install-${plan.version}-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(tmp, { mode: 0o755 });
   try {
-    const r = await run(
+    const r = await execCapture(
       'npm',
       ['install', '--prefix', tmp, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', `${plan.pkg}@${plan.version}`],
       { cwd: tmp, env: deps.env, timeoutMs: 15 * 60_000, log: deps.log, signal: deps.signal },

@@ -6,7 +6,7 @@
 import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { run, type RunResult } from '../../lib/process/exec.js';
+import { execCapture, type ExecResult } from '../../lib/process/exec.js';
 import { UserError } from '../../lib/cli/errors.js';
 
 /** The OS user the server runs as when mcpctl is root. */
@@ -47,7 +47,7 @@ export async function serverUser(names: readonly string[] = ['postgres']): Promi
  */
 export async function canReach(dir: string, who: RunAs): Promise<boolean> {
   if (searchableByModeBits(dir, who)) return true;
-  const r = await run('/bin/sh', ['-c', 'cd -- "$1"', 'sh', dir], { cwd: '/', env: { PATH: '/usr/bin:/bin' }, uid: who.uid, gid: who.gid, timeoutMs: 10_000 });
+  const r = await execCapture('/bin/sh', ['-c', 'cd -- "$1"', 'sh', dir], { cwd: '/', env: { PATH: '/usr/bin:/bin' }, uid: who.uid, gid: who.gid, timeoutMs: 10_000 });
   return r.exitCode === 0;
 }
 
@@ -109,8 +109,8 @@ export interface ServerTools {
 }
 
 /** Runs a server program (initdb, pg_ctl, postgres) as the server's user, in a clean C-locale environment. */
-export async function serverExec(t: ServerTools, tool: string, args: string[], opts: { cwd: string; timeoutMs?: number } = { cwd: '/' }): Promise<RunResult> {
-  const r = await run(path.join(t.binDir, tool), args, {
+export async function serverExec(t: ServerTools, tool: string, args: string[], opts: { cwd: string; timeoutMs?: number } = { cwd: '/' }): Promise<ExecResult> {
+  const r = await execCapture(path.join(t.binDir, tool), args, {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH, LC_ALL: 'C', LANG: 'C', HOME: opts.cwd, TZ: process.env.TZ },
     uid: t.runAs?.uid,

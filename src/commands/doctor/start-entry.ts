@@ -3,7 +3,7 @@
  * environment), sends MCP `initialize` on stdin, and waits for the answer on stdout: the one
  * check that proves the whole chain — node, mcpctl, configuration, database, interpreter, server.
  */
-import { start } from '../../lib/process/exec.js';
+import { execStream } from '../../lib/process/exec.js';
 import { signalGroup, waitGroupGone } from '../../lib/process/supervisor.js';
 
 export interface StartOutcome {
@@ -19,7 +19,7 @@ const PROTOCOL_VERSION = '2025-06-18';
 
 export async function startEntry(command: string, args: string[], opts: { env: Readonly<Record<string, string | undefined>>; cwd: string; timeoutMs: number; version: string }): Promise<StartOutcome> {
   const t0 = performance.now();
-  const { child } = await start(command, args, { cwd: opts.cwd, env: opts.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', detached: true });
+  const { child } = await execStream(command, args, { cwd: opts.cwd, env: opts.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', detached: true });
   let stdout = '';
   let stderr = '';
   let settle: (o: { ok: boolean; message: string }) => void = () => undefined;

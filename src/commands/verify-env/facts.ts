@@ -2,7 +2,7 @@ import { loadConfig, type LoadedConfig } from '../../lib/config/load.js';
 import { KEYS } from '../../lib/config/keys.js';
 import type { Context } from '../../lib/cli/context.js';
 import { resolveAppPassword, type AppPassword } from '../../lib/config/credentials.js';
-import { run, type RunResult } from '../../lib/process/exec.js';
+import { execCapture, type ExecResult } from '../../lib/process/exec.js';
 import { workTreeRoot, type GitDeps } from '../../lib/git/porcelain.js';
 import { pythonFacts, type PythonFacts } from './python.js';
 
@@ -15,7 +15,7 @@ export interface EnvFacts {
   env: Readonly<Record<string, string | undefined>>;
   timeoutMs: number;
   /** Runs an external tool with the check timeout. */
-  tool: (file: string, args: string[]) => Promise<RunResult>;
+  tool: (file: string, args: string[]) => Promise<ExecResult>;
   git: GitDeps;
   loaded: LoadedConfig | undefined;
   /** Why the configuration did not load (undefined when it did). */
@@ -50,7 +50,7 @@ export function gatherFacts(ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'secrets
     cwd,
     env,
     timeoutMs,
-    tool: (file, args) => run(file, args, { cwd, env, timeoutMs, log }),
+    tool: (file, args) => execCapture(file, args, { cwd, env, timeoutMs, log }),
     git: gdeps,
     loaded,
     configError,

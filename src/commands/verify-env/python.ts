@@ -4,14 +4,14 @@
  * MCP_SERVER_COMMAND can start (`python -m <module>`: the module is importable by it).
  */
 import path from 'node:path';
-import type { RunResult } from '../../lib/process/exec.js';
+import type { ExecResult } from '../../lib/process/exec.js';
 import { findVenv, pythonModule, resolveCommandInterpreter, type ResolvedCommand, type Venv } from '../../lib/process/python.js';
 import { fail, pass, skip, warn, type CheckOutcome } from '../../lib/cli/report.js';
 import { splitCommand } from '../../lib/process/shell-words.js';
 import { pathExists } from '../../lib/files/fs-exists.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-type Tool = (file: string, args: string[]) => Promise<RunResult>;
+type Tool = (file: string, args: string[]) => Promise<ExecResult>;
 
 /** What the Python checks share: the venv, the server command as serve would run it, and the interpreter to check. */
 export interface PythonFacts {

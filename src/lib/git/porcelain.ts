@@ -3,7 +3,7 @@
  * always with LC_ALL=C. Every call goes through the one execa wrapper.
  */
 import path from 'node:path';
-import { run, type RunResult } from '../process/exec.js';
+import { execCapture, type ExecResult } from '../process/exec.js';
 import { bytesHoldSecret, secretForms } from '../files/secret-search.js';
 
 export interface GitDeps {
@@ -13,8 +13,8 @@ export interface GitDeps {
 }
 
 /** Runs git with a stable, non-interactive environment. */
-export function git(deps: GitDeps, args: readonly string[], opts: { input?: string; reject?: boolean; encoding?: 'utf8' | 'latin1' } = {}): Promise<RunResult> {
-  return run('git', args, {
+export function git(deps: GitDeps, args: readonly string[], opts: { input?: string; reject?: boolean; encoding?: 'utf8' | 'latin1' } = {}): Promise<ExecResult> {
+  return execCapture('git', args, {
     cwd: deps.cwd,
     env: { ...deps.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' },
     input: opts.input,
@@ -58,7 +58,7 @@ export async function filesContaining(deps: GitDeps, needle: string): Promise<{ 
     git(deps, [...base, '--'], { input: needle + '\n' }),
     git(deps, [...base, 'HEAD', '--'], { input: needle + '\n' }),
   ]);
-  const list = (r: RunResult, strip = '') =>
+  const list = (r: ExecResult, strip = '') =>
     r.exitCode === 0
       ? r.stdout
           .split('\0')

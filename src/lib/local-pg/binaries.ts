@@ -7,7 +7,7 @@
 import { existsSync, promises as fs, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../process/exec.js';
+import { execCapture } from '../process/exec.js';
 import { UsageError } from '../cli/errors.js';
 import { parseVersion } from '../pg/versions.js';
 
@@ -68,7 +68,7 @@ export function cachedBinDirs(env: Env, home: string): string[] {
 export async function candidateBinDirs(env: Env, home = env.HOME ?? os.homedir()): Promise<{ dir: string; source: string }[]> {
   const out: { dir: string; source: string }[] = [];
   if (env.MCPCTL_PG_BIN) out.push({ dir: env.MCPCTL_PG_BIN, source: 'MCPCTL_PG_BIN' });
-  const cfg = await run('pg_config', ['--bindir'], { cwd: os.tmpdir(), env, timeoutMs: 10_000 }).catch(() => undefined);
+  const cfg = await execCapture('pg_config', ['--bindir'], { cwd: os.tmpdir(), env, timeoutMs: 10_000 }).catch(() => undefined);
   if (cfg && cfg.exitCode === 0 && cfg.stdout.trim()) out.push({ dir: cfg.stdout.trim(), source: 'pg_config' });
   for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir) out.push({ dir, source: 'PATH' });
   const installed = [
@@ -85,7 +85,7 @@ export async function candidateBinDirs(env: Env, home = env.HOME ?? os.homedir()
 
 /** The server version of the binaries in `dir` (`postgres --version`), or undefined. */
 export async function binDirVersion(dir: string): Promise<{ version: string; major: number } | undefined> {
-  const r = await run(path.join(dir, 'postgres'), ['--version'], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, LC_ALL: 'C' }, timeoutMs: 10_000 }).catch(() => undefined);
+  const r = await execCapture(path.join(dir, 'postgres'), ['--version'], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, LC_ALL: 'C' }, timeoutMs: 10_000 }).catch(() => undefined);
   if (!r || r.exitCode !== 0) return undefined;
   const v = parseVersion(r.stdout.replace(/^[^)]*\)/, ''));
   if (!v) return undefined;
@@ -133,7 +133,7 @@ export async function findServerBinaries(o: FindBinOptions): Promise<PgBinDir | 
 export async function shareDirOf(binDir: string): Promise<string | undefined> {
   const cfg = path.join(binDir, 'pg_config');
   if (existsSync(cfg)) {
-    const r = await run(cfg, ['--sharedir'], { cwd: os.tmpdir(), env: { PATH: process.env.PATH }, timeoutMs: 10_000 }).catch(() => undefined);
+    const r = await execCapture(cfg, ['--sharedir'], { cwd: os.tmpdir(), env: { PATH: process.env.PATH }, timeoutMs: 10_000 }).catch(() => undefined);
     if (r?.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
   }
   // Debian: /usr/lib/postgresql/15/bin → /usr/share/postgresql/15; others: <prefix>/share/postgresql or <prefix>/share.

@@ -1,7 +1,7 @@
 import { redact } from '../cli/redact.js';
 
 /** Options for running an external command. */
-export interface RunOptions {
+export interface ExecOptions {
   cwd: string;
   /** The complete environment of the child (nothing is inherited implicitly). */
   env: Readonly<Record<string, string | undefined>>;
@@ -20,7 +20,7 @@ export interface RunOptions {
 }
 
 /** Outcome of an external command. */
-export interface RunResult {
+export interface ExecResult {
   exitCode: number | undefined;
   signal: string | undefined;
   stdout: string;
@@ -43,7 +43,7 @@ export function displayArg(a: string): string {
  * time beyond git's own (docs/rollback.md, `npm run bench`). Semantics as execa's with
  * `reject: false`: a timeout or cancellation sends SIGTERM, then SIGKILL 5 s later.
  */
-export async function run(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+export async function execCapture(file: string, args: readonly string[], opts: ExecOptions): Promise<ExecResult> {
   const { spawn } = await import('node:child_process');
   opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
   const encoding = opts.encoding ?? 'utf8';
@@ -52,7 +52,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     const s = Buffer.concat(chunks).toString(encoding);
     return strip ? s.replace(/\r?\n$/, '') : s;
   };
-  const finish = (r: Omit<RunResult, 'failed'>): RunResult => {
+  const finish = (r: Omit<ExecResult, 'failed'>): ExecResult => {
     const result = { ...r, failed: r.notFound || r.timedOut || r.signal !== undefined || r.exitCode !== 0 || opts.signal?.aborted === true };
     if (result.failed && opts.reject) {
       const why = result.notFound ? 'not found' : result.timedOut ? 'timed out' : result.exitCode === undefined && result.signal === undefined ? 'could not start' : `exited ${result.exitCode ?? result.signal}`;
@@ -92,8 +92,8 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   };
   const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop()), opts.timeoutMs);
   opts.signal?.addEventListener('abort', stop, { once: true });
-  return new Promise<RunResult>((resolve, reject) => {
-    const settle = (r: Omit<RunResult, 'failed'>) => {
+  return new Promise<ExecResult>((resolve, reject) => {
+    const settle = (r: Omit<ExecResult, 'failed'>) => {
       clearTimeout(timer);
       clearTimeout(forceKill);
       opts.signal?.removeEventListener('abort', stop);
@@ -116,7 +116,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
 }
 
 /** Options for a long-running child (streams, signals) started through the same wrapper. */
-export interface StartOptions extends Omit<RunOptions, 'input' | 'reject' | 'stripFinalNewline'> {
+export interface ExecStreamOptions extends Omit<ExecOptions, 'input' | 'reject' | 'stripFinalNewline'> {
   stdin?: 'inherit' | 'pipe' | 'ignore';
   /** A stream with a file descriptor (another child's stdin) is handed to the child as is: no copy through Node. */
   stdout?: 'inherit' | 'pipe' | 'ignore' | import('node:stream').Writable;
@@ -131,9 +131,9 @@ export interface StartOptions extends Omit<RunOptions, 'input' | 'reject' | 'str
  * Starts a child without buffering its output (for pg_dump streams and `serve`).
  * Returns `{ child }`, execa's subprocess (a promise of the result that is also the
  * ChildProcess). It is wrapped because an async function returning a thenable would
- * adopt it: `await start()` would wait for the child to exit.
+ * adopt it: `await execStream()` would wait for the child to exit.
  */
-export async function start(file: string, args: readonly string[], opts: StartOptions) {
+export async function execStream(file: string, args: readonly string[], opts: ExecStreamOptions) {
   const { execa } = await import('execa');
   opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
   const child = execa(file, args, {
@@ -168,7 +168,7 @@ export interface InheritedChild {
  * nothing here needs execa's output handling, and loading execa was measured as the largest part
  * of serve's start-up (docs/serve.md). Resolves with the error (ENOENT, EACCES) when it cannot start.
  */
-export async function spawnInherited(file: string, args: readonly string[], opts: Pick<RunOptions, 'cwd' | 'env' | 'log'>): Promise<InheritedChild | { error: NodeJS.ErrnoException }> {
+export async function spawnInherited(file: string, args: readonly string[], opts: Pick<ExecOptions, 'cwd' | 'env' | 'log'>): Promise<InheritedChild | { error: NodeJS.ErrnoException }> {
   const { spawn } = await import('node:child_process');
   opts.log?.(redact(`$ ${[file, ...args].map(displayArg).join(' ')}${opts.cwd ? `  (in ${opts.cwd})` : ''}`));
   const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
