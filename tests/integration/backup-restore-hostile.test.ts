@@ -87,6 +87,22 @@ describe('backup restore: hostile files', () => {
     expect(await exists(`${app.db}_word`)).toBe(false);
   }, 120_000);
 
+  it('review C1: a script that switches client_encoding to SJIS so psql reads a quote as part of a character is refused; no marker, no database', async () => {
+    const before = await dbsOf(app.role);
+    const sql = Buffer.concat([
+      Buffer.from("DO $$ BEGIN PERFORM set_config('client'||'_encoding','SJ'||'IS',false); END $$;\nSELECT '"),
+      Buffer.from([0x83]),
+      Buffer.from(`' ; SELECT ' \\! id > ${marker}\n\\r\n-- '\nRESET client_encoding;\nCREATE TABLE t(x text);\n`),
+    ]);
+    const f = path.join(app.project.dir, 'enc_20260101_000000.sql.gz');
+    await fs.writeFile(f, gzipSync(sql));
+    const r = await runMain(['backup', 'restore', f, '--db', 'enc'], { cwd: app.project.dir, env: app.env });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/line 2 has non-ASCII text right before "'"/);
+    expect(await fs.stat(marker).then(() => true, () => false)).toBe(false);
+    expect(await dbsOf(app.role)).toEqual(before);
+  });
+
   it('\\connect then DROP DATABASE of another project: refused, the other database survives', async () => {
     const victim = `${app.db}_victim`;
     await app.query(`CREATE DATABASE ${victim}`);

@@ -38,7 +38,7 @@ function generate(seed: string, n: number): string[] {
 }
 
 /** psql with restore's own flags, the script on stdin; resolves when it exits (errors are expected). */
-function psql(input: string, env: NodeJS.ProcessEnv): Promise<void> {
+function psql(input: string | Buffer, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn('psql', ['-X', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-f', '-'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
     p.on('error', reject);
@@ -98,5 +98,55 @@ describe('psql guard vs real psql (seeded differential)', () => {
     // The generator must reach both sides, or this test could not fail.
     expect(ran).toBeGreaterThan(20);
     expect(accepted).toBeGreaterThan(20);
+  }, 240_000);
+
+  it('review C1: scripts that switch client_encoding to each client-only encoding (seed "c1"): whenever psql runs the \\! canary, the guard refused', async () => {
+    const encodings = ['SJIS', 'BIG5', 'GBK', 'UHC', 'JOHAB', 'GB18030'];
+    // Pieces of string content: ASCII, UTF-8 characters of 2–4 bytes, and lone lead bytes.
+    const pool = ['a', 'Z', '1', '_', ' ', 'é', 'ü', '日', '本', '語', '😀', '\x83', '\xa1', '\x8f', '\x81', '\xfe', '\\'];
+    const rnd = new Prng('c1');
+    const cases: Buffer[] = [];
+    for (let k = 0; k < 240; k++) {
+      const enc = encodings[k % encodings.length]!;
+      const n = 1 + rnd.int(4);
+      const parts: Buffer[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = pool[rnd.int(pool.length)]!;
+        parts.push(/^[\x80-\xff]$/.test(t) ? Buffer.from([t.charCodeAt(0)]) : Buffer.from(t));
+      }
+      const head = Buffer.from(`SET client_encoding = '${enc}';\nSELECT '`);
+      // To the guard (UTF-8) the canary sits inside a string; psql with a lead byte before the
+      // quote reads the string as going on, and the canary as a command after it ends.
+      const tail = Buffer.from(`' ; SELECT ' \\! touch MARKER\n\\r\n-- '\nRESET client_encoding;\n`);
+      cases.push(Buffer.concat([head, ...parts, tail]));
+    }
+    let accepted = 0;
+    let ran = 0;
+    const bypass: string[] = [];
+    const one = async (k: number) => {
+      const marker = path.join(dir, `c${k}`);
+      const script = Buffer.from(cases[k]!.toString('latin1').replace('MARKER', marker), 'latin1');
+      let ok = true;
+      try {
+        const g = new PsqlScriptGuard();
+        g.push(script);
+        g.end();
+      } catch {
+        ok = false;
+      }
+      if (ok) accepted++;
+      await psql(Buffer.concat([Buffer.from('BEGIN;'), script, Buffer.from('ROLLBACK;\n')]), env);
+      if (existsSync(marker)) {
+        ran++;
+        if (ok) bypass.push(`case ${k}: ${JSON.stringify(script.toString('latin1'))}`);
+      }
+    };
+    let next = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (next < cases.length) await one(next++);
+    }));
+    expect(bypass).toEqual([]);
+    expect(ran).toBeGreaterThan(10);
+    expect(accepted).toBeGreaterThan(10);
   }, 240_000);
 });

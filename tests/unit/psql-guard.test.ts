@@ -211,3 +211,34 @@ describe('review A3: linear time, flat memory', () => {
     expect(scan('BEGIN;\nBEGIN;\n').error?.message).toMatch(/line 2 starts a BEGIN statement/);
   });
 });
+
+describe('review C1: bytes psql reads differently under a client-only encoding', () => {
+  const b = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  it("the reviewer's file: a lead byte before a string's closing quote is refused, naming the line", () => {
+    const r = scan(b("DO $$ BEGIN PERFORM set_config('client'||'_encoding','SJ'||'IS',false); END $$;\nSELECT '", [0x83], "' ; SELECT ' \\! id\n\\r\n-- '\n"));
+    expect(r.error?.message).toMatch(/line 2 has non-ASCII text right before "'".*client_encoding to SJIS/);
+  });
+  it.each([
+    ['an even run before a quote (日本)', "SELECT '日本';\n", true],
+    ['é and ü (SJIS reads them as single bytes, the rest as one character)', "SELECT 'éü', 'é';\n", true],
+    ['an odd run before a quote (日本語)', "SELECT '日本語';\n", false],
+    ['a line comment (nothing psql lexes there)', '-- 日本語!\nSELECT 1;\n', true],
+    ['a letter after an odd run', "SELECT '日本語x';\n", true],
+    ['a backslash after an odd run', "SELECT '日本語\\x';\n", false],
+    ['a name ending in an odd run before a comma', 'SELECT 1 AS 日本語, 2;\n', false],
+    ['a dollar quote closing right after an odd run', 'SELECT $$日本語$$;\n', false],
+    ['an odd run at the end of a line (psql prepares each line alone)', "SELECT '日本語\n';\n", true],
+    ['a block comment ending after an odd run', 'SELECT 1 /* 日本語*/;\n', false],
+  ])('%s: accepted = %s', (_what, text, ok) => {
+    const r = scan(text as string);
+    expect(r.error === undefined).toBe(ok);
+  });
+  it('GB18030: a lead byte and a digit take two more bytes, so a quote two bytes on is refused', () => {
+    expect(scan(b("SELECT '", [0xc3, 0xa9, 0x81], "1x';\n")).error?.message).toMatch(/GB18030/);
+  });
+  it('any chunking gives the same verdict', () => {
+    const text = b("SELECT 'ok 日本';\nSELECT '", [0x83], "';\n");
+    for (const size of [1, 2, 3, 7, 64]) expect(scan(text, size).error?.line).toBe(2);
+  });
+});
+

@@ -22,6 +22,7 @@
  * statements.
  */
 import { COPY_LINE, COPY_START, countNL, MAX_TOKEN, NL, RESTRICT_LINE, St, UnsafeScriptError } from './psql-lexicon.js';
+import { EncodingAmbiguity } from './psql-encodings.js';
 import { SqlLexer, WAIT } from './psql-lexer.js';
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -38,6 +39,8 @@ export class PsqlScriptGuard extends SqlLexer {
   private blobTx = false;
   /** A `\restrict` line found by the last step: [from, to) in `buf`, replaced by a newline. */
   private drop: [number, number] | undefined;
+  /** Bytes psql would read differently under a client encoding the script may switch to (review C1). */
+  private readonly encodings = new EncodingAmbiguity();
 
   /** `maxToken`: the longest token held back while its end is awaited (tests lower it). */
   constructor(private readonly maxToken = MAX_TOKEN) {
@@ -62,8 +65,10 @@ export class PsqlScriptGuard extends SqlLexer {
     let sqlFrom = 0;
     while (pos < buf.length) {
       const inCopy = this.copy;
+      const st = this.st;
       const next = inCopy ? this.copyScan(pos) : this.step(pos);
       if (next === WAIT) break;
+      if (!inCopy) this.checkEncodings(pos, next, st);
       if (!inCopy && this.copy) lines += countNL(buf, sqlFrom, next);
       else if (inCopy && !this.copy) sqlFrom = next;
       if (this.drop) {
@@ -94,6 +99,14 @@ export class PsqlScriptGuard extends SqlLexer {
     if (this.blobTx) throw new UnsafeScriptError(line, "is the end of the file inside pg_dump's large-object block (`BEGIN;` without `COMMIT;`): the file is truncated");
     if (!this.stmt.clean) throw new UnsafeScriptError(line, 'is the end of the file in the middle of a statement: the file is truncated');
     return last;
+  }
+
+  /** SQL that psql would tokenise differently under SJIS, BIG5, GBK, UHC, JOHAB or GB18030: refused. */
+  private checkEncodings(from: number, to: number, st: St): void {
+    const hit = this.encodings.scan(this.buf, from, to, st);
+    if (!hit) return;
+    const shown = JSON.stringify(String.fromCharCode(this.buf[hit.at]!));
+    this.refuse(hit.at, `has non-ASCII text right before ${shown}, which psql would read as part of one character if the script switched client_encoding to ${hit.encoding} (restore runs the file through psql, which re-reads the encoding after every statement)`);
   }
 
   /** COPY data from `pos`, passed on whole: returns where it ends (the `\.` line included), or WAIT. */
