@@ -8,7 +8,7 @@ import { CLIENTS, CLIENT_IDS, type ClientId } from '../../src/lib/files/mcp-clie
 import { BIN, runMain, tempProject, type TempProject } from '../helpers/project.js';
 
 const NODE = process.execPath;
-const deps = (p: TempProject, platform: NodeJS.Platform = 'linux'): ClientDeps => ({ ctx: p.ctx(), platform, node: NODE, bin: BIN });
+const deps = (p: TempProject, platform: NodeJS.Platform = 'linux'): ClientDeps => ({ ctx: p.ctx({ runtime: { platform, execPath: NODE, nodeVersion: process.version } }), events: () => undefined });
 
 /** The only change from `before` to `after` is one insertion: every other byte is where it was. */
 function onlyInserted(before: string, after: string): string {
@@ -37,6 +37,11 @@ describe('client add from nothing', () => {
       const doc = JSON.parse(r.stdout);
       const file = FILES[id](p);
       expect(doc).toMatchObject({ ok: true, client: id, file, name: 'project', action: 'created' });
+      // A project file gets the note about absolute paths: once on stderr, and in the result.
+      const note = "the entry holds this machine's absolute paths";
+      const inProject = CLIENTS[id].defaultScope === 'project';
+      expect(doc.warnings).toEqual(inProject ? [expect.stringContaining(note)] : []);
+      expect(r.stderr.split(note).length - 1).toBe(inProject ? 1 : 0);
       const text = await fs.readFile(file, 'utf8');
       expect(text).not.toContain(secret);
       const parsed = JSON.parse(text);
@@ -49,7 +54,7 @@ describe('client add from nothing', () => {
       else expect(entry.type).toBeUndefined();
       const st = await fs.stat(file);
       const again = await runMain(['client', 'add', id, '--json'], { cwd: p.dir, env: p.env });
-      expect(JSON.parse(again.stdout).action).toBe('unchanged');
+      expect(JSON.parse(again.stdout)).toMatchObject({ action: 'unchanged', warnings: [] });
       expect(await fs.readFile(file, 'utf8')).toBe(text);
       expect((await fs.stat(file)).mtimeMs).toBe(st.mtimeMs);
     } finally {

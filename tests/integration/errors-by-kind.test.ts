@@ -13,7 +13,7 @@ import { connect, PgConnectError } from '../../src/lib/pg/client.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { adminClient, dropAll, harness, privateCluster, uniqueName } from '../helpers/pg.js';
 import { pgEnv, runCli } from '../helpers/project.js';
-import { setupProject, type SetupProject } from '../helpers/setup-db.js';
+import { setupDbDeps, setupProject, type SetupProject } from '../helpers/setup-db.js';
 import { appFixture, type AppFixture } from './verify-db-fixture.js';
 import { SecretRegistry } from '../../src/lib/cli/redact.js';
 
@@ -155,13 +155,13 @@ describe('8. "report it" only for bugs', () => {
 });
 
 describe('9. destructive defaults refuse', () => {
-  it('runSetupDb with --reset and no confirmation dependency refuses (exit 3) and drops nothing', async () => {
+  it('runSetupDb with --reset and nobody to confirm it refuses (exit 3) and drops nothing', async () => {
     const p = await project();
     expect((await runCli(['setup-db'], { cwd: p.dir, env: p.env })).code).toBe(0);
     const a = await adminClient(p.db);
     await a.query('CREATE TABLE keep_me (x int)');
     await a.end();
-    await expect(runSetupDb({ ctx: p.ctx() }, { reset: true, confirm: p.db })).rejects.toBeInstanceOf(RefusedError);
+    await expect(runSetupDb(await setupDbDeps(p), { reset: true })).rejects.toBeInstanceOf(RefusedError);
     const b = await adminClient(p.db);
     expect((await b.query("SELECT to_regclass('keep_me') IS NOT NULL AS x")).rows[0].x).toBe(true);
     await b.end();
