@@ -48,7 +48,7 @@ async function runCli(): Promise<void> {
     stdinIsTTY: process.stdin.isTTY === true,
     signal: controller.signal,
     signals,
-    runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version },
+    runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() },
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
   process.exitCode = code;

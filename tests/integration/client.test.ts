@@ -8,7 +8,7 @@ import { CLIENTS, CLIENT_IDS, type ClientId } from '../../src/lib/files/mcp-clie
 import { BIN, runMain, tempProject, type TempProject } from '../helpers/project.js';
 
 const NODE = process.execPath;
-const deps = (p: TempProject, platform: NodeJS.Platform = 'linux'): ClientDeps => ({ ctx: p.ctx({ runtime: { platform, execPath: NODE, nodeVersion: process.version } }), events: () => undefined });
+const deps = (p: TempProject, platform: NodeJS.Platform = 'linux'): ClientDeps => ({ ctx: p.ctx({ runtime: { platform, execPath: NODE, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() } }), events: () => undefined });
 
 /** The only change from `before` to `after` is one insertion: every other byte is where it was. */
 function onlyInserted(before: string, after: string): string {

@@ -16,6 +16,7 @@ import { pgEnv, runCli } from '../helpers/project.js';
 import { setupDbDeps, setupProject, type SetupProject } from '../helpers/setup-db.js';
 import { appFixture, type AppFixture } from './verify-db-fixture.js';
 import { SecretRegistry } from '../../src/lib/cli/redact.js';
+import { libpqSocketDirProbe } from '../../src/lib/process/libpq-socket.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -142,7 +143,7 @@ describe('8. "report it" only for bugs', () => {
     const bug = new TypeError('x is not a function');
     const run = runVerifyDb(
       {
-        ctx: { cwd: f.project.dir, env: f.env, home: f.project.home, signal: new AbortController().signal, secrets: new SecretRegistry() },
+        ctx: { cwd: f.project.dir, env: f.env, home: f.project.home, signal: new AbortController().signal, secrets: new SecretRegistry(), libpqSocketDir: libpqSocketDirProbe(f.env) },
         config: loaded,
         events: ({ text: t }) => {
           if (t === 'creating a scratch database') throw bug;

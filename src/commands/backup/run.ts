@@ -60,7 +60,7 @@ export interface BackupProgress {
 export type BackupEvent = ({ type: 'progress' } & BackupProgress) | DebugEvent;
 
 export type BackupDeps = Pick<CoreDeps<BackupEvent, LoadedConfig>, 'config' | 'events'> & {
-  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'secrets'>;
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'secrets' | 'libpqSocketDir'>;
 };
 
 /** The outcome for one database. */
