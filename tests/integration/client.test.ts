@@ -161,7 +161,8 @@ describe('client add into existing files', () => {
       const after = await fs.readFile(file, 'utf8');
       const inserted = onlyInserted(VSCODE_JSONC, after);
       expect(inserted).toContain('"project"');
-      expect(inserted).toMatch(/\r\n\t\t"project": \{/);
+      // On its own lines after "memory", whose comment stays on memory's line (review A5).
+      expect(after).toMatch(/"memory": .*, \/\/ trailing comma\r\n\t\t"project": \{\r\n\t\t\t"type": "stdio",/);
       expect((await runClientAdd(deps(p), { client: 'vscode' })).action).toBe('unchanged');
       const list = await runClientList(deps(p));
       expect(list.entries).toEqual([expect.objectContaining({ client: 'vscode', scope: 'project', name: 'project', project: p.dir, thisProject: true })]);
@@ -310,6 +311,55 @@ describe('client add into existing files', () => {
       const r = await runClientAdd(deps(p), { client: 'cursor' });
       expect(r.action).toBe('updated');
       expect(JSON.parse(await p.read('.cursor/mcp.json')).mcpServers.project.command).toBe(NODE);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
+describe('comments stay with the entry they were written beside (review A5)', () => {
+  const vscodeFile = (eol: string, trailingComma: string) =>
+    [
+      '{',
+      '  // the servers of this workspace',
+      '  "servers": {',
+      `    "a": { "type": "stdio", "command": "a" }, // a's note`,
+      `    "other": { "type": "stdio", "command": "x" }${trailingComma} // keep with other`,
+      '  },',
+      '  "inputs": [] /* none */',
+      '}',
+      '',
+    ].join(eol);
+
+  it.each([
+    ['LF', '\n', ''],
+    ['CRLF, entries ending with a comma', '\r\n', ','],
+  ])('vscode (%s): add writes the entry on its own lines after the last one; everything else is byte for byte; remove gives the file back', async (_label, eol, trailingComma) => {
+    const before = vscodeFile(eol, trailingComma);
+    const p = await tempProject({ '.vscode/mcp.json': before });
+    try {
+      const file = path.join(p.dir, '.vscode', 'mcp.json');
+      expect((await runMain(['client', 'add', 'vscode'], { cwd: p.dir, env: p.env })).code).toBe(0);
+      const after = await fs.readFile(file, 'utf8');
+      const start = after.indexOf(`    "project": {`);
+      const end = after.indexOf(`  },${eol}  "inputs"`);
+      expect(start).toBeGreaterThan(0);
+      // Outside the new entry: the old bytes; "other" keeps its comment and gains the comma a
+      // following entry needs (a file that ends entries with a comma already has it).
+      const kept = after.slice(0, start) + after.slice(end);
+      expect(kept).toBe(trailingComma ? before : before.replace('"command": "x" } // keep', '"command": "x" }, // keep'));
+      const entry = after.slice(start, end);
+      expect(entry.endsWith(`}${trailingComma}${eol}`)).toBe(true);
+      expect(entry).not.toMatch(/\/\/|\/\*/);
+      expect(JSON.parse(`{${entry.trim().replace(/,$/, '')}}`).project.args).toEqual([BIN, 'serve', '-C', p.dir]);
+
+      expect((await runMain(['client', 'remove', 'vscode'], { cwd: p.dir, env: p.env })).code).toBe(0);
+      expect(await fs.readFile(file, 'utf8')).toBe(before);
+      // The last entry removed: its own comment goes with it, the one before keeps its comment.
+      expect((await runClientRemove(deps(p), { client: 'vscode', name: 'other', force: true })).action).toBe('removed');
+      const lines = before.split(eol);
+      const expected = [...lines.slice(0, 3), trailingComma ? lines[3] : lines[3]!.replace('}, //', '} //'), ...lines.slice(5)].join(eol);
+      expect(await fs.readFile(file, 'utf8')).toBe(expected);
     } finally {
       await p.cleanup();
     }
