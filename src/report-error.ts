@@ -2,6 +2,7 @@
 import { CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode, ExitError, UserError, signalExitCode } from './lib/cli/errors.js';
 import type { Invocation } from './invocation.js';
+import { jsonSafe, terminalSafe } from './lib/cli/printable.js';
 
 export function reportError(err: unknown, inv: Invocation): number {
 const { io, secrets } = inv;
@@ -18,6 +19,7 @@ const { io, secrets } = inv;
     return ExitCode.usage;
   }
   const redact = (t: string) => secrets.redact(t);
+  const safe = (t: string) => terminalSafe(redact(t), false);
   const user = err instanceof UserError ? err : undefined;
   const aborted = io.signal.aborted && !user;
   // An interruption ends with the signal's own code (SIGINT 130, SIGTERM 143, SIGHUP 129) after the command cleaned up.
@@ -29,21 +31,21 @@ const { io, secrets } = inv;
   const code = user?.code ?? (aborted ? 'interrupted' : 'internal');
   if (inv.json) {
     const doc = { ok: false, error: { code, message, hint, ...(user?.details ? { details: user.details } : {}) } };
-    io.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
+    io.stdout.write(jsonSafe(redact(JSON.stringify(doc, null, 2))) + '\n');
   }
   if (inv.out) inv.out.error(message, hint);
   else {
-    io.stderr.write(redact(`error: ${message}\n`));
-    if (hint) io.stderr.write(redact(`hint: ${hint}\n`));
+    io.stderr.write(safe(`error: ${message}`) + '\n');
+    if (hint) io.stderr.write(safe(`hint: ${hint}`) + '\n');
   }
   if (inv.debug) {
     // What the server itself said (redacted), and how the connection was made.
     const pgErr = err as { serverMessage?: string; sqlState?: string; note?: string };
     if (typeof pgErr.serverMessage === 'string') {
-      io.stderr.write(redact(`debug: server said: ${pgErr.serverMessage}${pgErr.sqlState ? ` (SQLSTATE ${pgErr.sqlState})` : ''}\n`));
-      if (pgErr.note) io.stderr.write(redact(`debug: ${pgErr.note}\n`));
+      io.stderr.write(safe(`debug: server said: ${pgErr.serverMessage}${pgErr.sqlState ? ` (SQLSTATE ${pgErr.sqlState})` : ''}`) + '\n');
+      if (pgErr.note) io.stderr.write(safe(`debug: ${pgErr.note}`) + '\n');
     }
-    if (err instanceof Error && err.stack) io.stderr.write(redact(err.stack) + '\n');
+    if (err instanceof Error && err.stack) io.stderr.write(safe(err.stack) + '\n');
   }
   return exitCode;
 }

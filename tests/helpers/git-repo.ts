@@ -1,6 +1,7 @@
 // Real git repositories in temp folders for the rollback tests: no global or system config
 // matters (own HOME, GIT_CONFIG_NOSYSTEM, fixed identity and dates).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -154,4 +155,42 @@ export async function snapshot(repo: Repo) {
     head: repo.git('rev-parse', '--symbolic-full-name', 'HEAD') + repo.git('rev-parse', 'HEAD'),
     files,
   };
+}
+
+/** Everything: refs, HEAD, stash list, index, status with ignored files, every file's hash and mode, empty folders. */
+export async function fullSnapshot(repo: Repo) {
+  const files: Record<string, string> = {};
+  const empty: string[] = [];
+  const walk = async (rel: string) => {
+    const entries = await fs.readdir(path.join(repo.dir, rel), { withFileTypes: true });
+    if (entries.length === 0) empty.push(rel);
+    for (const e of entries) {
+      const r = path.join(rel, e.name);
+      if (r === '.git') continue;
+      if (e.isDirectory()) await walk(r);
+      else {
+        const st = await fs.lstat(path.join(repo.dir, r));
+        files[r] = `${st.mode.toString(8)} ${createHash('sha256').update(await fs.readFile(path.join(repo.dir, r))).digest('hex')}`;
+      }
+    }
+  };
+  await walk('');
+  return {
+    refs: repo.git('for-each-ref', '--format=%(refname) %(objectname)'),
+    head: repo.git('rev-parse', '--symbolic-full-name', 'HEAD') + repo.git('rev-parse', 'HEAD'),
+    stash: repo.git('stash', 'list', '--format=%H %gs'),
+    index: repo.git('ls-files', '-s'),
+    status: repo.git('status', '--porcelain=v2', '--ignored', '--untracked-files=all'),
+    files,
+    empty: empty.sort(),
+  };
+}
+
+/**
+ * Whether any object in the repository (reachable or not, loose or packed) holds one of
+ * `needles`. Objects are read decompressed (`cat-file --batch`), so a zlib-packed blob counts.
+ */
+export function objectsHold(repo: Repo, needles: (string | Buffer)[]): boolean {
+  const all = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 256 << 20 });
+  return needles.some((n) => all.includes(typeof n === 'string' ? Buffer.from(n) : n));
 }

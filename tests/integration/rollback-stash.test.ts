@@ -1,11 +1,10 @@
 // Rollback pre-flight simulates the stash and the reset: it refuses what would stop half-way
 // or put a secret into git's object database, recreates empty folders, lists earlier leftovers.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupScenes, makeRepo, rollbackScene, type Repo } from '../helpers/git-repo.js';
+import { cleanupScenes, fullSnapshot, makeRepo, objectsHold, rollbackScene, type Repo } from '../helpers/git-repo.js';
 import { BIN, runMain } from '../helpers/project.js';
 
 const PASSWORD = 'Sup3r-secret-pw-9f8e7d6c5b4a3210';
@@ -21,40 +20,8 @@ async function scene() {
 }
 const rollback = (repo: Repo, args: string[]) => runMain(['rollback', ...args], { cwd: repo.dir, env: repo.env });
 
-/** Everything: refs, HEAD, stash list, index, status with ignored files, every file's hash and mode, empty folders. */
-async function fullSnapshot(repo: Repo) {
-  const files: Record<string, string> = {};
-  const empty: string[] = [];
-  const walk = async (rel: string) => {
-    const entries = await fs.readdir(path.join(repo.dir, rel), { withFileTypes: true });
-    if (entries.length === 0) empty.push(rel);
-    for (const e of entries) {
-      const r = path.join(rel, e.name);
-      if (r === '.git') continue;
-      if (e.isDirectory()) await walk(r);
-      else {
-        const st = await fs.lstat(path.join(repo.dir, r));
-        files[r] = `${st.mode.toString(8)} ${createHash('sha256').update(await fs.readFile(path.join(repo.dir, r))).digest('hex')}`;
-      }
-    }
-  };
-  await walk('');
-  return {
-    refs: repo.git('for-each-ref', '--format=%(refname) %(objectname)'),
-    head: repo.git('rev-parse', '--symbolic-full-name', 'HEAD') + repo.git('rev-parse', 'HEAD'),
-    stash: repo.git('stash', 'list', '--format=%H %gs'),
-    index: repo.git('ls-files', '-s'),
-    status: repo.git('status', '--porcelain=v2', '--ignored', '--untracked-files=all'),
-    files,
-    empty: empty.sort(),
-  };
-}
-
 /** Whether any object in the repository (reachable or not, loose or packed) holds the password. */
-function passwordInObjects(repo: Repo): boolean {
-  const all = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 256 << 20 });
-  return all.includes(Buffer.from(PASSWORD));
-}
+const passwordInObjects = (repo: Repo) => objectsHold(repo, [PASSWORD]);
 
 async function refusedUnchanged(repo: Repo, check: RegExp, hint: RegExp) {
   const before = await fullSnapshot(repo);
@@ -105,7 +72,7 @@ describe('rollback: what the stash would leave or take is refused before any cha
     repo.git('commit', '-q', '-m', 'add submodule');
     repo.git('branch', '-f', 'main', 'HEAD');
     await repo.write('sub/s.txt', 'changed\n');
-    await refusedUnchanged(repo, /submodule\(s\) with changes.*sub/, /git -C sub stash push --include-untracked/);
+    await refusedUnchanged(repo, /submodule\(s\) with changes.*sub/, /for s in sub; do git -C "\$s" stash push --include-untracked; done/);
   });
 
   it('an intent-to-add entry (git add -N)', async () => {

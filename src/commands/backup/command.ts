@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { ExitCode, ExitError, UsageError } from '../../lib/cli/errors.js';
 import { action, collect, intOption, loadCommandConfig, optionPath, userPath, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
+import { printable } from '../../lib/cli/printable.js';
 
 interface BackupOpts {
   db?: string[];
@@ -48,7 +49,7 @@ export function registerBackup(program: Command, makeEnv: EnvFactory): void {
           { ctx, config: loaded, events: (e) => (e.type === 'debug' ? out.debug(e.text) : progress(e)) },
           { databases: opts.db, allProjects: opts.allProjects, dir: optionPath(ctx, cmd, 'dir'), format: opts.format, compress: opts.compress, verify: opts.verify, keep: opts.keep, concurrency: opts.concurrency },
         );
-        for (const w of result.warnings) out.warn(w);
+        for (const w of result.warnings) out.warn(printable(w));
         if (out.json) out.result(result);
         else view.renderBackup(out, result);
         if (!result.ok) throw new ExitError(ExitCode.failed);
@@ -98,8 +99,8 @@ function registerRestore(backup: Command, makeEnv: EnvFactory): void {
             prompter,
             events: (p) => {
               if (p.type === 'debug') return out.debug(p.text);
-              if (p.checksum === 'missing') out.warn(`${p.file} has no .sha256 beside it; restoring without a checksum check`);
-              out.status(`restoring into ${p.database} (${p.mode === 'created' ? 'new database' : p.mode === 'replaced' ? `replacing ${p.tables} tables` : 'empty database'})…`);
+              if (p.checksum === 'missing') out.warn(`${printable(p.file)} has no .sha256 beside it; restoring without a checksum check`);
+              out.status(`restoring into ${printable(p.database)} (${p.mode === 'created' ? 'new database' : p.mode === 'replaced' ? `replacing ${p.tables} tables` : 'empty database'})…`);
             },
           },
           { file: userPath(ctx, args[0]!), database, confirm: opts.confirm },
@@ -107,7 +108,7 @@ function registerRestore(backup: Command, makeEnv: EnvFactory): void {
         if (out.json) out.result(result);
         else {
           const how = { created: 'into a new database', restored: 'into the empty database', replaced: 'replacing the database' }[result.mode];
-          out.success(`✓ restored ${result.file} ${how} ${result.database} in ${formatMs(result.durationMs)}`);
+          out.success(`✓ restored ${printable(result.file)} ${how} ${printable(result.database)} in ${formatMs(result.durationMs)}`);
         }
       }),
     );

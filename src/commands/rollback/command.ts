@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../lib/cli/errors.js';
 import type { Output } from '../../lib/cli/output.js';
+import { printable as shown } from '../../lib/cli/printable.js';
 import type { RollbackPlan, RollbackResult } from './run.js';
 import type { PrepareResult } from './prepare.js';
 import { action, type EnvFactory } from '../shared.js';
@@ -103,29 +104,29 @@ const short = (sha: string) => sha.slice(0, 12);
 function renderPlan(out: Output, plan: RollbackPlan): void {
   const p = (role: Parameters<Output['paint']>[0], t: string) => out.paint(role, t);
   out.info(p('strong', 'Rollback plan'));
-  out.info(`  repository   ${plan.root}`);
-  out.info(`  reset        ${plan.branch.name} ${short(plan.branch.tip)} → ${plan.tag.name} ${short(plan.tag.commit)} ${plan.tag.subject} ${p('muted', `(${plan.tag.annotated ? 'annotated' : 'lightweight'} tag)`)}`);
+  out.info(`  repository   ${shown(plan.root)}`);
+  out.info(`  reset        ${plan.branch.name} ${short(plan.branch.tip)} → ${plan.tag.name} ${short(plan.tag.commit)} ${shown(plan.tag.subject)} ${p('muted', `(${plan.tag.annotated ? 'annotated' : 'lightweight'} tag)`)}`);
   out.info(`  you are on   ${plan.current.branch ?? `detached HEAD ${short(plan.current.head ?? '')}`}`);
   out.info(`  ancestor     ${plan.tagIsAncestor ? `yes, ${plan.tag.name} is on ${plan.branch.name}` : p('warn', `no, ${plan.tag.name} is not on ${plan.branch.name}`)}`);
   if (plan.removed.total === 0) out.info(`  removes      no commits`);
   else {
     out.info(`  removes      ${plan.removed.total} commit(s) from ${plan.branch.name} (kept on ${plan.saveBranch}):`);
-    for (const c of plan.removed.commits) out.info(`                 ${p('muted', short(c.commit))} ${c.subject}`);
+    for (const c of plan.removed.commits) out.info(`                 ${p('muted', short(c.commit))} ${shown(c.subject)}`);
     const more = plan.removed.total - plan.removed.commits.length;
     if (more > 0) out.info(`                 … and ${more} more`);
   }
   if (!plan.changes.length) out.info(`  stash        nothing to stash`);
   else {
     out.info(`  stash        ${plan.changes.length} file(s)${plan.willStash ? `, as "${plan.stashMessage}"` : ' — but --no-stash was given'}:`);
-    const shown = plan.changes.slice(0, 50);
-    for (const c of shown) out.info(`                 ${p('muted', `${c.x}${c.y}`)} ${c.from ? `${c.from} → ` : ''}${c.path}`);
-    if (plan.changes.length > shown.length) out.info(`                 … and ${plan.changes.length - shown.length} more`);
+    const listed = plan.changes.slice(0, 50);
+    for (const c of listed) out.info(`                 ${p('muted', `${c.x}${c.y}`)} ${c.from ? `${shown(c.from)} → ` : ''}${shown(c.path)}`);
+    if (plan.changes.length > listed.length) out.info(`                 … and ${plan.changes.length - listed.length} more`);
   }
-  if (plan.emptyFolders.length) out.info(`  folders      ${plan.emptyFolders.length} empty folder(s), recreated after the reset: ${plan.emptyFolders.slice(0, 10).join(', ')}${plan.emptyFolders.length > 10 ? ' …' : ''}`);
+  if (plan.emptyFolders.length) out.info(`  folders      ${plan.emptyFolders.length} empty folder(s), recreated after the reset: ${plan.emptyFolders.slice(0, 10).map(shown).join(', ')}${plan.emptyFolders.length > 10 ? ' …' : ''}`);
   out.info(`  old tip      kept as branch ${plan.saveBranch}`);
   if (plan.earlier.stashes.length || plan.earlier.branches.length) {
     out.info(`  earlier      left by earlier mcpctl rollbacks (restore with \`git stash apply --index <hash>\`, delete with \`git branch -D <name>\`):`);
-    for (const st of plan.earlier.stashes) out.info(`                 stash ${st.ref} ${short(st.commit)} ${st.message}`);
+    for (const st of plan.earlier.stashes) out.info(`                 stash ${st.ref} ${short(st.commit)} ${shown(st.message)}`);
     for (const b of plan.earlier.branches) out.info(`                 branch ${b.name} ${short(b.commit)}`);
   }
   for (const w of plan.warnings) out.warn(w);
@@ -136,10 +137,10 @@ function renderResult(out: Output, r: RollbackResult): void {
     out.info(out.paint('muted', 'dry run: nothing changed'));
     return;
   }
-  out.success(`✓ ${r.plan.branch.name} is at ${short(r.restored!.commit)} ${r.restored!.subject}`);
+  out.success(`✓ ${r.plan.branch.name} is at ${short(r.restored!.commit)} ${shown(r.restored!.subject)}`);
   out.info(`  stash        ${r.stash ? `${r.stash.ref} ${r.stash.commit} "${r.stash.message}"` : 'none (nothing to stash)'}`);
   out.info(`  old tip      ${r.savedTip!.branch} (${short(r.savedTip!.commit)})`);
-  out.info('  to undo, run in ' + r.plan.root + ':');
+  out.info('  to undo, run in ' + shown(r.plan.root) + ':');
   for (const c of r.undo!) out.info(`    ${c}`);
 }
 
@@ -147,6 +148,6 @@ function renderPrepared(out: Output, r: PrepareResult): void {
   const said = (what: string, created: boolean) => (created ? out.success(`✓ created ${what}`) : out.info(out.paint('muted', `${what} already at HEAD`)));
   said(`tag ${r.tag.name}`, r.tag.created);
   said(`branch ${r.branch.name}`, r.branch.created);
-  out.info(`  at ${short(r.head.commit)} ${r.head.subject}`);
+  out.info(`  at ${short(r.head.commit)} ${shown(r.head.subject)}`);
   if (r.branch.created) out.hint(`start the refactor with: git switch ${r.branch.name}`);
 }

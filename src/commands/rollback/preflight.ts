@@ -7,7 +7,8 @@ import { UsageError } from '../../lib/cli/errors.js';
 import type { GitDeps } from '../../lib/git/porcelain.js';
 import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
 import { branchUsers, samePath, workingChanges, type StatusEntry } from './git-worktree.js';
-import { overwrittenIgnored, simulateStash } from './stash.js';
+import { overwrittenIgnored, pathList, simulateStash } from './stash.js';
+import { projectSecretForms, secretFailures } from './secrets.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
@@ -106,7 +107,7 @@ async function ignoredAtRisk(g: GitDeps, f: RepoFacts, n: Names, tag: ResolvedTa
   return [
     {
       check: 'ignored-files',
-      message: `ignored file(s) would be overwritten, as ${n.tagName} or ${n.branchName} tracks them: ${atRisk.slice(0, 10).join(', ')}${atRisk.length > 10 ? ` … and ${atRisk.length - 10} more` : ''}`,
+      message: `ignored file(s) would be overwritten, as ${n.tagName} or ${n.branchName} tracks them: ${pathList(atRisk)}`,
       hint: 'move them out of the work tree first (stash does not take ignored files)',
     },
   ];
@@ -123,8 +124,12 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
   const tag = typeof f.tag === 'object' ? f.tag : undefined;
   if (tip !== undefined && tag) failures.push(...(await ignoredAtRisk(g, f, n, tag, tip)));
   // What the stash and the reset would leave behind, and what they must never take (secrets).
-  const sim = tip !== undefined && tag ? await simulateStash(g, f.repo.root, tag.commit, f.branches) : undefined;
+  const [sim, secrets] = await Promise.all([
+    tip !== undefined && tag ? simulateStash(g, f.repo.root, tag.commit, f.branches) : undefined,
+    willStash ? projectSecretForms(deps.ctx).then((forms) => secretFailures(f.repo.root, f.changes, forms)) : [],
+  ]);
   if (sim) failures.push(...sim.failures);
+  failures.push(...secrets);
   if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);
   return planOf(f, n, { tag, tip, sim, willStash, stash: options.stash, now: deps.ctx.now() });
 }

@@ -28,7 +28,8 @@ export const CONFIRM_WORD = 'ROLLBACK';
 export type RollbackEvent = { type: 'plan'; plan: RollbackPlan } | { type: 'step'; step: StepName; text: string } | DebugEvent;
 
 export type RollbackDeps = Pick<CoreDeps<RollbackEvent>, 'events' | 'prompter'> & {
-  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'now' | 'signal'>;
+  // home and secrets are optional: without them the secret search uses the configuration alone.
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'now' | 'signal'> & Partial<Pick<CoreDeps['ctx'], 'home' | 'secrets'>>;
 };
 
 /** What the rollback will do, computed by the pre-flight without changing anything. */

@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
+import { printable } from '../../lib/cli/printable.js';
 import type { StatusEntry } from './git-worktree.js';
 import type { PreflightFailure } from './run.js';
 
@@ -35,8 +36,31 @@ export function isEnvFile(p: string): boolean {
   return /^\.env(?:\.(?!template$|example$|sample$|dist$)[^/]+)?$/.test(path.posix.basename(p));
 }
 
-const list = (paths: string[], n = 8) => paths.slice(0, n).join(', ') + (paths.length > n ? ` … and ${paths.length - n} more` : '');
-const shq = (p: string) => (/^[A-Za-z0-9_./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);
+/** Paths for a message: the first `n`, then how many more (the hints' commands always carry all of them). */
+export const pathList = (paths: string[], n = 50) => paths.slice(0, n).map(printable).join(', ') + (paths.length > n ? ` … and ${paths.length - n} more` : '');
+const list = pathList;
+/** A path as one shell word; one with control characters in bash's `$'…'`, so that no raw control byte is printed. */
+export const shq = (p: string) =>
+  /^[A-Za-z0-9_./-]+$/.test(p) ? p : printable(p) !== p ? `$'${printable(p.replace(/\\/g, '\\\\').replace(/'/g, "\\'"))}'` : `'${p.replace(/'/g, `'\\''`)}'`;
+
+/** A .gitignore pattern matching exactly `p` (anchored; glob characters and trailing spaces escaped). */
+function ignorePattern(p: string): string {
+  return '/' + p.replace(/[\\*?[]/g, '\\$&').replace(/ +$/, (sp) => sp.replace(/ /g, '\\ '));
+}
+
+/** One command that has git ignore every path in `paths` through this repository's info/exclude (never changed by a reset or a stash). */
+export function excludeCommand(paths: string[]): string {
+  return `printf '%s\\n' ${paths.map((p) => shq(ignorePattern(p))).join(' ')} >> .git/info/exclude`;
+}
+
+/**
+ * One command that puts tracked files' local content out of the work tree and restores their
+ * committed content, so the stash has nothing of them to take; `tar xf` brings them back after.
+ */
+export function asideCommand(paths: string[]): string {
+  const ps = paths.map(shq).join(' ');
+  return `(umask 077 && tar cf ../mcpctl-aside.tar -- ${ps}) && git restore -- ${ps}, and after the rollback: tar xf ../mcpctl-aside.tar`;
+}
 
 export async function simulateStash(g: GitDeps, root: string, tagCommit: string, branches: ReadonlyMap<string, string>): Promise<StashSimulation> {
   const r = { ...g, cwd: root };
@@ -49,18 +73,19 @@ export async function simulateStash(g: GitDeps, root: string, tagCommit: string,
   const failures: PreflightFailure[] = [];
   const submodules: string[] = [];
   const intentToAdd: string[] = [];
-  const changedEnv: string[] = [];
+  const changedEnv: { xy: string; path: string }[] = [];
   for (const rec of parseV2(v2)) {
     // `S<c><m><u>`: a submodule; any change in it or to its commit stays behind after a stash.
     if (rec.sub.startsWith('S') && (rec.sub !== 'S...' || rec.xy !== '..')) submodules.push(rec.path);
     if (rec.xy[1] === 'A') intentToAdd.push(rec.path);
-    if (isEnvFile(rec.path)) changedEnv.push(rec.path);
+    if (isEnvFile(rec.path)) changedEnv.push(rec);
   }
   if (submodules.length) {
+    const subs = submodules.map(shq).join(' ');
     failures.push({
       check: 'submodules',
       message: `submodule(s) with changes, which git stash does not take: ${list(submodules)}`,
-      hint: `commit or stash inside each (git -C ${shq(submodules[0]!)} stash push --include-untracked), or reset them (git submodule update --init ${submodules.map(shq).join(' ')})`,
+      hint: `stash inside each: for s in ${subs}; do git -C "$s" stash push --include-untracked; done — or reset them all: git submodule update --init -- ${subs}`,
     });
   }
   if (intentToAdd.length) {
@@ -70,13 +95,7 @@ export async function simulateStash(g: GitDeps, root: string, tagCommit: string,
       hint: `make them plain untracked files: git rm --cached -- ${intentToAdd.map(shq).join(' ')}`,
     });
   }
-  if (changedEnv.length) {
-    failures.push({
-      check: 'secrets',
-      message: `env file(s) that the stash would copy into git's object database: ${list(changedEnv)}`,
-      hint: `keep secrets out of git: untracked ones → echo ${shq(path.posix.basename(changedEnv[0]!))} >> .git/info/exclude; tracked ones → copy them aside and \`git restore\` them`,
-    });
-  }
+  if (changedEnv.length) failures.push(envFailure(changedEnv.map((e) => e.path).sort(), new Set(changedEnv.filter((e) => e.xy === '??').map((e) => e.path))));
   // Ignored now, but not by HEAD's rules (what the stash leaves) or the tag's (what the reset leaves).
   const head = await gitOut(r, ['rev-parse', '--verify', '--quiet', 'HEAD']).then((s) => s.trim()).catch(() => '');
   for (const [commit, what] of [[head, 'once the stash takes the uncommitted .gitignore changes'], [tagCommit, 'at the tag']] as const) {
@@ -88,8 +107,8 @@ export async function simulateStash(g: GitDeps, root: string, tagCommit: string,
       message: `ignored file(s) would no longer be ignored ${what}, and would be left behind or stashed: ${list(loose)}`,
       hint:
         commit === head
-          ? `commit the .gitignore change first (git add .gitignore && git commit -m "ignore local files"), or list them in .git/info/exclude`
-          : `list them in .git/info/exclude, which no reset changes: printf '%s\\n' ${loose.slice(0, 8).map(shq).join(' ')} >> .git/info/exclude`,
+          ? `commit the .gitignore change first (git add .gitignore && git commit -m "ignore local files"), or list them all in .git/info/exclude: ${excludeCommand(loose)}`
+          : `list them all in .git/info/exclude, which no reset changes: ${excludeCommand(loose)}`,
     });
   }
   const stashes = split(earlierStashes)
@@ -98,6 +117,21 @@ export async function simulateStash(g: GitDeps, root: string, tagCommit: string,
     .map(([commit, ref, message]) => ({ commit: commit!, ref: ref!, message: message! }));
   const earlierBranches = [...branches].filter(([b]) => b.startsWith('mcpctl/rollback-')).map(([name, commit]) => ({ name, commit }));
   return { failures, emptyFolders, earlier: { stashes, branches: earlierBranches } };
+}
+
+/** One failure for every env file the stash would copy, with one command per kind (untracked, tracked) that fixes them all. */
+function envFailure(paths: string[], untracked: ReadonlySet<string>): PreflightFailure {
+  const loose = paths.filter((p) => untracked.has(p));
+  const tracked = paths.filter((p) => !untracked.has(p));
+  const fixes = [
+    ...(loose.length ? [`untracked ones: ${excludeCommand(loose)}`] : []),
+    ...(tracked.length ? [`tracked ones: ${asideCommand(tracked)}`] : []),
+  ];
+  return {
+    check: 'secrets',
+    message: `env file(s) that the stash would copy into git's object database: ${list(paths)}`,
+    hint: `keep secrets out of git — ${fixes.join('; ')}`,
+  };
 }
 
 /** Creates the folders again after the reset (where the tag left no file in the way). */
@@ -160,9 +194,17 @@ async function notIgnoredAt(g: GitDeps, commit: string, paths: string[]): Promis
     await fs.copyFile(exclude, path.join(tmp, '.git', 'info', 'exclude')).catch(() => undefined);
     const excludesFile = (await git(g, ['config', '--path', 'core.excludesFile'])).stdout.trim();
     const args = [...(excludesFile ? ['-c', `core.excludesFile=${excludesFile}`] : []), 'check-ignore', '-z', '--stdin'];
-    const res = await git(t, args, { input: paths.join('\0') + '\0' });
-    const still = new Set(split(res.stdout));
-    return paths.filter((p) => !still.has(p));
+    const loose = async (list: string[]) => {
+      const still = new Set(split((await git(t, args, { input: list.join('\0') + '\0' })).stdout));
+      return list.filter((p) => !still.has(p));
+    };
+    const found = await loose(paths);
+    // `--directory` names a folder whose files are all ignored; rules for those files
+    // (`/logs/debug.log`) do not match the folder itself, so its files are asked one by one.
+    const dirs = found.filter((p) => p.endsWith('/'));
+    if (!dirs.length) return found;
+    const inside = split(await gitOut(g, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...dirs]));
+    return [...found.filter((p) => !p.endsWith('/')), ...(inside.length ? await loose(inside) : [])].sort();
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
  */
 import { constants, promises as fs } from 'node:fs';
 import { readClientFile } from '../../lib/files/client-file.js';
+import { fileHoldsSecret, secretForms } from '../../lib/files/secret-search.js';
 import { knownClientFiles, mcpctlProject, type ClientId, type Scope } from '../../lib/files/mcp-clients.js';
 import { fail, pass, skip, type CheckOutcome } from '../../lib/cli/report.js';
 
@@ -40,16 +41,14 @@ export async function inspectClients(input: ClientsCheckInput): Promise<{ unread
   const unreadable: string[] = [];
   const leaking: string[] = [];
   const entries: ProjectEntry[] = [];
-  const pw = input.password;
-  const needles = pw ? [...new Set([pw, encodeURIComponent(pw)])] : [];
+  // The one secret search: also finds the password percent-encoded in a URL or JSON-escaped.
+  const forms = secretForms([input.password]);
   for (const { def, scope, file } of knownClientFiles(input)) {
-    let text: string;
     try {
-      text = await fs.readFile(file, 'utf8');
+      if (await fileHoldsSecret(file, forms)) leaking.push(file);
     } catch {
       continue;
     }
-    if (needles.some((n) => text.includes(n))) leaking.push(file);
     let doc: Record<string, unknown>;
     try {
       doc = (await readClientFile(file, def.jsonc)).doc;

@@ -1,4 +1,7 @@
 import { SecretRegistry } from './redact.js';
+import { jsonSafe, printable, terminalSafe } from './printable.js';
+
+export { printable };
 import type { Check, Report } from './report.js';
 
 /** Colour roles; the rest of the code asks for a role, never for a colour. */
@@ -66,7 +69,8 @@ export function createOutput(o: OutputOptions): Output {
   const human = o.json ? o.stderr : o.stdout;
   const color = colorEnabled(o, human);
   const secrets = o.secrets ?? new SecretRegistry();
-  const redact = (t: string) => secrets.redact(t);
+  // Redacted first (a secret is matched as it is), then made safe for the terminal.
+  const redact = (t: string) => terminalSafe(secrets.redact(t), color);
   // Colour is this instance's decision: no process-wide switch (kleur's `enabled` was one).
   const paint = (role: Role, text: string) => (color ? sgr(role, text) : text);
   const progress = o.stderr.isTTY === true && !o.ci && !o.json;
@@ -100,7 +104,7 @@ export function createOutput(o: OutputOptions): Output {
     },
     result: (doc) => {
       clearStatus();
-      o.stdout.write(redact(JSON.stringify(doc, null, 2)) + '\n');
+      o.stdout.write(jsonSafe(secrets.redact(JSON.stringify(doc, null, 2))) + '\n');
     },
     status: (t) => {
       if (!progress) return;
@@ -145,8 +149,9 @@ export function renderReport(out: Output, report: Report, title?: string): void 
   for (const c of report.checks) {
     const s = SYMBOL[c.status];
     const ms = out.paint('muted', `(${formatMs(c.ms)})`);
-    out.info(`${out.paint(s.role, s.mark)} ${c.name.padEnd(width)}  ${c.message} ${ms}`);
-    if (c.hint && c.status !== 'pass') out.info(`    ${out.paint('hint', '→ ' + c.hint)}`);
+    // Messages name databases and files from outside: one line each, whatever they hold.
+    out.info(`${out.paint(s.role, s.mark)} ${c.name.padEnd(width)}  ${printable(c.message)} ${ms}`);
+    if (c.hint && c.status !== 'pass') out.info(`    ${out.paint('hint', '→ ' + printable(c.hint))}`);
   }
   const counts = countStatuses(report.checks);
   const summary = `${counts.pass} passed, ${plural(counts.warn, 'warning')}, ${counts.fail} failed, ${counts.skip} skipped`;

@@ -6,6 +6,8 @@
  */
 
 /** Shortest value treated as a secret; shorter strings would mangle ordinary text. */
+import { printable } from './printable.js';
+
 const MIN_SECRET_LENGTH = 4;
 export const REDACTED = '[redacted]';
 
@@ -45,7 +47,9 @@ const SCRAM_VERIFIER = /SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Z
 /** Returns `text` with each of `secrets` and every credential-shaped substring replaced. */
 export function redact(text: string, secrets: Iterable<string> = []): string {
   let out = text;
-  const all = [...secrets].filter((s) => s && s.length >= MIN_SECRET_LENGTH);
+  const given = [...secrets].filter((s) => s && s.length >= MIN_SECRET_LENGTH);
+  // A secret with a control character may reach here already escaped for the terminal (printable()).
+  const all = [...new Set([...given, ...given.map(printable)])];
   // Longest first, so a secret that contains another is replaced whole.
   all.sort((a, b) => b.length - a.length);
   for (const s of all) {

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { execCapture, type ExecResult } from '../process/exec.js';
+import { bytesHoldSecret, secretForms } from '../files/secret-search.js';
 
 export interface GitDeps {
   cwd: string;
@@ -105,8 +106,9 @@ export async function historyContaining(deps: GitDeps, needle: string): Promise<
     const [oid, type, size] = line.split(' ');
     if (type === 'blob' && oid) blobs.push({ oid, size: Number(size) });
   }
-  // One character per byte on both sides, so the search is byte-exact for any needle.
-  const target = Buffer.from(needle, 'utf8').toString('latin1');
+  // The one secret search (plain, percent-encoded, JSON-escaped, base64), byte-exact on the blob.
+  const forms = secretForms([needle]);
+  const target = Buffer.from(needle, 'utf8');
   const found: string[] = [];
   for (let i = 0; i < blobs.length; ) {
     const batch: string[] = [];
@@ -123,7 +125,8 @@ export async function historyContaining(deps: GitDeps, needle: string): Promise<
       const [oid, , size] = r.stdout.slice(at, nl).split(' ');
       const end = nl + 1 + Number(size);
       if (!Number.isFinite(end)) break;
-      if (r.stdout.slice(nl + 1, end).includes(target)) found.push(oid!);
+      // latin1 maps each character back to its byte.
+      if (bytesHoldSecret(Buffer.from(r.stdout.slice(nl + 1, end), 'latin1'), forms)) found.push(oid!);
       at = end + 1;
     }
   }

@@ -1,0 +1,134 @@
+/**
+ * No secret enters git's object database through the rollback's stash: before any change, the
+ * content of every file the stash would copy (untracked files not ignored, tracked files changed
+ * in the work tree) is searched for the project's known secrets. Env files are refused by name
+ * (stash.ts); this finds the password anywhere else — a `notes.txt`, a `debug.log`, a config
+ * file edited to hold a `DATABASE_URL`.
+ */
+import path from 'node:path';
+import { ConfigError, loadConfig, type Resolved } from '../../lib/config/load.js';
+import { lookupPgpass, readPgpass } from '../../lib/config/pgpass.js';
+import { parseDatabaseUrl } from '../../lib/config/url-keys.js';
+import { fileHoldsSecret, noSecrets, secretForms, type SecretForms } from '../../lib/files/secret-search.js';
+import { SecretRegistry } from '../../lib/cli/redact.js';
+import type { ConfigKey } from '../../lib/config/keys.js';
+import type { StatusEntry } from './git-worktree.js';
+import type { PreflightFailure } from './run.js';
+import { isEnvFile, pathList, shq } from './stash.js';
+
+/** What the secret search needs of the run's context. */
+export interface SecretsCtx {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** For `~/.pgpass` (PGPASSFILE in `env` wins); without it, only the configuration is searched for. */
+  home?: string;
+  /** The run's registry: every secret found here is redacted from output too. */
+  secrets?: SecretRegistry;
+}
+
+/** Files searched at once: enough to overlap reads, few enough to stay within open-file limits. */
+const PARALLEL = 8;
+
+const valuesOf = (r: Resolved | undefined) => (r ? [r.value, ...r.overridden.map((o) => o.value)] : []);
+
+/**
+ * Every value the project knows as a secret: POSTGRES_PASSWORD and SETUP_POSTGRES_PASSWORD from
+ * every source (environment, .env.local, .env — a stale one is still a password someone used),
+ * the passwords inside the URL keys, and the password-file entries libpq would use for the app
+ * and admin roles. An invalid configuration still yields what it resolved: rollback does not
+ * need the configuration to be valid, only to know what must not be stashed.
+ */
+export async function projectSecrets(ctx: SecretsCtx): Promise<string[]> {
+  const registry = ctx.secrets ?? new SecretRegistry();
+  let resolved: Record<ConfigKey, Resolved> | undefined;
+  const out: (string | undefined)[] = [];
+  try {
+    const loaded = await loadConfig({ cwd: ctx.cwd, env: ctx.env, secrets: registry });
+    resolved = loaded.resolved;
+    for (const { value } of Object.values(loaded.urlKeys)) out.push(urlPassword(value));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    resolved = e.resolved;
+  }
+  out.push(...valuesOf(resolved?.POSTGRES_PASSWORD), ...valuesOf(resolved?.SETUP_POSTGRES_PASSWORD));
+  if (ctx.home !== undefined && resolved) {
+    const file = await readPgpass(ctx.env, ctx.home);
+    const v = (k: ConfigKey, fallback: string) => resolved![k]?.value ?? fallback;
+    const server = { host: v('POSTGRES_HOST', 'localhost'), port: v('POSTGRES_PORT', '5432') };
+    const keys = [
+      { ...server, user: v('POSTGRES_USER', 'mcp_user'), database: v('POSTGRES_DB', 'project_registry') },
+      { ...server, user: v('POSTGRES_USER', 'mcp_user'), database: v('POSTGRES_TEST_DB', 'test_workflow_mcp') },
+      { ...server, user: v('SETUP_POSTGRES_USER', 'postgres'), database: 'postgres' },
+    ];
+    if (file.bytes) for (const key of keys) out.push(lookupPgpass(file.bytes, key));
+  }
+  const found = [...new Set(out.filter((s): s is string => !!s))];
+  for (const s of found) registry.add(s);
+  return found;
+}
+
+function urlPassword(url: string): string | undefined {
+  try {
+    return parseDatabaseUrl(url).password;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Changes whose work-tree content the stash would write into git: untracked files, and tracked files changed in the work tree. */
+function stashedContent(changes: StatusEntry[]): StatusEntry[] {
+  // `y` is the work tree's side: ' ' means the index already holds it (nothing new stored), 'D' that nothing is left.
+  return changes.filter((c) => c.untracked || (c.y !== ' ' && c.y !== 'D'));
+}
+
+/**
+ * The pre-flight failures for files that hold a secret (each named, never the secret) or
+ * that cannot be read (git stash could not read them either, and would stop half-way).
+ */
+export async function secretFailures(root: string, changes: StatusEntry[], forms: SecretForms): Promise<PreflightFailure[]> {
+  // Env files are refused by name whatever they hold (see stash.ts): listed once, there.
+  const todo = stashedContent(changes).filter((c) => !isEnvFile(c.path));
+  if (!todo.length || noSecrets(forms)) return [];
+  const holding: StatusEntry[] = [];
+  const unreadable: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let c = todo[next++]; c; c = todo[next++]) {
+      try {
+        if (await fileHoldsSecret(path.join(root, c.path), forms, { followLinks: false })) holding.push(c);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // Gone since git status: nothing left to stash.
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') unreadable.push(`${c.path} (${code ?? (e as Error).message})`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, worker));
+  return [...holdingFailure(holding), ...(unreadable.length ? [{ check: 'unreadable', message: `file(s) that git stash could not read: ${pathList(unreadable.sort())}`, hint: 'make them readable (chmod u+r), or move them out of the work tree' }] : [])];
+}
+
+/** One failure naming every file that holds a secret, with one command per kind that fixes them all. */
+function holdingFailure(holding: StatusEntry[]): PreflightFailure[] {
+  if (!holding.length) return [];
+  const untracked = holding.filter((c) => c.untracked).map((c) => c.path).sort();
+  const tracked = holding.filter((c) => !c.untracked).map((c) => c.path).sort();
+  const fixes: string[] = [];
+  if (untracked.length) {
+    fixes.push(`untracked ones: move or delete them, or have git ignore them (ignored files are never stashed): printf '%s\\n' ${untracked.map((p) => shq('/' + p)).join(' ')} >> .git/info/exclude`);
+  }
+  if (tracked.length) {
+    fixes.push(`tracked ones: take the password out of them (or copy them aside and \`git restore -- ${tracked.map(shq).join(' ')}\`)`);
+  }
+  return [
+    {
+      check: 'secret-content',
+      message: `file(s) that the stash would copy into git's object database hold the project's password: ${pathList([...untracked, ...tracked], 50)}`,
+      hint: fixes.join('; '),
+    },
+  ];
+}
+
+/** The search forms of the project's secrets (empty when it has none). */
+export async function projectSecretForms(ctx: SecretsCtx): Promise<SecretForms> {
+  return secretForms(await projectSecrets(ctx));
+}
