@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The published entry point. It is CommonJS (bin/package.json says so): Node starts a CommonJS
 // entry about 10 ms sooner than an ES module, which is most of what `--version` costs. It answers
-// `--version` and the top-level help itself and hands everything else to the bundled, compiled CLI
-// (`npm run build` writes dist/bundle/; no TypeScript at run time). The path stays bin/mcpctl.js:
+// `--version` and the top-level help itself, starts a plain `serve` command line through serve's
+// fast path (dist/bundle/serve.cjs: no commander, no ES module loader; it declines anything else),
+// and hands everything else to the bundled, compiled CLI (`npm run build` writes dist/bundle/; no
+// TypeScript at run time). The path stays bin/mcpctl.js:
 // MCP client entries written by `mcpctl client add` name it.
 'use strict';
 const { existsSync, readFileSync } = require('node:fs');
@@ -34,18 +36,39 @@ function renderedHelp() {
   }
 }
 
+/** The CLI could not even load (a damaged install): a bug or a broken package, exit 1. */
+function internalError(err) {
+  process.stderr.write(`mcpctl: internal error: ${err && err.stack ? err.stack : err}\nhint: reinstall mcpctl; if it persists, report it\n`);
+  process.exitCode = 1;
+}
+
+/**
+ * True when serve's fast path took the command line (an MCP client starts serve on every
+ * connect); false when it declined it, leaving it to the full CLI (help, usage errors, …).
+ */
+function servedFast() {
+  const file = path.join(bundle, 'serve.cjs');
+  if (!existsSync(file)) return false;
+  let serve;
+  try {
+    serve = require(file);
+  } catch (err) {
+    internalError(err);
+    return true;
+  }
+  return serve.startServe(argv);
+}
+
 let help;
 if (only === '--version' || only === '-V') {
   // Scripts and CI ask for the version on every run: answer before loading anything else.
   answer(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version + '\n');
 } else if ((only === '--help' || only === '-h' || only === 'help') && (help = renderedHelp()) !== undefined) {
   answer(help);
+} else if (argv.includes('serve') && servedFast()) {
+  // serve's fast path runs it.
 } else if (existsSync(path.join(bundle, 'cli.js'))) {
-  import(pathToFileURL(path.join(bundle, 'cli.js')).href).catch((err) => {
-    // The CLI could not even load (a damaged install): a bug or a broken package, exit 1.
-    process.stderr.write(`mcpctl: internal error: ${err && err.stack ? err.stack : err}\nhint: reinstall mcpctl; if it persists, report it\n`);
-    process.exitCode = 1;
-  });
+  import(pathToFileURL(path.join(bundle, 'cli.js')).href).catch(internalError);
 } else {
   // Only a clone can get here (the package ships dist/): say what to do instead of a stack trace.
   process.stderr.write('mcpctl: dist/bundle/ is not built in this checkout: run `npm run build` first\n');

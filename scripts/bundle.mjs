@@ -14,16 +14,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 
-const result = await build({
+/** What both builds share: Node 20, dependencies bundled, maps with their sources. */
+const common = {
   absWorkingDir: root,
-  entryPoints: ['src/cli.ts'],
-  outdir,
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunk-[hash]',
   // Maps carry their sources (sourcesContent), so they mean something without src/.
   sourcemap: 'linked',
   sourcesContent: true,
@@ -32,13 +28,40 @@ const result = await build({
   mainFields: ['module', 'main'],
   // pg's optional native binding is loaded in a try/catch; it is never bundled.
   external: ['pg-native'],
-  // CommonJS dependencies (pg, prompts) call require() for Node's built-ins.
-  banner: { js: "import { createRequire as __mcpctlCreateRequire } from 'node:module'; const require = __mcpctlCreateRequire(import.meta.url);" },
   legalComments: 'none',
   metafile: true,
-  plugins: [nodeOnlyPg()],
+  plugins: [nodeOnlyPg(), nodeCryptoScram()],
   logLevel: 'warning',
+};
+
+const result = await build({
+  ...common,
+  entryPoints: ['src/cli.ts'],
+  outdir,
+  splitting: true,
+  format: 'esm',
+  chunkNames: 'chunk-[hash]',
+  // CommonJS dependencies (pg, prompts) call require() for Node's built-ins.
+  banner: { js: "import { createRequire as __mcpctlCreateRequire } from 'node:module'; const require = __mcpctlCreateRequire(import.meta.url);" },
 });
+
+// serve's fast path (src/serve-fast.ts): one CommonJS file that bin/mcpctl.js requires, so that
+// `mcpctl serve` loads neither commander nor the ES module loader's thirty-odd chunks (measured in
+// `npm run bench -- serve`; docs/serve.md, Start-up). Its lazy imports stay lazy: esbuild turns
+// them into calls that evaluate the bundled module when first reached.
+const serveResult = await build({
+  ...common,
+  entryPoints: { serve: 'src/serve-fast.ts' },
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  plugins: [...common.plugins, builtinsByRequire(), noPrompts()],
+  // package-version.ts and package-root.ts find the package from import.meta.url.
+  define: { 'import.meta.url': '__mcpctlMetaUrl' },
+  banner: { js: "const __mcpctlMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+if (Object.keys(serveResult.metafile.inputs).some((f) => f.includes('node_modules/commander/'))) throw new Error('bundle: serve.cjs includes commander (the fast path must not load it)');
+if (/[^\w$.]import\(/.test(readFileSync(path.join(outdir, 'serve.cjs'), 'utf8'))) throw new Error('bundle: serve.cjs keeps a dynamic import() (it would start the ES module loader)');
 
 /**
  * pg decides at load time whether it runs in a Cloudflare Worker; on Node 20 (no `navigator`) it
@@ -61,9 +84,82 @@ function nodeOnlyPg() {
   };
 }
 
+/**
+ * In a CommonJS bundle esbuild keeps `await import('node:child_process')` as a real dynamic import,
+ * and the first one starts Node's whole ES module loader (fifteen-odd internal modules) — the very
+ * cost serve.cjs exists to avoid. This plugin turns a dynamic import of a Node built-in into a
+ * bundled module that require()s it: the same module object, loaded synchronously.
+ */
+function builtinsByRequire() {
+  return {
+    name: 'builtins-by-require',
+    setup(b) {
+      b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'builtin-require' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    },
+  };
+}
+
+/**
+ * serve never asks a question (an MCP client owns its stdin), yet the CommandEnv every command
+ * gets carries a prompter, whose `prompts` package is a quarter of serve.cjs. In serve.cjs that
+ * package is a module that fails if it is ever loaded, so serve does not parse it at start-up.
+ */
+function noPrompts() {
+  return {
+    name: 'no-prompts',
+    setup(b) {
+      b.onResolve({ filter: /^prompts$/ }, () => ({ path: 'prompts', namespace: 'no-prompts' }));
+      b.onLoad({ filter: /.*/, namespace: 'no-prompts' }, () => ({ contents: "throw new Error('serve asks no questions: the prompts package is not in serve.cjs');", loader: 'js' }));
+    },
+  };
+}
+
+/**
+ * pg's SCRAM login computes its proof with Web Crypto (crypto.subtle): on Node 20 that loads
+ * Node's webcrypto implementation and runs each step (PBKDF2, three HMACs, a digest) as a
+ * thread-pool job — measured as a visible part of serve's login (`npm run bench -- serve`). The
+ * bundle gives pg the same functions on node:crypto's synchronous primitives (what pg itself used
+ * before 8.12). The build fails if pg's module no longer exports exactly these functions.
+ */
+function nodeCryptoScram() {
+  const exported = ['postgresMd5PasswordHash', 'randomBytes', 'deriveKey', 'sha256', 'hashByName', 'hmacSha256', 'md5'];
+  return {
+    name: 'node-crypto-scram',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]crypto[\\/]utils\.js$/ }, async (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const m = /module\.exports = \{([^}]*)\}/.exec(text);
+        const names = m ? m[1].split(',').map((x) => x.trim()).filter(Boolean).sort() : [];
+        if (names.join() !== [...exported].sort().join()) throw new Error(`bundle: ${args.path} exports ${names.join(', ')}, not the functions node-crypto-scram replaces`);
+        return { contents: nodeCryptoUtils(), loader: 'js' };
+      });
+    },
+  };
+}
+
+/** The replacement module (a function: the builds above run before this line is reached). */
+function nodeCryptoUtils() {
+  return `'use strict';
+const nodeCrypto = require('crypto');
+// Web Crypto's algorithm names ('SHA-256') as OpenSSL's ('sha256').
+const digestName = (name) => String(name).replace('-', '').toLowerCase();
+const md5 = async (string) => nodeCrypto.createHash('md5').update(string, 'utf-8').digest('hex');
+module.exports = {
+  randomBytes: (length) => nodeCrypto.randomBytes(length),
+  md5,
+  postgresMd5PasswordHash: async (user, password, salt) => 'md5' + (await md5(Buffer.concat([Buffer.from(await md5(password + user)), salt]))),
+  sha256: async (text) => nodeCrypto.createHash('sha256').update(Buffer.from(text)).digest(),
+  hashByName: async (hashName, text) => nodeCrypto.createHash(digestName(hashName)).update(Buffer.from(text)).digest(),
+  hmacSha256: async (keyBuffer, msg) => nodeCrypto.createHmac('sha256', Buffer.from(keyBuffer)).update(msg).digest(),
+  deriveKey: async (password, salt, iterations) => nodeCrypto.pbkdf2Sync(password, salt, iterations, 32, 'sha256'),
+};
+`;
+}
+
 // The licences of the bundled packages travel with them (their notices are required by MIT/ISC).
 const packages = new Map();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of [...Object.keys(result.metafile.inputs), ...Object.keys(serveResult.metafile.inputs)]) {
   const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (m && !packages.has(m[1])) packages.set(m[1], path.join(root, m[1]));
 }

@@ -1,17 +1,25 @@
 /** The one place an error becomes an exit code and a message (human, and the --json document). */
-import { CommanderError, InvalidArgumentError } from 'commander';
+import type { CommanderError } from 'commander';
 import { ExitCode, ExitError, UserError, signalExitCode } from './lib/cli/errors.js';
 import type { Invocation } from './invocation.js';
 import { jsonSafe, terminalSafe } from './lib/cli/printable.js';
 
+/**
+ * commander's own errors (InvalidArgumentError is one), known by their `commander.` codes rather
+ * than by instanceof: serve's fast path reports its errors here without loading commander.
+ */
+function isCommanderError(err: unknown): err is CommanderError {
+  return err instanceof Error && typeof (err as CommanderError).code === 'string' && (err as CommanderError).code.startsWith('commander.');
+}
+
 export function reportError(err: unknown, inv: Invocation): number {
-const { io, secrets } = inv;
+  const { io, secrets } = inv;
   if (err instanceof ExitError) return err.exitCode;
-  if (err instanceof CommanderError || err instanceof InvalidArgumentError) {
-    const code = (err as CommanderError).code;
+  if (isCommanderError(err)) {
+    const code = err.code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version') return ExitCode.ok;
     // Help shown because no command was given is a usage error; `mcpctl help` is not.
-    if (code === 'commander.help') return (err as CommanderError).exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    if (code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     if (inv.json) {
       const doc = { ok: false, error: { code: 'usage', message: err.message.replace(/^error: /, ''), hint: 'run `mcpctl --help`' } };
       io.stdout.write(JSON.stringify(doc, null, 2) + '\n');

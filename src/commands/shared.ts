@@ -72,16 +72,9 @@ export function collect(value: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), value];
 }
 
-/**
- * Loads and validates the configuration for a command, printing its warnings
- * (unknown keys and the like) to stderr. Throws ConfigError (exit 2) on invalid values.
- */
-export async function loadCommandConfig(env: CommandEnv, flags?: import('../lib/config/load.js').LoadOptions['flags'], flagNames?: import('../lib/config/load.js').LoadOptions['flagNames']) {
-  const { loadConfig, formatIssue } = await import('../lib/config/load.js');
-  const loaded = await loadConfig({ cwd: env.ctx.cwd, env: env.ctx.env, flags, flagNames, secrets: env.ctx.secrets });
-  for (const w of loaded.warnings) env.out.warn(formatIssue(w));
-  return loaded;
-}
+// Where the commands have always found it; it lives apart so that serve's fast path can load it
+// without commander.
+export { loadCommandConfig } from './load-config.js';
 
 /**
  * With $GITHUB_STEP_SUMMARY set (GitHub Actions), appends the Markdown that `make` builds to it;

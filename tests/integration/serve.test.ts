@@ -51,6 +51,24 @@ describe('mcpctl serve (processes)', () => {
     }
   });
 
+  it('runs the same through the full CLI (commander) as through the fast path: environment, stderr, exit code', async () => {
+    // Words before `--` are left to commander by the fast path (serve-fast.ts); with `--` it is the fast path.
+    const fast = await runCli(['serve', '--', NODE, CHILD, 'env'], { cwd: project.dir, env });
+    const full = await runCli(['serve', NODE, CHILD, 'env'], { cwd: project.dir, env });
+    expect({ code: full.code, stderr: full.stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code: fast.code, stderr: fast.stderr }).toEqual({ code: 0, stderr: '' });
+    const envOf = (r: { stdout: string }) => (JSON.parse(r.stdout) as { env: Record<string, string> }).env;
+    expect(envOf(full)).toEqual(envOf(fast));
+    // A refused login is reported alike by both (exit 1, the same message and hint).
+    const wrong = { ...env, POSTGRES_PASSWORD: 'not-the-password-0123456789' };
+    const [a, b] = await Promise.all([runCli(['serve', '--wait', '0', '--', NODE, CHILD, 'env'], { cwd: project.dir, env: wrong }), runCli(['serve', '--wait', '0', NODE, CHILD, 'env'], { cwd: project.dir, env: wrong })]);
+    expect(a.code).toBe(1);
+    expect(a.stdout).toBe('');
+    expect(a.stderr).toMatch(/password authentication failed|login refused|authentication/i);
+    expect(a.stderr).not.toContain('not-the-password-0123456789');
+    expect({ code: b.code, stdout: b.stdout, stderr: b.stderr }).toEqual({ code: a.code, stdout: a.stdout, stderr: a.stderr });
+  });
+
   it('passes stdin and stdout of a stdio MCP server through untouched', async () => {
     const request = JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }) + '\n';
     const r = await runCli(['serve', '--', NODE, CHILD, 'jsonrpc'], { cwd: project.dir, env, input: request });

@@ -1,0 +1,47 @@
+// The CLI layer's link to `process` (with cli.ts and serve-fast.ts, the only modules that read it):
+// the run's IO built from the process, signals, and the exit code.
+import { homedir } from 'node:os';
+import { signalExitCode } from './lib/cli/errors.js';
+import { createSignalRouter } from './lib/process/signal-forwarding.js';
+import type { CliIO } from './invocation.js';
+
+/** A reader that closed early (`mcpctl --help | head`) is not an error worth a stack trace. */
+export function guardStreams(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
+/** Runs `run` with the process's IO; SIGINT/SIGTERM/SIGHUP abort it (a second one exits at once). */
+export async function runWithProcess(argv: string[], run: (io: CliIO) => Promise<number>): Promise<void> {
+  const controller = new AbortController();
+  const signals = createSignalRouter();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    // A command that took the signals over handles them itself (serve forwards them to its child).
+    if (signals.takenOver) return;
+    interrupts++;
+    // A second Ctrl-C means "out now": cleanup already had its chance.
+    if (interrupts > 1) process.exit(signalExitCode(sig));
+    controller.abort(new Error(sig));
+  };
+  // SIGHUP too (a closed terminal or ssh session): the same clean-up, exit 129.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  const code = await run({
+    argv,
+    cwd: process.cwd(),
+    env: process.env,
+    home: process.env.HOME || homedir(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: process.stdin.isTTY === true,
+    signal: controller.signal,
+    signals,
+    runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() },
+  });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+  process.exitCode = code;
+}
