@@ -10,7 +10,7 @@ import type { CoreDeps } from '../../lib/cli/core-deps.js';
 import { mcpctlBin } from '../../lib/package-root.js';
 import { pathExists } from '../../lib/files/fs-exists.js';
 import { RefusedError, UsageError, UserError } from '../../lib/cli/errors.js';
-import { CLIENTS, defaultServerName, knownClientFiles, mcpctlProject, SERVER_NAME, serverEntry, type ClientDef, type ClientId, type ClientWorld, type Scope, type ServerEntry } from '../../lib/files/mcp-clients.js';
+import { CLIENTS, defaultServerName, knownClientFiles, mcpctlProject, SERVER_NAME, serverEntry, type ClientDef, type ClientId, type ClientWorld, type EntryRef, type Scope, type ServerEntry } from '../../lib/files/mcp-clients.js';
 
 /** What the client core tells its adapter: warnings about the entry it wrote (or would write). */
 export type ClientEvent = { type: 'warning'; text: string };
@@ -125,13 +125,7 @@ async function removeOnce(d: Pick<ClientDeps, 'ctx'>, t: ClientTarget & { force?
 }
 
 /** One registered mcpctl entry found in a client file. */
-export interface ListedEntry {
-  client: ClientId;
-  scope: Scope;
-  file: string;
-  name: string;
-  command: string;
-  args: string[];
+export interface ListedEntry extends EntryRef {
   /** The project it serves (`-C`). */
   project: string;
   thisProject: boolean;

@@ -6,7 +6,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { readClientFile } from '../../lib/files/client-file.js';
 import { fileHoldsSecret, secretForms } from '../../lib/files/secret-search.js';
-import { knownClientFiles, mcpctlProject, type ClientId, type Scope } from '../../lib/files/mcp-clients.js';
+import { knownClientFiles, mcpctlProject, type ClientId, type EntryRef, type Scope } from '../../lib/files/mcp-clients.js';
 import { fail, pass, skip, type CheckOutcome } from '../../lib/cli/report.js';
 
 export interface ClientsCheckInput {
@@ -17,13 +17,7 @@ export interface ClientsCheckInput {
 }
 
 /** One entry that serves this project, and what is wrong with it (empty: nothing). */
-export interface ProjectEntry {
-  client: ClientId;
-  scope: Scope;
-  file: string;
-  name: string;
-  command: string;
-  args: string[];
+export interface ProjectEntry extends EntryRef {
   problems: string[];
 }
 

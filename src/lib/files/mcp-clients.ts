@@ -10,6 +10,16 @@ export const CLIENT_IDS = ['claude-desktop', 'claude-code', 'cursor', 'vscode'] 
 export type ClientId = (typeof CLIENT_IDS)[number];
 export type Scope = 'project' | 'user';
 
+/** An mcpctl entry found in a client's file: where it is and what it starts. */
+export interface EntryRef {
+  client: ClientId;
+  scope: Scope;
+  file: string;
+  name: string;
+  command: string;
+  args: string[];
+}
+
 /** Where the outside world is, for the paths (injected: tests and other platforms). */
 export interface ClientWorld {
   home: string;
