@@ -111,7 +111,9 @@ const commandsUsing = (f) => {
 for (const f of files) {
   if (!rel(f).startsWith('src/lib/')) continue;
   const users = commandsUsing(f);
-  if (users.size === 1) problems.push(`src/lib module used by one command only (${[...users][0]}): ${rel(f)}`);
+  // A module the CLI layer uses (command-env.ts, main.ts) serves every command, as the comment above says.
+  const [only] = users;
+  if (users.size === 1 && !only.startsWith('src/')) problems.push(`src/lib module used by one command only (${only}): ${rel(f)}`);
 }
 
 const top = (arr, n) => [...arr].sort((a, b) => b.lines - a.lines).slice(0, n);

@@ -8,11 +8,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const [cwd, dir, gzipWith] = process.argv.slice(2);
-const [{ runBackup }, { loadConfig }, { SecretRegistry }, { createSignalRouter }] = await Promise.all([
+const [{ runBackup }, { loadConfig }, { SecretRegistry }, { createSignalRouter }, { libpqSocketDirProbe }] = await Promise.all([
   import(path.join(root, 'dist/commands/backup/run.js')),
   import(path.join(root, 'dist/lib/config/load.js')),
   import(path.join(root, 'dist/lib/cli/redact.js')),
   import(path.join(root, 'dist/lib/process/signal-forwarding.js')),
+  import(path.join(root, 'dist/lib/process/libpq-socket.js')),
 ]);
 const secrets = new SecretRegistry();
 const ctx = {
@@ -27,7 +28,8 @@ const ctx = {
   signal: new AbortController().signal,
   secrets,
   signals: createSignalRouter(),
-  runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version },
+  runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() },
+  libpqSocketDir: libpqSocketDirProbe(process.env),
 };
 const config = await loadConfig({ cwd, env: process.env, secrets });
 const result = await runBackup({ ctx, config, events: () => {} }, { dir, compress: 'gzip', keep: 1, gzipWith });

@@ -51,7 +51,7 @@ export async function withCluster(fn, settings = {}) {
   const base = mkdtempSync(path.join(root, 'mcpctl-bench-'));
   chmodSync(base, 0o755);
   const password = randomBytes(18).toString('base64url');
-  const tools = { binDir: (await findServerBinaries({ env: process.env })).dir, runAs: await srv.serverUser() };
+  const tools = { binDir: (await findServerBinaries({ env: process.env })).dir, runAs: await srv.serverUser(process.getuid?.()), env: process.env };
   const dataDir = path.join(base, 'data');
   const socketDir = path.join(base, 'sock');
   const logFile = path.join(base, 'server.log');

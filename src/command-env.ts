@@ -42,10 +42,11 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
     throw new UsageError(`project directory ${start} does not exist`, { hint: 'check the -C/--cwd value' });
   }
   if (!st.isDirectory()) throw new UsageError(`${start} is not a directory`, { hint: 'check the -C/--cwd value' });
-  const [{ createOutput }, { createPrompter }, { findProjectRoot, describeProjectRoot }] = await Promise.all([
+  const [{ createOutput }, { createPrompter }, { findProjectRoot, describeProjectRoot }, { libpqSocketDirProbe }] = await Promise.all([
     import('./lib/cli/output.js'),
     import('./lib/cli/prompts.js'),
     import('./lib/cli/project-root.js'),
+    import('./lib/process/libpq-socket.js'),
   ]);
   // -C names the project; otherwise the nearest folder upwards that looks like one. `init`
   // makes a new project where it is run, so it never walks up.
@@ -66,6 +67,7 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
     secrets,
     signals,
     runtime: io.runtime,
+    libpqSocketDir: libpqSocketDirProbe(io.env),
   };
   const globals: GlobalOptions = { cwd, json: g.json === true, color: g.color !== false, yes: g.yes === true, debug: g.debug === true };
   const out = createOutput({ json: globals.json, noColorFlag: !globals.color, debug: globals.debug, env: io.env, stdout: io.stdout, stderr: io.stderr, ci: ctx.ci, secrets });

@@ -40,7 +40,7 @@ export async function runWithProcess(argv: string[], run: (io: CliIO) => Promise
     stdinIsTTY: process.stdin.isTTY === true,
     signal: controller.signal,
     signals,
-    runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version },
+    runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() },
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
   process.exitCode = code;

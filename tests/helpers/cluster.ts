@@ -59,7 +59,7 @@ export class Cluster {
 
   /** Creates (initdb, or copies a template) without starting. */
   static async create(o: InitOptions): Promise<Cluster> {
-    const tools: ServerTools = { binDir: await findPgBindir(o.env), runAs: await serverUser() };
+    const tools: ServerTools = { binDir: await findPgBindir(o.env), runAs: await serverUser(process.getuid?.()), env: process.env };
     const base = path.resolve(o.baseDir);
     await fs.mkdir(base, { recursive: true, mode: 0o755 });
     await fs.chmod(base, 0o755);

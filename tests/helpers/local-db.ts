@@ -50,7 +50,7 @@ function networkEnv(): Record<string, string> {
 export async function stopLeftover(dataDir: string): Promise<void> {
   if (!existsSync(dataDir) || !postmasterState(dataDir)) return;
   const state = JSON.parse(await fs.readFile(path.join(path.dirname(dataDir), 'cluster.json'), 'utf8').catch(() => '{}')) as { binDir?: string };
-  if (state.binDir) await pgCtlStop({ binDir: state.binDir, runAs: await serverUser() }, dataDir, 'immediate').catch(() => undefined);
+  if (state.binDir) await pgCtlStop({ binDir: state.binDir, runAs: await serverUser(process.getuid?.()), env: process.env }, dataDir, 'immediate').catch(() => undefined);
 }
 
 /** Runs the built CLI as a real process, optionally as another OS user. */

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from '../../src/lib/cli/context.js';
 import { SecretRegistry } from '../../src/lib/cli/redact.js';
 import { createSignalRouter } from '../../src/lib/process/signal-forwarding.js';
+import { libpqSocketDirProbe } from '../../src/lib/process/libpq-socket.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO_ROOT, 'bin', 'mcpctl.js');
@@ -61,7 +62,8 @@ export async function tempProject(files: Record<string, string> = {}, extraEnv: 
       signal: controller.signal,
       secrets: new SecretRegistry(),
       signals: createSignalRouter(),
-      runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version },
+      runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() },
+      libpqSocketDir: libpqSocketDirProbe(env),
       ...over,
     }),
     write: async (rel, content, mode) => {
@@ -142,7 +144,7 @@ export async function runMain(args: string[], opts: { cwd: string; env: Record<s
     stderr,
     stdinIsTTY: false,
     signal: opts.signal ?? new AbortController().signal,
-    runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version },
+    runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() },
   });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -3,6 +3,10 @@ import { promises as fs } from 'node:fs';
 import pg from 'pg';
 import { afterEach } from 'vitest';
 import { parseDotenv } from '../../src/lib/config/dotenv.js';
+import { loadConfig } from '../../src/lib/config/load.js';
+import type { Context } from '../../src/lib/cli/context.js';
+import { createPrompter } from '../../src/lib/cli/prompts.js';
+import { setupDbConfigFlags, type SetupDbDeps, type SetupDbEvent } from '../../src/commands/setup-db/run.js';
 import { dropAll, harness, uniqueName } from './pg.js';
 import { pgEnv, tempProject, type TempProject } from './project.js';
 
@@ -101,4 +105,14 @@ export function setupProjectsPerTest(): (opts?: Parameters<typeof setupProject>[
     made.push(p);
     return p;
   };
+}
+
+/**
+ * What the setup-db adapter gives the core, for a test that calls `runSetupDb`: the project's
+ * configuration loaded as the adapter loads it, and a prompter that cannot ask (no terminal).
+ */
+export async function setupDbDeps(p: TempProject, o: { ctx?: Context; events?: (e: SetupDbEvent) => void } = {}): Promise<SetupDbDeps> {
+  const ctx = o.ctx ?? p.ctx();
+  const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, secrets: ctx.secrets, ...setupDbConfigFlags(undefined, undefined) });
+  return { ctx, config, events: o.events ?? (() => undefined), prompter: createPrompter({ ctx, yes: false }) };
 }

@@ -25,7 +25,7 @@ export async function testBinaries(pgMajor: string | undefined): Promise<PgBinDi
   const installed = await findServerBinaries({ env, home, major });
   if (installed) return installed;
   // As root the server runs as postgres, which usually cannot enter /root: cache in /tmp then.
-  const who = await serverUser();
+  const who = await serverUser(process.getuid?.());
   if (who && !(await canReach(existingAncestor(pgCacheDir(env, home)), who))) {
     env.XDG_CACHE_HOME = path.join(os.tmpdir(), 'mcpctl-test-cache');
     await fs.mkdir(env.XDG_CACHE_HOME, { recursive: true, mode: 0o755 });
@@ -33,7 +33,7 @@ export async function testBinaries(pgMajor: string | undefined): Promise<PgBinDi
     const cached = await findServerBinaries({ env, home, major });
     if (cached) return cached;
   }
-  const deps = { env, home, cwd: os.tmpdir() };
+  const deps = { env, home, cwd: os.tmpdir(), runtime: { platform: process.platform, arch: process.arch } };
   const dir = await downloadServer(deps, await planDownload(deps, major));
   const got = await findServerBinaries({ env: { PATH: env.PATH, MCPCTL_PG_BIN: dir }, home, major });
   if (!got) throw new Error(`the PostgreSQL ${major} binaries in ${dir} do not run`);

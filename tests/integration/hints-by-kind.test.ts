@@ -8,8 +8,8 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BIN, runCli, runMain } from '../helpers/project.js';
-import { setupProject, type SetupProject } from '../helpers/setup-db.js';
-import { adminQuery, dropAll } from '../helpers/pg.js';
+import { setupProjectsPerTest } from '../helpers/setup-db.js';
+import { adminQuery } from '../helpers/pg.js';
 import { filesIn, pgDumpWrapper } from './backup-fixtures.js';
 import { appFixture, scratchDatabases, type AppFixture } from './verify-db-fixture.js';
 
@@ -32,14 +32,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function project(): Promise<SetupProject> {
-  const p = await setupProject();
-  cleanups.push(async () => {
-    await dropAll({ databases: [p.db, p.testDb], roles: [p.user] });
-    await p.cleanup();
-  });
-  return p;
-}
+const project = setupProjectsPerTest();
 
 async function fixture(): Promise<AppFixture> {
   const f = await appFixture();

@@ -15,7 +15,7 @@ import { UsageError } from '../../src/lib/cli/errors.js';
 import { generatePassword } from '../../src/commands/setup-db/password.js';
 import { asyncpgLookup, asyncpgRows, libpqLookup } from '../../src/lib/config/pgpass-libpq.js';
 import { lookupPgpass, mergePgpassChecked, pgpassHost } from '../../src/lib/config/pgpass.js';
-import { libpqDefaultSocketDir } from '../../src/lib/process/libpq-socket.js';
+import { probeLibpqSocketDir } from '../../src/lib/process/libpq-socket.js';
 import { Prng } from '../../src/commands/baseline/prng.js';
 import { scramVerifier } from '../../src/commands/setup-db/scram.js';
 import { generatePgpassFiles, type PgpassKeyCase } from '../helpers/gen-pgpass.js';
@@ -80,7 +80,7 @@ async function writeFiles(list: Buffer[], tag: string): Promise<string[]> {
   );
 }
 
-const def = libpqDefaultSocketDir();
+const def = probeLibpqSocketDir(process.env);
 const tokensOf = (k: PgpassKeyCase) => ({ host: pgpassHost(k.host, def), port: String(k.port), database: k.database, user: k.user });
 /** The password as SQL can set it (UTF-8, no NUL), else undefined. */
 const utf8 = (b: Buffer) => {

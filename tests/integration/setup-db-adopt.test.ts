@@ -7,19 +7,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminClient, adminQuery, dropAll, uniqueName } from '../helpers/pg.js';
 import { runCli } from '../helpers/project.js';
-import { psqlWithPgpass, setupProject, type SetupProject } from '../helpers/setup-db.js';
+import { psqlWithPgpass, setupProjectsPerTest, type SetupProject } from '../helpers/setup-db.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+// Registered after the clean-ups above, so run before them: a project's databases go before the roles a test made.
+const newProject = setupProjectsPerTest();
 async function project(): Promise<SetupProject> {
-  const p = await setupProject();
-  cleanups.push(async () => {
-    await dropAll({ databases: [p.db, p.testDb], roles: [p.user] });
-    await p.cleanup();
-  });
+  const p = await newProject();
   expect((await runCli(['setup-db'], { cwd: p.dir, env: p.env })).code).toBe(0);
   return p;
 }

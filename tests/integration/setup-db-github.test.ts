@@ -3,26 +3,16 @@
  * output, and --github-env appends credentials that log in, read back by a reader that follows
  * GitHub's documented $GITHUB_ENV rules.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDotenv } from '../../src/lib/config/dotenv.js';
 import { isUrlKey } from '../../src/lib/config/url-keys.js';
-import { adminQuery, dropAll } from '../helpers/pg.js';
+import { adminQuery } from '../helpers/pg.js';
 import { parseGitHubEnvFile } from '../helpers/github-files.js';
 import { runMain } from '../helpers/project.js';
-import { envLocalPassword, setupProject, tryLogin, type SetupProject } from '../helpers/setup-db.js';
+import { envLocalPassword, setupProjectsPerTest, tryLogin, type SetupProject } from '../helpers/setup-db.js';
 
-const created: SetupProject[] = [];
-async function project(): Promise<SetupProject> {
-  const p = await setupProject({ files: { '.env': 'DATABASE_URL=postgresql+asyncpg://user:pw@localhost:5432/db\n' } });
-  created.push(p);
-  return p;
-}
-afterEach(async () => {
-  for (const p of created.splice(0)) {
-    await dropAll({ databases: [p.db, p.testDb], roles: [p.user] });
-    await p.cleanup();
-  }
-});
+const newProject = setupProjectsPerTest();
+const project = () => newProject({ files: { '.env': 'DATABASE_URL=postgresql+asyncpg://user:pw@localhost:5432/db\n' } });
 
 const setupDb = (p: SetupProject, args: string[], env: Record<string, string>) => runMain(['setup-db', ...args], { cwd: p.dir, env: { ...p.env, ...env } });
 

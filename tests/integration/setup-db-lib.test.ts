@@ -47,7 +47,7 @@ describe('connectAdmin', () => {
     const h = harness();
     return { POSTGRES_HOST: h.host, POSTGRES_PORT: h.port, POSTGRES_SSLMODE: 'disable', SETUP_POSTGRES_USER: h.superuser } as unknown as Config;
   };
-  const ctx = { env: { PGPASSFILE: '/nonexistent/pgpass' }, home: '/nonexistent', secrets: new SecretRegistry() };
+  const ctx = { env: { PGPASSFILE: '/nonexistent/pgpass' }, home: '/nonexistent', secrets: new SecretRegistry(), libpqSocketDir: () => '/var/run/postgresql' };
 
   it('asks for the admin password only when the server wants one, and says where it came from', async () => {
     const asked: string[] = [];

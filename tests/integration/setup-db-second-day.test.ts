@@ -14,24 +14,18 @@ import { escapeField } from '../../src/lib/config/pgpass.js';
 import { adminClient, adminQuery, dropAll } from '../helpers/pg.js';
 import { BIN, runCli } from '../helpers/project.js';
 import { needsClientTools } from '../helpers/pg-major.js';
-import { envLocalPassword, psqlWithPgpass, setupProject, tryLogin, type SetupProject } from '../helpers/setup-db.js';
+import { envLocalPassword, psqlWithPgpass, setupProjectsPerTest, tryLogin, type SetupProject } from '../helpers/setup-db.js';
 
-const created: SetupProject[] = [];
 const roles: string[] = [];
-async function project(opts: Parameters<typeof setupProject>[0] = {}): Promise<SetupProject> {
-  const p = await setupProject(opts);
+// Registered first, so run last (after hooks run in reverse): the projects' databases are gone by then.
+afterEach(() => dropAll({ roles: roles.splice(0) }));
+const newProject = setupProjectsPerTest();
+async function project(opts: Parameters<typeof newProject>[0] = {}): Promise<SetupProject> {
+  const p = await newProject(opts);
   // The default sslmode (prefer) against a server without TLS: the plain retry path.
   delete (p.env as Record<string, string | undefined>).POSTGRES_SSLMODE;
-  created.push(p);
   return p;
 }
-afterEach(async () => {
-  for (const p of created.splice(0)) {
-    await dropAll({ databases: [p.db, p.testDb], roles: [p.user] });
-    await p.cleanup();
-  }
-  await dropAll({ roles: roles.splice(0) });
-});
 
 /** Root that may mount a tmpfs (not so in an unprivileged container): the ENOSPC test needs it. */
 function canMountTmpfs(): boolean {

@@ -8,7 +8,7 @@ import type { Cluster } from '../helpers/cluster.js';
 import { InterruptedError } from '../../src/lib/cli/errors.js';
 import { harness, privateCluster } from '../helpers/pg.js';
 import { BIN, runCli } from '../helpers/project.js';
-import { envLocalPassword, gitIn, psqlWithPgpass, setupProject, snapshot, tryLogin, type SetupProject } from '../helpers/setup-db.js';
+import { envLocalPassword, gitIn, psqlWithPgpass, setupDbDeps, setupProject, snapshot, tryLogin, type SetupProject } from '../helpers/setup-db.js';
 
 // One private cluster with every statement logged; these tests also hold the advisory lock
 // for seconds, which must not slow the shared cluster's other test files.
@@ -189,12 +189,12 @@ describe('setup-db interrupted', () => {
     const controller = new AbortController();
     try {
       const ctx = p.ctx({ signal: controller.signal });
-      const run = runSetupDb({ ctx, onProgress: (t) => t.startsWith('create database') && controller.abort() }, {});
+      const run = runSetupDb(await setupDbDeps(p, { ctx, events: (e) => e.type === 'progress' && e.text.startsWith('create database') && controller.abort() }), {});
       await expect(run).rejects.toBeInstanceOf(InterruptedError);
       await expect(run).rejects.toMatchObject({ exitCode: 130 });
       expect(await tryLogin(p, (await envLocalPassword(p))!)).toBe(true);
       expect((await fs.readFile(p.pgpass, 'utf8')).startsWith(previous.pgpass)).toBe(true);
-      const r = await runSetupDb({ ctx: p.ctx() }, {});
+      const r = await runSetupDb(await setupDbDeps(p), {});
       expect(r.changed).toBe(true);
       expect(await tryLogin(p, (await envLocalPassword(p))!)).toBe(true);
       expect(path.basename(r.passwordStoredIn[0]!)).toBe('.pgpass');

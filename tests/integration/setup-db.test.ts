@@ -1,24 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/cluster.js';
 import { escapeField } from '../../src/lib/config/pgpass.js';
 import { adminQuery, dropAll, harness } from '../helpers/pg.js';
 import { runMain } from '../helpers/project.js';
-import { envLocalPassword, gitIn, mode, psqlWithPgpass, setupProject, snapshot, tryLogin, type SetupProject } from '../helpers/setup-db.js';
+import { envLocalPassword, gitIn, mode, psqlWithPgpass, setupProjectsPerTest, snapshot, tryLogin, type SetupProject } from '../helpers/setup-db.js';
 
-const created: SetupProject[] = [];
-async function project(opts: Parameters<typeof setupProject>[0] = {}): Promise<SetupProject> {
-  const p = await setupProject(opts);
-  created.push(p);
-  return p;
-}
-afterEach(async () => {
-  for (const p of created.splice(0)) {
-    await dropAll({ databases: [p.db, p.testDb], roles: [p.user] });
-    await p.cleanup();
-  }
-});
+const project = setupProjectsPerTest();
 
 const setupDb = (p: SetupProject, args: string[] = [], env: Record<string, string> = {}) => runMain(['setup-db', ...args], { cwd: p.dir, env: { ...p.env, ...env } });
 
@@ -290,8 +279,8 @@ describe('setup-db refuses bad input with nothing changed', () => {
   });
 
   it('admin role without CREATEROLE/CREATEDB: exit 1 before any change', async () => {
-    const weak = `${(await project()).user}_adm`;
-    const p = created[0]!;
+    const p = await project();
+    const weak = `${p.user}_adm`;
     await adminQuery(`CREATE ROLE "${weak}" LOGIN PASSWORD 'weak-admin-password-123'`);
     try {
       const r = await setupDb(p, [], { SETUP_POSTGRES_USER: weak, SETUP_POSTGRES_PASSWORD: 'weak-admin-password-123' });

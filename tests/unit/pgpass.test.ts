@@ -1,4 +1,8 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { libpqSocketDirProbe } from '../../src/lib/process/libpq-socket.js';
 import { UsageError } from '../../src/lib/cli/errors.js';
 import { asyncpgLookup, asyncpgRows, libpqLines } from '../../src/lib/config/pgpass-libpq.js';
 import { concreteEntries, escapeField, lookupPgpass, mergePgpass, mergePgpassChecked, pgpassHost, pgpassPath } from '../../src/lib/config/pgpass.js';
@@ -35,6 +39,29 @@ describe('lookupPgpass (libpq rules, on bytes)', () => {
     expect(lookupPgpass(file, { ...key, host: '/tmp/x', port: 5433 }, DEB)).toBe('literal');
     expect(lookupPgpass(file, { ...key, host: '/var/run/postgresql', port: 5433 }, DEB)).toBe('local');
     expect(lookupPgpass('localhost:5433:db:u:local\n', { ...key, host: '/tmp/x', port: 5433 }, DEB)).toBeUndefined();
+  });
+
+  it("asks a run's probe for libpq's socket directory only for a socket host, and the probe runs psql once", async () => {
+    // A psql that counts its runs and names the socket libpq would have tried.
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-probe-'));
+    try {
+      const count = path.join(dir, 'runs');
+      await fs.writeFile(path.join(dir, 'psql'), `#!/bin/sh\nprintf x >> '${count}'\necho 'psql: error: connection to server on socket "/run/fake-pg/.s.PGSQL.1" failed' >&2\nexit 2\n`, { mode: 0o755 });
+      const env = { PATH: `${dir}:/usr/bin:/bin` };
+      const runs = async () => (await fs.readFile(count, 'utf8').catch(() => '')).length;
+      const probe = libpqSocketDirProbe(env);
+      const file = 'localhost:5433:db:u:local\n';
+      expect(lookupPgpass(file, { ...key, host: '127.0.0.1', port: 5433 }, { defaultSocketDir: probe })).toBeUndefined();
+      expect(await runs()).toBe(0);
+      expect(lookupPgpass(file, { ...key, host: '/run/fake-pg', port: 5433 }, { defaultSocketDir: probe })).toBe('local');
+      expect(pgpassHost('/run/fake-pg', probe)).toBe('localhost');
+      expect(await runs()).toBe(1);
+      // Another run (another Context) probes again: nothing is remembered by the module.
+      expect(pgpassHost('/tmp/other', libpqSocketDirProbe(env))).toBe('/tmp/other');
+      expect(await runs()).toBe(2);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('ignores comments, blank and CRLF lines, and partial wildcards; keeps leading spaces', () => {

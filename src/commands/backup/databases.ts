@@ -22,7 +22,7 @@ export function requireDbName(name: string, flag: string): void {
 }
 
 /** The app user's connection to `database`; the password from configuration or the password file. */
-export async function appTargetFor(loaded: LoadedConfig, ctx: Pick<Context, 'env' | 'home' | 'secrets'>, database: string): Promise<ConnTarget> {
+export async function appTargetFor(loaded: LoadedConfig, ctx: Pick<Context, 'env' | 'home' | 'secrets' | 'libpqSocketDir'>, database: string): Promise<ConnTarget> {
   const cfg = loaded.values;
   const label = loaded.resolved.POSTGRES_PASSWORD?.source?.label;
   let pw = await resolveAppPassword(cfg, ctx, label, database);

@@ -30,7 +30,7 @@ export interface RestoreOptions {
 export type RestoreEvent = { type: 'plan'; file: string; database: string; mode: RestoreMode; tables: number; checksum: ChecksumState } | DebugEvent;
 
 export type RestoreDeps = Pick<CoreDeps<RestoreEvent, LoadedConfig>, 'config' | 'events' | 'prompter'> & {
-  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'signal' | 'secrets'>;
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'signal' | 'secrets' | 'libpqSocketDir'>;
 };
 
 /** created: the database did not exist; restored: it was empty; replaced: it held tables. */

@@ -60,7 +60,7 @@ export interface BackupProgress {
 export type BackupEvent = ({ type: 'progress' } & BackupProgress) | DebugEvent;
 
 export type BackupDeps = Pick<CoreDeps<BackupEvent, LoadedConfig>, 'config' | 'events'> & {
-  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'secrets'>;
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'secrets' | 'libpqSocketDir'>;
 };
 
 /** The outcome for one database. */
@@ -120,7 +120,7 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
     wantZstd ? hasProgram(tools, 'zstd') : Promise.resolve(true),
     wantGzip ? hasProgram(tools, 'gzip') : Promise.resolve(false),
   ]);
-  // Without a gzip program, node:zlib does the same job in-process.
+  // Without a gzip program, node:zlib does the same job inside mcpctl.
   const gzipWith = gzipFound ? 'gzip' : 'zlib';
   const serverMajor = server.major;
   requireDumpNotOlder(pgDump, serverMajor);

@@ -22,16 +22,15 @@ function scopeArg(value: string): Scope {
   throw new InvalidArgumentError(`--scope takes "project" or "user", not ${JSON.stringify(value)}`);
 }
 
-async function deps(env: CommandEnv): Promise<ClientDeps> {
-  const { mcpctlBin } = await import('../../lib/package-root.js');
-  const { platform, execPath } = env.ctx.runtime;
-  return { ctx: env.ctx, platform, node: execPath, bin: mcpctlBin() };
+/** The core's dependencies; its warnings are shown as they come and kept for the --json result. */
+function deps(env: CommandEnv): ClientDeps & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { ctx: env.ctx, events: (e) => (warnings.push(e.text), env.out.warn(e.text)), warnings };
 }
 
-function render(env: CommandEnv, r: ClientChange): void {
+function render(env: CommandEnv, r: ClientChange, warnings: string[]): void {
   const { out } = env;
-  for (const w of r.warnings) out.warn(w);
-  if (out.json) return out.result(r);
+  if (out.json) return out.result({ ...r, warnings });
   if (r.action === 'printed') {
     out.note(out.paint('muted', `# ${r.file} (${r.scope} scope); nothing was changed`));
     out.stdout(JSON.stringify(r.snippet, null, 2));
@@ -67,36 +66,38 @@ const EXAMPLES = [
   '  $ mcpctl client remove claude-code',
 ].join('\n');
 
+/** A subcommand that names one client's entry: `<client>`, `--name` and `--scope` (add and remove). */
+function target(client: Command, name: string, description: string, nameHelp: string): Command {
+  return client
+    .command(name)
+    .description(description)
+    .argument('<client>', CLIENT_IDS.join(' | '), clientArg)
+    .option('--name <name>', nameHelp)
+    .option('--scope <scope>', 'project or user (default: project; Claude Desktop: user)', scopeArg);
+}
+
 export function registerClient(program: Command, makeEnv: EnvFactory): void {
   const client = program.command('client').description(COMMAND_DESCRIPTIONS.client).addHelpText('after', EXAMPLES);
 
-  client
-    .command('add')
-    .description("register the project's server with an MCP client (started through `mcpctl serve`)")
-    .argument('<client>', CLIENT_IDS.join(' | '), clientArg)
-    .option('--name <name>', "the server's name in the client (default: the project folder's name)")
-    .option('--scope <scope>', 'project or user (default: project; Claude Desktop: user)', scopeArg)
+  target(client, 'add', "register the project's server with an MCP client (started through `mcpctl serve`)", "the server's name in the client (default: the project folder's name)")
     .option('--print', 'print the entry and change nothing')
     .option('--force', 'replace a server of the same name that is not this project\'s mcpctl entry')
     .addHelpText('after', EXAMPLES)
     .action(
       action<Opts>(makeEnv, async (env, opts, args) => {
         const { runClientAdd } = await import('./run.js');
-        render(env, await runClientAdd(await deps(env), { client: args[0] as ClientId, name: opts.name, scope: opts.scope, print: opts.print, force: opts.force }));
+        const d = deps(env);
+        render(env, await runClientAdd(d, { client: args[0] as ClientId, name: opts.name, scope: opts.scope, print: opts.print, force: opts.force }), d.warnings);
       }),
     );
 
-  client
-    .command('remove')
-    .description("remove the project's server from an MCP client's configuration")
-    .argument('<client>', CLIENT_IDS.join(' | '), clientArg)
-    .option('--name <name>', "the server's name (default: the project folder's name)")
-    .option('--scope <scope>', 'project or user (default: project; Claude Desktop: user)', scopeArg)
+  target(client, 'remove', "remove the project's server from an MCP client's configuration", "the server's name (default: the project folder's name)")
     .option('--force', 'remove it even when it is not mcpctl\'s entry for this project')
     .action(
       action<Opts>(makeEnv, async (env, opts, args) => {
         const { runClientRemove } = await import('./run.js');
-        render(env, await runClientRemove(await deps(env), { client: args[0] as ClientId, name: opts.name, scope: opts.scope, force: opts.force }));
+        const d = deps(env);
+        render(env, await runClientRemove(d, { client: args[0] as ClientId, name: opts.name, scope: opts.scope, force: opts.force }), d.warnings);
       }),
     );
 
@@ -106,7 +107,7 @@ export function registerClient(program: Command, makeEnv: EnvFactory): void {
     .action(
       action<Opts>(makeEnv, async (env) => {
         const { runClientList } = await import('./run.js');
-        const r = await runClientList(await deps(env));
+        const r = await runClientList(deps(env));
         const { out } = env;
         if (out.json) out.result(r);
         else {

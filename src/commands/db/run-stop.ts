@@ -9,6 +9,7 @@ import { dataMajor, isInitialised, readLocalState, withLocalLock, type LocalLayo
 import { binDirVersion, findServerBinaries } from '../../lib/local-pg/binaries.js';
 import { pgCtlStop, postmasterState, serverUser, type ServerTools } from './server.js';
 import { describeCluster, layoutFor, type ClusterStatus, type DbDeps } from './status.js';
+import { signalProcess } from '../../lib/process/liveness.js';
 
 export interface DbStopResult extends ClusterStatus {
   changed: boolean;
@@ -30,7 +31,7 @@ export async function runDbStop(deps: DbDeps): Promise<DbStopResult> {
 /** Stops the server when it runs; returns whether it did. */
 async function stopServer(deps: DbDeps, l: LocalLayout, mode: 'fast' | 'immediate'): Promise<boolean> {
   if (!postmasterState(l.dataDir)) return false;
-  const tools: ServerTools = { binDir: await stopBinDir(deps, l), runAs: await serverUser(), log: deps.log };
+  const tools: ServerTools = { binDir: await stopBinDir(deps, l), runAs: await serverUser(deps.ctx.runtime.uid), env: deps.ctx.env, log: deps.log };
   deps.onProgress?.('stopping the local cluster');
   await pgCtlStop(tools, l.dataDir, mode);
   return true;
@@ -40,7 +41,7 @@ async function stopServer(deps: DbDeps, l: LocalLayout, mode: 'fast' | 'immediat
 async function stopBinDir(deps: DbDeps, l: LocalLayout): Promise<string> {
   const major = dataMajor(l);
   const recorded = readLocalState(l)?.binDir;
-  if (recorded && (await binDirVersion(recorded))?.major === major) return recorded;
+  if (recorded && (await binDirVersion(recorded, deps.ctx.env))?.major === major) return recorded;
   const found = await findServerBinaries({ env: deps.ctx.env, home: deps.ctx.home, major });
   if (found) return found.dir;
   throw new UserError(`no PostgreSQL ${major} pg_ctl found to stop the local cluster`, { hint: `install PostgreSQL ${major}, or set MCPCTL_PG_BIN to its bin folder` });
@@ -85,7 +86,7 @@ export async function runDbDestroy(deps: DbDestroyDeps): Promise<DbDestroyResult
 async function quit(l: LocalLayout): Promise<void> {
   const pm = postmasterState(l.dataDir);
   if (!pm) return;
-  process.kill(pm.pid, 'SIGQUIT');
+  signalProcess(pm.pid, 'SIGQUIT');
   for (let i = 0; i < 300 && postmasterState(l.dataDir); i++) await new Promise((r) => setTimeout(r, 100));
   if (postmasterState(l.dataDir)) throw new UserError(`the local cluster (pid ${pm.pid}) did not stop; nothing was deleted`, { hint: `stop it (kill ${pm.pid}) and run destroy again` });
 }

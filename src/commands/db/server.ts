@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { execCapture, type ExecResult } from '../../lib/process/exec.js';
 import { UserError } from '../../lib/cli/errors.js';
+import { ownPid, processAlive } from '../../lib/process/liveness.js';
 
 /** The OS user the server runs as when mcpctl is root. */
 export interface RunAs {
@@ -16,17 +17,17 @@ export interface RunAs {
   name: string;
 }
 
-/** True when this process is root (PostgreSQL's initdb and postgres refuse to run as root). */
-export function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
+/** True when `uid` (this process's, `ctx.runtime.uid`) is root: PostgreSQL's initdb and postgres refuse to run as root. */
+export function isRoot(uid: number | undefined): boolean {
+  return uid === 0;
 }
 
 /**
- * The unprivileged user the server runs as when we are root (`postgres`), or undefined when
- * we are not root. Refuses, with a hint, when no such user exists.
+ * The unprivileged user the server runs as when we (`uid`, `ctx.runtime.uid`) are root
+ * (`postgres`), or undefined when we are not root. Refuses, with a hint, when no such user exists.
  */
-export async function serverUser(names: readonly string[] = ['postgres']): Promise<RunAs | undefined> {
-  if (!isRoot()) return undefined;
+export async function serverUser(uid: number | undefined, names: readonly string[] = ['postgres']): Promise<RunAs | undefined> {
+  if (!isRoot(uid)) return undefined;
   const passwd = await fs.readFile('/etc/passwd', 'utf8').catch(() => '');
   for (const name of names) {
     const line = passwd.split('\n').find((l) => l.startsWith(name + ':'));
@@ -101,10 +102,12 @@ export async function firstFreePort(start: number, tries = 100): Promise<number>
   throw new UserError(`no free port from ${start} to ${Math.min(start + tries - 1, 65535)} on 127.0.0.1`, { hint: 'stop what listens there, or choose another port with --port' });
 }
 
-/** What a server program needs to run: its folder, and the OS user when we are root. */
+/** What a server program needs to run: its folder, the OS user when we are root, and where PATH and TZ come from. */
 export interface ServerTools {
   binDir: string;
   runAs?: RunAs;
+  /** The run's environment: server programs get only its PATH and TZ (and a C locale). */
+  env: Readonly<Record<string, string | undefined>>;
   log?: (line: string) => void;
 }
 
@@ -112,7 +115,7 @@ export interface ServerTools {
 export async function serverExec(t: ServerTools, tool: string, args: string[], opts: { cwd: string; timeoutMs?: number } = { cwd: '/' }): Promise<ExecResult> {
   const r = await execCapture(path.join(t.binDir, tool), args, {
     cwd: opts.cwd,
-    env: { PATH: process.env.PATH, LC_ALL: 'C', LANG: 'C', HOME: opts.cwd, TZ: process.env.TZ },
+    env: { PATH: t.env.PATH, LC_ALL: 'C', LANG: 'C', HOME: opts.cwd, TZ: t.env.TZ },
     uid: t.runAs?.uid,
     gid: t.runAs?.gid,
     timeoutMs: opts.timeoutMs ?? 120_000,
@@ -144,7 +147,7 @@ export async function initdb(t: ServerTools, o: InitdbOptions): Promise<void> {
   const parent = path.dirname(o.dataDir);
   await fs.mkdir(o.dataDir, { mode: 0o700 });
   await giveToServer(t, o.dataDir);
-  const pwfile = path.join(parent, `.initdb-pw-${process.pid}`);
+  const pwfile = path.join(parent, `.initdb-pw-${ownPid()}`);
   await fs.writeFile(pwfile, o.password + '\n', { mode: 0o600 });
   try {
     await giveToServer(t, pwfile);
@@ -191,7 +194,7 @@ export async function startPostmaster(t: ServerTools, dataDir: string, logFile: 
     t.log?.(`$ ${path.join(t.binDir, 'postgres')} -D ${dataDir}  (detached, log ${logFile})`);
     const child = spawn(path.join(t.binDir, 'postgres'), ['-D', dataDir], {
       cwd: path.dirname(dataDir),
-      env: { PATH: process.env.PATH, LC_ALL: 'C', LANG: 'C', TZ: process.env.TZ },
+      env: { PATH: t.env.PATH, LC_ALL: 'C', LANG: 'C', TZ: t.env.TZ },
       uid: t.runAs?.uid,
       gid: t.runAs?.gid,
       detached: true,
@@ -243,12 +246,8 @@ export function postmasterState(dataDir: string): PostmasterState | undefined {
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    // EPERM: alive but someone else's (the server user's, when we are root).
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
-  }
+  // Alive also when it is someone else's (the server user's, when we are root).
+  if (!processAlive(pid)) return undefined;
   // After a crash and a reboot the pid may belong to another program now.
   if (existsSync(`/proc/${pid}/cmdline`) && !/postgres|postmaster/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'))) return undefined;
   return { pid, port: Number(lines[3]), socketDir: lines[4] ?? '', status: (lines[7] ?? '').trim() };

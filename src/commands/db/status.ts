@@ -11,7 +11,7 @@ import { postmasterState } from './server.js';
 
 /** What every `db` core receives. */
 export interface DbDeps {
-  ctx: Pick<Context, 'env' | 'home' | 'cwd' | 'signal' | 'stdinIsTTY' | 'ci' | 'secrets'>;
+  ctx: Pick<Context, 'env' | 'home' | 'cwd' | 'signal' | 'stdinIsTTY' | 'ci' | 'secrets' | 'runtime'>;
   log?: (line: string) => void;
   onProgress?: (text: string) => void;
   /** Lines shown even without a terminal (a download and its size). */

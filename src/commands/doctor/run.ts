@@ -27,7 +27,7 @@ export interface DoctorOptions {
 export type DoctorEvent = { type: 'progress'; text: string } | DebugEvent;
 
 export type DoctorDeps = Pick<CoreDeps<DoctorEvent>, 'events'> & {
-  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'signal' | 'secrets'>;
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'signal' | 'secrets' | 'libpqSocketDir'>;
   platform: NodeJS.Platform;
   version: string;
 };

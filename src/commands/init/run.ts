@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../lib/files/atomic-write.js';
-import type { Context } from '../../lib/cli/context.js';
+import type { CoreDeps } from '../../lib/cli/core-deps.js';
 import { RefusedError, UserError } from '../../lib/cli/errors.js';
 import { pathExists } from '../../lib/files/fs-exists.js';
 import { appendIgnoreLines, ENV_IGNORE_PATTERNS, gitignorePath } from '../../lib/git/gitignore.js';
@@ -20,11 +20,8 @@ export interface InitOptions {
   force?: boolean;
 }
 
-export interface InitDeps {
-  ctx: Pick<Context, 'cwd'>;
-  /** Where `.env.template` comes from (default: the installed package). */
-  templatePath?: string;
-}
+/** init needs only the project folder: it reads no configuration, asks nothing and reports through its result. */
+export type InitDeps = { ctx: Pick<CoreDeps['ctx'], 'cwd'> };
 
 /** One file or folder init looked at. */
 export interface InitStep {
@@ -50,7 +47,7 @@ async function readText(file: string): Promise<string | undefined> {
 
 export async function runInit(deps: InitDeps, opts: InitOptions = {}): Promise<InitResult> {
   const cwd = deps.ctx.cwd;
-  const templatePath = deps.templatePath ?? path.join(packageRoot(), '.env.template');
+  const templatePath = path.join(packageRoot(), '.env.template');
   const template = await readText(templatePath);
   if (template === undefined) throw new UserError(`the template ${templatePath} is missing from the mcpctl package`, { hint: 'reinstall mcpctl' });
 

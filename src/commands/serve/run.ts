@@ -20,7 +20,7 @@ export { childEnv, resolveCommand } from './child.js';
 export { FORWARDED_SIGNALS, type ForwardedSignal, type ServeEvent } from './supervision.js';
 
 export type ServeDeps = Pick<CoreDeps<ServeEvent, LoadedConfig>, 'config' | 'events'> & {
-  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'signals' | 'secrets'>;
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'now' | 'signal' | 'signals' | 'secrets' | 'libpqSocketDir'>;
 };
 
 export interface ServeOptions {

@@ -1,24 +1,20 @@
 import type { Command } from 'commander';
-import { action, optionPath, type CommandEnv, type EnvFactory } from '../shared.js';
+import { action, loadCommandConfig, optionPath, type CommandEnv, type EnvFactory } from '../shared.js';
 import { COMMAND_DESCRIPTIONS } from '../catalog.js';
 import { render } from './render.js';
-import { UserError } from '../../lib/cli/errors.js';
+import { UsageError, UserError } from '../../lib/cli/errors.js';
+import type { SetupDbEvent, SetupDbOptions } from './types.js';
 import { dataMajor, localLayout, readLocalState } from '../../lib/local-pg/cluster.js';
 import { pgCacheDir } from '../../lib/local-pg/binaries.js';
 import { pgvectorHintFor } from './local.js';
 
-interface Opts {
+/** The flags: the core's choices as given, and those the adapter turns into the core's options. */
+type Opts = Pick<SetupDbOptions, 'withPgvector' | 'rotatePassword' | 'reset' | 'confirm' | 'dryRun' | 'adopt'> & {
   migrations?: string;
-  withPgvector?: boolean;
-  rotatePassword?: boolean;
-  reset?: boolean;
-  confirm?: string;
-  dryRun?: boolean;
-  adopt?: boolean;
   local?: boolean;
   download?: boolean;
   githubEnv?: boolean;
-}
+};
 
 const SETUP_DB_HELP = `
 The admin connection uses SETUP_POSTGRES_USER (default postgres) with SETUP_POSTGRES_PASSWORD from the
@@ -60,55 +56,47 @@ export function registerSetupDb(program: Command, makeEnv: EnvFactory): void {
       'after',
       SETUP_DB_HELP,
     )
-    .action(
-      action<Opts>(makeEnv, async (env, opts, _args, cmd) => {
-        const { ctx, out, prompter } = env;
-        if (opts.confirm !== undefined && !opts.reset) {
-          const { UsageError } = await import('../../lib/cli/errors.js');
-          throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
-        }
-        if (opts.download && !opts.local) {
-          const { UsageError } = await import('../../lib/cli/errors.js');
-          throw new UsageError('--download goes only with --local', { hint: 'mcpctl setup-db --local --download' });
-        }
-        const github = opts.githubEnv ? await import('./github-env.js') : undefined;
-        const githubFile = github?.githubEnvFile(ctx.env);
-        const { runSetupDb } = await import('./run.js');
-        const local = opts.local ? await startLocal(env, opts.download) : undefined;
-        const result = await runSetupDb(
-          {
-            ctx,
-            log: out.debug,
-            onProgress: (t) => out.status(t),
-            onWarning: (t) => out.warn(t),
-            promptSecret: (m) => prompter.secret(m),
-            confirmTyped: (m, expected, given) => prompter.typed(m, expected, { flag: '--confirm', given }),
-          },
-          {
-            migrationsDir: optionPath(ctx, cmd, 'migrations'),
-            withPgvector: opts.withPgvector,
-            rotatePassword: opts.rotatePassword,
-            reset: opts.reset,
-            confirm: opts.confirm,
-            dryRun: opts.dryRun,
-            adopt: opts.adopt,
-            local,
-          },
-        ).catch((e: unknown) => {
-          throw local ? localPgvectorError(env, e) : e;
-        });
-        for (const w of result.warnings) out.warn(w);
-        // After success only: later steps get credentials that log in, or none.
-        const exported = github && githubFile && !result.dryRun ? await github.exportCredentials(ctx, githubFile) : undefined;
-        if (out.json) out.result(exported ? { ...result, githubEnv: { file: githubFile, keys: exported } } : result);
-        else {
-          render(env, result);
-          if (exported) out.info(`Appended ${exported.join(', ')} to $GITHUB_ENV for the later steps of this job`);
-        }
-      }),
-    );
+    .action(action<Opts>(makeEnv, (env, opts, _args, cmd) => setupDb(env, opts, cmd)));
 }
 
+/** The adapter: flags checked, --local started, configuration loaded, the core run, its events and result rendered. */
+async function setupDb(env: CommandEnv, opts: Opts, cmd: Command): Promise<void> {
+  const { ctx, out, prompter } = env;
+  if (opts.confirm !== undefined && !opts.reset) {
+    throw new UsageError('--confirm answers the --reset confirmation and goes only with --reset', { hint: `mcpctl setup-db --reset --confirm ${opts.confirm}` });
+  }
+  if (opts.download && !opts.local) throw new UsageError('--download goes only with --local', { hint: 'mcpctl setup-db --local --download' });
+  const github = opts.githubEnv ? await import('./github-env.js') : undefined;
+  const githubFile = github?.githubEnvFile(ctx.env);
+  const [{ runSetupDb, setupDbConfigFlags }, { generatePassword }] = await Promise.all([import('./run.js'), import('./password.js')]);
+  const local = opts.local ? await startLocal(env, opts.download) : undefined;
+  const newPassword = generatePassword();
+  ctx.secrets.add(newPassword);
+  const { flags, flagNames } = setupDbConfigFlags(opts.rotatePassword ? newPassword : undefined, local);
+  const config = await loadCommandConfig(env, flags, flagNames);
+  const warnings: string[] = [];
+  const events = (e: SetupDbEvent) => {
+    if (e.type === 'debug') out.debug(e.text);
+    else if (e.type === 'progress') out.status(e.text);
+    else (warnings.push(e.text), out.warn(e.text));
+  };
+  const { withPgvector, rotatePassword, reset, confirm, dryRun, adopt } = opts;
+  const options = { withPgvector, rotatePassword, reset, confirm, dryRun, adopt, migrationsDir: optionPath(ctx, cmd, 'migrations'), local, newPassword };
+  const result = await runSetupDb({ ctx, config, events, prompter }, options).catch((e: unknown) => {
+    throw local ? localPgvectorError(env, e) : e;
+  });
+  // After success only: later steps get credentials that log in, or none.
+  const exported = github && githubFile && !result.dryRun ? await github.exportCredentials(ctx, githubFile) : undefined;
+  if (out.json) {
+    // The documented shape: the warnings said as events, in their place before the refusals.
+    const { refusals, ...rest } = result;
+    const json = { ...rest, warnings, refusals };
+    out.result(exported ? { ...json, githubEnv: { file: githubFile, keys: exported } } : json);
+  } else {
+    render(env, result);
+    if (exported) out.info(`Appended ${exported.join(', ')} to $GITHUB_ENV for the later steps of this job`);
+  }
+}
 
 /** `--local`: the local cluster, started when needed (a download asked about as `db start` does). */
 async function startLocal(env: CommandEnv, download: boolean | undefined) {

@@ -131,7 +131,7 @@ export async function inspectGit(ctx: Pick<Context, 'cwd' | 'env' | 'home'>, log
  */
 export async function planFiles(
   cfg: Config,
-  ctx: Pick<Context, 'cwd' | 'env' | 'home'>,
+  ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'libpqSocketDir'>,
   password: string,
   git: GitFacts,
   opts: {
@@ -156,7 +156,7 @@ export async function planFiles(
   const pgCurrent = await readOr(pgpass);
   const entries = [cfg.POSTGRES_DB, cfg.POSTGRES_TEST_DB].map((database) => ({ host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, database, user: cfg.POSTGRES_USER, password }));
   const pgBytes = pgCurrent.exists ? await fs.readFile(pgpass) : Buffer.alloc(0);
-  const { data: pgNext, warnings: pgWarnings } = mergePgpassChecked(pgBytes, entries);
+  const { data: pgNext, warnings: pgWarnings } = mergePgpassChecked(pgBytes, entries, { defaultSocketDir: ctx.libpqSocketDir });
   const pgPlan = plan('password-file', pgpass, pgCurrent, '', 0o600, `entries for ${cfg.POSTGRES_USER} on ${cfg.POSTGRES_DB} and ${cfg.POSTGRES_TEST_DB}`);
   if (pgCurrent.exists && pgBytes.equals(pgNext) && pgCurrent.mode === 0o600) pgPlan.action = 'unchanged';
   else if (pgCurrent.exists) pgPlan.action = 'update';

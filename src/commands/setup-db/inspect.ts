@@ -119,7 +119,7 @@ async function tryAll(cfg: Config, database: string, cands: PasswordCandidate[])
 export async function inspectPasswords(
   cfg: Config,
   loaded: LoadedConfig,
-  ctx: Pick<Context, 'env' | 'home' | 'secrets'>,
+  ctx: Pick<Context, 'env' | 'home' | 'secrets' | 'libpqSocketDir'>,
   o: { roleCanLogin: boolean; loginDb: string; rotate: boolean },
 ): Promise<Pick<SetupState, 'stored' | 'pending' | 'others'>> {
   const key = { host: cfg.POSTGRES_HOST, port: cfg.POSTGRES_PORT, user: cfg.POSTGRES_USER };

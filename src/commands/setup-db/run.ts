@@ -7,9 +7,8 @@
 import path from 'node:path';
 import type { Client } from 'pg';
 import { advisoryKey, withAdvisoryLock } from './advisory-lock.js';
-import { formatIssue, loadConfig, type LoadedConfig } from '../../lib/config/load.js';
-import type { Context } from '../../lib/cli/context.js';
-import { InterruptedError, RefusedError } from '../../lib/cli/errors.js';
+import type { LoadedConfig, LoadOptions } from '../../lib/config/load.js';
+import { InterruptedError } from '../../lib/cli/errors.js';
 import { loadMigrations, type Migration } from '../../lib/pg/migrations.js';
 import { generatePassword } from './password.js';
 import { connect } from '../../lib/pg/client.js';
@@ -22,42 +21,38 @@ import { checkRoles, checkServer, connectAdmin } from './server.js';
 import type { DatabaseState, LocalServer, SetupDbDeps, SetupDbOptions, SetupDbResult, SetupPlan, SetupState } from './types.js';
 import { suggestLocal } from './local.js';
 
-export type { SetupDbDeps, SetupDbOptions, SetupDbResult } from './types.js';
+export type { SetupDbDeps, SetupDbEvent, SetupDbOptions, SetupDbResult } from './types.js';
 
 const LOCK_NAME = 'mcpctl setup-db';
 
 /**
- * Loads configuration; with --rotate-password the new password stands in for a bad stored one;
- * with --local the local cluster is the server and its superuser the admin.
+ * The configuration overrides of a run, for `loadConfig`: with --rotate-password the new
+ * password stands in for a bad stored one; with --local the local cluster is the server and
+ * its superuser the admin.
  */
-async function loadFor(ctx: Context, rotated: string | undefined, local: LocalServer | undefined): Promise<LoadedConfig> {
+export function setupDbConfigFlags(rotated: string | undefined, local: LocalServer | undefined): Required<Pick<LoadOptions, 'flags' | 'flagNames'>> {
   const l = local ? { POSTGRES_HOST: local.host, POSTGRES_PORT: String(local.port), SETUP_POSTGRES_USER: local.adminUser, SETUP_POSTGRES_PASSWORD: local.adminPassword } : {};
-  return loadConfig({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    secrets: ctx.secrets,
+  return {
     flags: { ...(rotated ? { POSTGRES_PASSWORD: rotated } : {}), ...l },
     flagNames: { POSTGRES_PASSWORD: '--rotate-password', POSTGRES_HOST: '--local', POSTGRES_PORT: '--local', SETUP_POSTGRES_USER: '--local', SETUP_POSTGRES_PASSWORD: '--local' },
-  });
+  };
 }
 
 export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}): Promise<SetupDbResult> {
   const { ctx } = deps;
-  const progress = deps.onProgress ?? (() => undefined);
-  const log = deps.log ?? (() => undefined);
-  const newPassword = generatePassword();
+  const progress = (text: string) => deps.events({ type: 'progress', text });
+  const log = (text: string) => deps.events({ type: 'debug', text });
+  const newPassword = options.newPassword ?? generatePassword();
   ctx.secrets.add(newPassword);
-  const loaded = await loadFor(ctx, options.rotatePassword ? newPassword : undefined, options.local);
-  for (const w of loaded.warnings) deps.onWarning?.(formatIssue(w));
+  const loaded = deps.config;
   const cfg = loaded.values;
   const migrations = await loadMigrations(path.resolve(ctx.cwd, options.migrationsDir ?? 'migrations'));
   const dbNames = [...new Set([cfg.POSTGRES_DB, cfg.POSTGRES_TEST_DB])];
   checkRoles(cfg);
   if (options.reset && !options.dryRun) {
     const message = `--reset drops the databases ${dbNames.join(' and ')} with all their data, then recreates them.`;
-    // Without a way to confirm, the answer is no: a destructive default must refuse.
-    if (!deps.confirmTyped) throw new RefusedError(`confirmation needed: ${message}`, { hint: `pass --confirm ${cfg.POSTGRES_DB} to confirm` });
-    await deps.confirmTyped(message, cfg.POSTGRES_DB, options.confirm);
+    // The prompter refuses when nobody can answer: a destructive default must not be "yes".
+    await deps.prompter.typed(message, cfg.POSTGRES_DB, { flag: '--confirm', given: options.confirm });
   }
 
   // git is asked while the server is: both are read-only looks.
@@ -65,7 +60,7 @@ export async function runSetupDb(deps: SetupDbDeps, options: SetupDbOptions = {}
   gitFacts.catch(() => undefined);
   if (ctx.signal.aborted) throw new InterruptedError('interrupted before connecting; nothing was changed');
   progress(`connecting to ${cfg.POSTGRES_HOST}:${cfg.POSTGRES_PORT} as ${cfg.SETUP_POSTGRES_USER}`);
-  const admin = await connectAdmin(cfg, ctx, deps.promptSecret).catch((e: unknown) => {
+  const admin = await connectAdmin(cfg, ctx, (m) => deps.prompter.secret(m)).catch((e: unknown) => {
     throw suggestLocal(e, loaded);
   });
   const dbClients = new Map<string, Promise<Client>>();
@@ -120,6 +115,8 @@ async function work(w: Work): Promise<SetupDbResult> {
   const { ctx, cfg, options, admin } = w;
   const state = await inspectState(w);
   const { plan, files, verifier } = await planAll(w, state);
+  // Said once, as events, before any change (and before a refusal ends the run).
+  for (const text of plan.warnings) w.deps.events({ type: 'warning', text });
   const result = resultOf(w, state, plan, files);
   if (options.dryRun) return result;
   if (plan.refusals.length) throw plan.refusals[0];
@@ -192,7 +189,6 @@ function resultOf(w: Work, state: SetupState, plan: SetupPlan, files: FilePlan[]
     passwordStoredIn: files.filter((f) => f.kind !== 'gitignore').map((f) => f.path),
     adopted: [],
     steps: plan.steps,
-    warnings: plan.warnings,
     refusals: plan.refusals.map((r) => ({ message: r.message, hint: r.hint, exitCode: r.exitCode })),
   };
   return result;

@@ -61,7 +61,7 @@ function adminError(e: unknown, t: ConnTarget, source: string): UserError {
  */
 export async function connectAdmin(
   cfg: Config,
-  ctx: Pick<Context, 'env' | 'home' | 'secrets'>,
+  ctx: Pick<Context, 'env' | 'home' | 'secrets' | 'libpqSocketDir'>,
   prompt?: (message: string) => Promise<string | undefined>,
 ): Promise<AdminConnection> {
   const target = adminTarget(cfg);

@@ -3,7 +3,8 @@
  * pure plan decides (SetupPlan, Step), and what the command returns (SetupDbResult).
  */
 import type { MigrationStatus } from '../../lib/pg/migrations.js';
-import type { Context } from '../../lib/cli/context.js';
+import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
+import type { LoadedConfig } from '../../lib/config/load.js';
 
 /** Options of `mcpctl setup-db`. */
 export interface SetupDbOptions {
@@ -23,6 +24,11 @@ export interface SetupDbOptions {
    * superuser is the admin, and POSTGRES_HOST and POSTGRES_PORT are written to .env.local.
    */
   local?: LocalServer;
+  /**
+   * The password a new role (or --rotate-password) gets; generated when absent. With
+   * --rotate-password it must be the one the configuration was loaded with.
+   */
+  newPassword?: string;
 }
 
 /** The local cluster as setup-db --local uses it. */
@@ -33,21 +39,15 @@ export interface LocalServer {
   adminPassword: string;
 }
 
-export interface SetupDbDeps {
-  ctx: Context;
-  log?: (line: string) => void;
-  /** Transient progress (a status line on a TTY); each step announces itself here. */
-  onProgress?: (text: string) => void;
-  /** A hidden prompt (undefined when nobody can answer). */
-  promptSecret?: (message: string) => Promise<string | undefined>;
-  /**
-   * The typed confirmation for --reset; resolves only when confirmed. Without it, --reset
-   * is refused: a destructive default must not be "yes".
-   */
-  confirmTyped?: (message: string, expected: string, given: string | undefined) => Promise<void>;
-  /** Called with each configuration warning (unknown keys and the like). */
-  onWarning?: (text: string) => void;
-}
+/** What setup-db tells its adapter: each step as it starts (a status line), the plan's warnings, --debug lines. */
+export type SetupDbEvent = DebugEvent | { type: 'progress'; text: string } | { type: 'warning'; text: string };
+
+/**
+ * setup-db's dependencies. `config` is loaded with `setupDbConfigFlags` (the new password of
+ * --rotate-password and the server of --local stand in as flags). The prompter asks for the
+ * admin password when the server wants one, and for the --reset confirmation.
+ */
+export type SetupDbDeps = CoreDeps<SetupDbEvent, LoadedConfig>;
 
 /** A registry schema in a database that mcpctl did not record (e.g. made by the old scripts). */
 export interface LegacyRegistry {
@@ -156,7 +156,6 @@ export interface SetupDbResult {
   /** Databases adopted (--adopt). */
   adopted: string[];
   steps: Step[];
-  warnings: string[];
   /** --dry-run: what a real run would refuse, and why. */
   refusals: { message: string; hint?: string; exitCode: number }[];
 }

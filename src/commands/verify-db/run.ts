@@ -44,7 +44,7 @@ export interface VerifyDbOptions {
 export type VerifyDbEvent = { type: 'progress'; text: string };
 
 export type VerifyDbDeps = Pick<CoreDeps<VerifyDbEvent, LoadedConfig>, 'config' | 'events'> & {
-  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'signal' | 'secrets'>;
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'signal' | 'secrets' | 'libpqSocketDir'>;
 };
 
 export type VerifyDbResult = Report;

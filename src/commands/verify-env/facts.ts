@@ -40,7 +40,7 @@ export async function loadConfigForCheck(ctx: Pick<Context, 'cwd' | 'env' | 'sec
   }
 }
 
-export function gatherFacts(ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'secrets'>, config: ConfigLoad, timeoutMs: number, log?: (line: string) => void): EnvFacts {
+export function gatherFacts(ctx: Pick<Context, 'cwd' | 'env' | 'home' | 'secrets' | 'libpqSocketDir'>, config: ConfigLoad, timeoutMs: number, log?: (line: string) => void): EnvFacts {
   const { cwd, env } = ctx;
   const { loaded, error: configError } = config;
   const gdeps: GitDeps = { cwd, env, log };

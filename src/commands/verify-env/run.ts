@@ -47,7 +47,7 @@ export interface VerifyEnvResult extends Report {
 export type VerifyEnvEvent = DebugEvent;
 
 export type VerifyEnvDeps = Pick<CoreDeps<VerifyEnvEvent, ConfigLoad>, 'config' | 'events'> & {
-  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'secrets'>;
+  ctx: Pick<CoreDeps['ctx'], 'cwd' | 'env' | 'home' | 'secrets' | 'libpqSocketDir'>;
 };
 
 /** The checks that need the project's Python, its files, git and the clients (after the tools). */

@@ -33,6 +33,11 @@ export interface Context {
   signals: SignalRouter;
   /** The running Node.js and platform (client entries, baseline records, doctor). */
   runtime: Runtime;
+  /**
+   * libpq's compiled-in default socket directory (the password file calls it "localhost"):
+   * probed on first use and remembered for the run (`libpqSocketDirProbe`).
+   */
+  libpqSocketDir: () => string;
 }
 
 /** The running Node.js and the platform, as cli.ts reads them from `process`. */
@@ -42,6 +47,10 @@ export interface Runtime {
   execPath: string;
   /** `v20.11.1`. */
   nodeVersion: string;
+  /** `x64`, `arm64`: which server binaries `db start --download` fetches. */
+  arch: string;
+  /** This process's user id; undefined where there are none (Windows). Root runs the server as postgres. */
+  uid: number | undefined;
 }
 
 /** Global options shared by every command. */

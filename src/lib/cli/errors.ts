@@ -31,7 +31,7 @@ export type ErrorCode =
 
 /**
  * An error the user can act on: one line of message, an optional hint, an exit code.
- * Thrown anywhere below the CLI layer; the top-level catch renders it and sets process.exitCode.
+ * Thrown anywhere below the CLI layer; the top-level catch renders it and sets the exit code.
  */
 export class UserError extends Error {
   readonly exitCode: ExitCodeValue;

@@ -20,11 +20,11 @@ export interface AppPassword {
  * the file's path, and why the file was ignored when libpq would ignore it.
  */
 export async function passwordFromFile(
-  ctx: Pick<Context, 'env' | 'home' | 'secrets'>,
+  ctx: Pick<Context, 'env' | 'home' | 'secrets' | 'libpqSocketDir'>,
   key: PgpassKey,
 ): Promise<{ password: string | undefined; path: string; ignored?: string }> {
   const file = await readPgpass(ctx.env, ctx.home);
-  const password = file.bytes === undefined ? undefined : lookupPgpass(file.bytes, key);
+  const password = file.bytes === undefined ? undefined : lookupPgpass(file.bytes, key, { defaultSocketDir: ctx.libpqSocketDir });
   ctx.secrets.add(password);
   return { password, path: file.path, ignored: file.ignored };
 }
@@ -32,7 +32,7 @@ export async function passwordFromFile(
 /** POSTGRES_PASSWORD from configuration, else the password file's entry for the app user. */
 export async function resolveAppPassword(
   cfg: Config,
-  ctx: Pick<Context, 'env' | 'home' | 'secrets'>,
+  ctx: Pick<Context, 'env' | 'home' | 'secrets' | 'libpqSocketDir'>,
   sourceLabel?: string,
   database = cfg.POSTGRES_DB,
 ): Promise<AppPassword> {
@@ -109,10 +109,10 @@ export async function clearPending(ctx: Pick<Context, 'env' | 'home'>, key: { ho
  * Every other password the password file holds for this host, port and user (any database,
  * wildcards included), distinct, in file order — candidates when the stored one fails.
  */
-export async function otherStoredPasswords(ctx: Pick<Context, 'env' | 'home' | 'secrets'>, key: { host: string; port: number; user: string }): Promise<{ password: string; source: string }[]> {
+export async function otherStoredPasswords(ctx: Pick<Context, 'env' | 'home' | 'secrets' | 'libpqSocketDir'>, key: { host: string; port: number; user: string }): Promise<{ password: string; source: string }[]> {
   const file = await readPgpass(ctx.env, ctx.home);
   if (file.text === undefined) return [];
-  const host = pgpassHost(key.host);
+  const host = pgpassHost(key.host, ctx.libpqSocketDir);
   const seen = new Set<string>();
   const out: { password: string; source: string }[] = [];
   file.text.split('\n').forEach((raw, i) => {

@@ -7,7 +7,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../cli/errors.js';
-import { libpqDefaultSocketDir } from '../process/libpq-socket.js';
 import { asyncpgLookup, asyncpgRows, libpqLines, libpqLookup, libpqLookupAll, sameKeyMatcher, type MatchTokens } from './pgpass-libpq.js';
 
 /** The connection a password is looked up for (libpq's matching inputs). */
@@ -25,17 +24,23 @@ export interface PgpassEntry extends PgpassKey {
 const isSocketPath = (host: string) => host.startsWith('/') || host.startsWith('@');
 
 /**
+ * libpq's default socket directory, or a run's probe for it (`ctx.libpqSocketDir`, asked only
+ * when a host is a socket path). Without one, every socket path is matched literally.
+ */
+export type SocketDir = string | (() => string);
+
+/**
  * The host libpq matches password-file lines against: "localhost" for an empty host and for
  * its default socket directory only; any other socket path (`/tmp/x`, `/run/postgresql`, a
  * trailing slash) is matched literally.
  */
-export function pgpassHost(host: string | undefined, defaultSocketDir?: string): string {
+export function pgpassHost(host: string | undefined, defaultSocketDir?: SocketDir): string {
   if (!host) return 'localhost';
-  if (isSocketPath(host) && host === (defaultSocketDir ?? libpqDefaultSocketDir())) return 'localhost';
+  if (isSocketPath(host) && host === (typeof defaultSocketDir === 'function' ? defaultSocketDir() : defaultSocketDir)) return 'localhost';
   return host;
 }
 
-function tokens(key: PgpassKey, defaultSocketDir?: string): MatchTokens {
+function tokens(key: PgpassKey, defaultSocketDir?: SocketDir): MatchTokens {
   return { host: pgpassHost(key.host, defaultSocketDir), port: String(key.port), database: key.database, user: key.user };
 }
 
@@ -46,7 +51,7 @@ const asBytes = (data: string | Uint8Array) => (typeof data === 'string' ? Buffe
  * Undefined when no line matches, when the entry is empty (libpq then has no password) or when
  * its bytes are not UTF-8 (mcpctl could not send the same password).
  */
-export function lookupPgpass(data: string | Uint8Array, key: PgpassKey, opts: { defaultSocketDir?: string } = {}): string | undefined {
+export function lookupPgpass(data: string | Uint8Array, key: PgpassKey, opts: { defaultSocketDir?: SocketDir } = {}): string | undefined {
   const hit = libpqLookup(asBytes(data), tokens(key, opts.defaultSocketDir));
   if (!hit || hit.password.length === 0) return undefined;
   try {
@@ -93,7 +98,7 @@ export function parseLine(rawLine: string): string[] | undefined {
  * literal-path line (what libpq looks up) and a `localhost` line (what asyncpg looks up, as it
  * maps every socket path to localhost); otherwise the one host libpq and asyncpg both use.
  */
-export function concreteEntries(e: PgpassEntry, defaultSocketDir?: string): PgpassEntry[] {
+export function concreteEntries(e: PgpassEntry, defaultSocketDir?: SocketDir): PgpassEntry[] {
   const host = pgpassHost(e.host, defaultSocketDir);
   if (host !== 'localhost' && e.host.startsWith('/')) return [{ ...e, host }, { ...e, host: 'localhost' }];
   return [{ ...e, host }];
@@ -157,7 +162,7 @@ export interface MergeResult<T> {
  * are replaced; the new lines go before the first line libpq or asyncpg would otherwise use for
  * them (or that would stop asyncpg); every other line is kept byte for byte.
  */
-export function mergePgpassChecked<T extends string | Uint8Array>(data: T, entries: readonly PgpassEntry[], opts: { defaultSocketDir?: string } = {}): MergeResult<T> {
+export function mergePgpassChecked<T extends string | Uint8Array>(data: T, entries: readonly PgpassEntry[], opts: { defaultSocketDir?: SocketDir } = {}): MergeResult<T> {
   const all = entries.flatMap((e) => concreteEntries(e, opts.defaultSocketDir));
   const cautions = [...new Set(entries.map(checkWritable).filter((w): w is string => w !== undefined))];
   const bytes = asBytes(data);
@@ -190,12 +195,12 @@ function joinLines(lines: readonly Buffer[]): Buffer {
 }
 
 /** mergePgpassChecked without the warnings (the string or Buffer in, the same type out). */
-export function mergePgpass<T extends string | Uint8Array>(data: T, entries: readonly PgpassEntry[], opts: { defaultSocketDir?: string } = {}): T {
+export function mergePgpass<T extends string | Uint8Array>(data: T, entries: readonly PgpassEntry[], opts: { defaultSocketDir?: SocketDir } = {}): T {
   return mergePgpassChecked(data, entries, opts).data;
 }
 
 /** Index of the first kept line that a reader would use for one of the entries, or that stops asyncpg or libpq. */
-function firstUse(kept: Buffer[], entries: readonly PgpassEntry[], all: PgpassEntry[], defaultSocketDir?: string): number {
+function firstUse(kept: Buffer[], entries: readonly PgpassEntry[], all: PgpassEntry[], defaultSocketDir?: SocketDir): number {
   const text = joinLines(kept);
   // A NUL makes libpq run that line on into the next one: nothing of ours may follow it.
   let first = kept.findIndex((l) => l.includes(0));
@@ -218,7 +223,7 @@ function firstUse(kept: Buffer[], entries: readonly PgpassEntry[], all: PgpassEn
 }
 
 /** After the merge: libpq and asyncpg both read each entry's password; else say why. */
-function verify(result: Buffer, entries: readonly PgpassEntry[], defaultSocketDir?: string): string[] {
+function verify(result: Buffer, entries: readonly PgpassEntry[], defaultSocketDir?: SocketDir): string[] {
   const warnings: string[] = [];
   const rows = asyncpgRows(result);
   if (!rows) warnings.push('the password file holds bytes that are not UTF-8: asyncpg (the servers\' driver) cannot read it at all; fix or remove those lines');

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { applyEdits, format, modify, parse, printParseErrorCode, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { writeFileAtomic } from './atomic-write.js';
+import { editEntryLines } from './json-entry-lines.js';
 import { UserError } from '../cli/errors.js';
 import { ownPid, processAlive } from '../process/liveness.js';
 
@@ -83,6 +84,9 @@ export function editJson(text: string, jsonPath: string[], value: unknown): stri
     for (const key of [...jsonPath].reverse()) doc = { [key]: doc };
     return JSON.stringify(doc, null, 2) + '\n';
   }
+  // One entry per line: the entry's line is added or removed whole, its comments with it.
+  const byLine = editEntryLines(text, jsonPath, value, detectFormatting(text));
+  if (byLine !== undefined) return byLine;
   // Edited unformatted, then only the inserted text is formatted: jsonc-parser's own formatting
   // of an edit also reflows the neighbouring lines, which must stay as their author wrote them.
   const edits = modify(text, jsonPath, value, {});

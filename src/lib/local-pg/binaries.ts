@@ -83,9 +83,9 @@ export async function candidateBinDirs(env: Env, home = env.HOME ?? os.homedir()
   return out;
 }
 
-/** The server version of the binaries in `dir` (`postgres --version`), or undefined. */
-export async function binDirVersion(dir: string): Promise<{ version: string; major: number } | undefined> {
-  const r = await execCapture(path.join(dir, 'postgres'), ['--version'], { cwd: os.tmpdir(), env: { PATH: process.env.PATH, LC_ALL: 'C' }, timeoutMs: 10_000 }).catch(() => undefined);
+/** The server version of the binaries in `dir` (`postgres --version`, with the run's PATH), or undefined. */
+export async function binDirVersion(dir: string, env: Env): Promise<{ version: string; major: number } | undefined> {
+  const r = await execCapture(path.join(dir, 'postgres'), ['--version'], { cwd: os.tmpdir(), env: { PATH: env.PATH, LC_ALL: 'C' }, timeoutMs: 10_000 }).catch(() => undefined);
   if (!r || r.exitCode !== 0) return undefined;
   const v = parseVersion(r.stdout.replace(/^[^)]*\)/, ''));
   if (!v) return undefined;
@@ -104,7 +104,7 @@ export interface FindBinOptions {
 
 /**
  * Usable server binary folders in order of preference, without repeats; lazily, because each
- * version check spawns a process. MCPCTL_PG_BIN is authoritative: when set, only it counts.
+ * version check runs postgres --version. MCPCTL_PG_BIN is authoritative: when set, only it counts.
  */
 export async function* serverBinaries(o: FindBinOptions): AsyncGenerator<PgBinDir> {
   const seen = new Set<string>();
@@ -118,7 +118,7 @@ export async function* serverBinaries(o: FindBinOptions): AsyncGenerator<PgBinDi
     const dir = realBinDir(c.dir);
     if (seen.has(dir)) continue;
     seen.add(dir);
-    const v = await binDirVersion(dir);
+    const v = await binDirVersion(dir, o.env);
     if (v && (o.major === undefined || v.major === o.major) && v.major >= (o.minMajor ?? 0)) yield { dir, ...v, source: c.source };
   }
 }
@@ -126,27 +126,5 @@ export async function* serverBinaries(o: FindBinOptions): AsyncGenerator<PgBinDi
 /** The preferred server binaries, or undefined when there are none (of that major). */
 export async function findServerBinaries(o: FindBinOptions): Promise<PgBinDir | undefined> {
   for await (const b of serverBinaries(o)) return b;
-  return undefined;
-}
-
-/** The share folder of an installation (extensions live in <share>/extension). */
-export async function shareDirOf(binDir: string): Promise<string | undefined> {
-  const cfg = path.join(binDir, 'pg_config');
-  if (existsSync(cfg)) {
-    const r = await execCapture(cfg, ['--sharedir'], { cwd: os.tmpdir(), env: { PATH: process.env.PATH }, timeoutMs: 10_000 }).catch(() => undefined);
-    if (r?.exitCode === 0 && r.stdout.trim()) return r.stdout.trim();
-  }
-  // Debian: /usr/lib/postgresql/15/bin → /usr/share/postgresql/15; others: <prefix>/share/postgresql or <prefix>/share.
-  const prefix = path.dirname(binDir);
-  const major = /postgresql\/(\d+)\/bin$/.exec(binDir)?.[1];
-  const tries = [major ? `/usr/share/postgresql/${major}` : '', path.join(prefix, 'share', 'postgresql'), path.join(prefix, 'share')].filter(Boolean);
-  for (const t of tries) {
-    try {
-      await fs.access(path.join(t, 'extension'));
-      return t;
-    } catch {
-      // next
-    }
-  }
   return undefined;
 }

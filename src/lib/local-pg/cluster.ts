@@ -8,6 +8,7 @@ import { constants, existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { UserError } from '../cli/errors.js';
+import { ownPid, processAlive } from '../process/liveness.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -104,13 +105,13 @@ export async function withLocalLock<T>(l: LocalLayout, fn: () => Promise<T>, opt
   for (;;) {
     try {
       const fh = await fs.open(l.lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      await fh.writeFile(String(process.pid));
+      await fh.writeFile(String(ownPid()));
       await fh.close();
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(await fs.readFile(l.lockFile, 'utf8').catch(() => ''));
-      if (!holder || !alive(holder)) {
+      if (!holder || !processAlive(holder)) {
         // Stale: its owner died. Removed only under a second lock and only if it still names
         // that owner, so that two takers never delete each other's fresh lock.
         if (holder) await removeStaleLock(l.lockFile, holder);
@@ -146,15 +147,6 @@ async function removeStaleLock(lockFile: string, holder: number): Promise<void> 
     if (Number(await fs.readFile(lockFile, 'utf8').catch(() => '')) === holder) await fs.rm(lockFile, { force: true });
   } finally {
     await fs.rm(guard, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -9,6 +9,11 @@ export function ownPid(): number {
   return process.pid;
 }
 
+/** Sends `signal` to the process `pid` (an immediate shutdown of a server that pg_ctl cannot stop). */
+export function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  process.kill(pid, signal);
+}
+
 /**
  * True unless the process is certainly gone: signal 0 answers ESRCH only for a pid nobody holds.
  * EPERM (someone else's process) and any other answer count as alive, so that nothing a live
