@@ -51,6 +51,8 @@ export async function run() {
         [
           sh('pg_dump > f.sql (alone)', 'pg_dump --no-owner --no-acl -f alone.sql'),
           sh('pg_dump | gzip -1 > f', 'set -e; pg_dump --no-owner --no-acl | gzip -1 > pipe.sql.gz'),
+          // What zstd itself costs beside pg_dump on this machine now: the floor for mcpctl's zstd path.
+          sh('pg_dump | zstd -1 > f', 'set -e; pg_dump --no-owner --no-acl | zstd -q -1 > pipe.sql.zst'),
           sh('old: pg_dump > f.sql && gzip f.sql', 'pg_dump --no-owner --no-acl > old.sql && gzip -f old.sql'),
           mcpctl('mcpctl backup (gzip)', 'gzip'),
           // The gzip program instead of node:zlib: the core's option (no CLI flag), run like the CLI.
@@ -62,6 +64,7 @@ export async function run() {
       const by = Object.fromEntries(results.map((r) => [r.label, r.median]));
       const alone = by['pg_dump > f.sql (alone)'];
       const pipe = by['pg_dump | gzip -1 > f'];
+      const zpipe = by['pg_dump | zstd -1 > f'];
       const old = by['old: pg_dump > f.sql && gzip f.sql'];
       const gz = by['mcpctl backup (gzip)'];
       const zst = by['mcpctl backup --compress zstd'];
@@ -76,7 +79,8 @@ export async function run() {
         ['old: pg_dump > f.sql && gzip f.sql', `${fmt(old)}  (${mib(statSync(path.join(out, 'old.sql.gz')).size)})`],
         ['mcpctl backup (gzip: node:zlib level 1)', `${fmt(gz)}  ${(pipe / gz).toFixed(2)}× the pipeline's throughput (goal ≥ 0.9), ${(old / gz).toFixed(2)}× the old way  (${mib(fileSize('gzip', /\.sql\.gz$/))})`],
         ['mcpctl backup, gzip -1 program (core option)', `${fmt(proc)}  ${(pipe / proc).toFixed(2)}× the pipeline's throughput`],
-        ['mcpctl backup --compress zstd', `${fmt(zst)}  ${(alone / zst).toFixed(2)}× pg_dump alone (goal ≥ 0.8)  (${mib(fileSize('zstd', /\.sql\.zst$/))})`],
+        ['pg_dump | zstd -1 > f', `${fmt(zpipe)}  ${(alone / zpipe).toFixed(2)}× pg_dump alone  (${mib(statSync(path.join(out, 'pipe.sql.zst')).size)})`],
+        ['mcpctl backup --compress zstd', `${fmt(zst)}  ${(alone / zst).toFixed(2)}× pg_dump alone (goal ≥ 0.8), ${(zpipe / zst).toFixed(2)}× the zstd pipeline  (${mib(fileSize('zstd', /\.sql\.zst$/))})`],
         ['peak RSS of mcpctl (gzip / zstd)', `${mib(rssGzip)} / ${mib(rssZstd)}  (goal < 150 MiB)`],
       ]);
       const restore = restoreCase(out, libpq, appEnv);
@@ -87,8 +91,9 @@ export async function run() {
         gzipProcessVsPipeline: pipe / proc,
         gzipVsOld: old / gz,
         zstdVsPgDumpAlone: alone / zst,
+        zstdVsPipeline: zpipe / zst,
         peakRssMiB: Math.max(rssGzip, rssZstd) / 1048576,
-        ms: { alone, pipe, old, gzip: gz, gzipProcess: proc, zstd: zst },
+        ms: { alone, pipe, zstdPipe: zpipe, old, gzip: gz, gzipProcess: proc, zstd: zst },
       };
     } finally {
       rmSync(out, { recursive: true, force: true });

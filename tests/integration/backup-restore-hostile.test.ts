@@ -74,6 +74,19 @@ describe('backup restore: hostile files', () => {
     });
   }
 
+  it('review A3: a .sql.gz expanding to one 32 MiB line restores (streamed, not held); a 2 MiB word outside quotes is refused', async () => {
+    const long = `${app.db}_long`;
+    const f = await write('long_20260101_000000.sql.gz', `CREATE TABLE big_line (n int);\nINSERT INTO big_line VALUES (length('${'x'.repeat(32 << 20)}'));\n`);
+    const r = await runMain(['backup', 'restore', f, '--db', long], { cwd: app.project.dir, env: app.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await app.query('SELECT n FROM big_line', long)).toEqual([{ n: 32 << 20 }]);
+    const w = await write('word_20260101_000000.sql.gz', `SELECT 1;\nSELECT ${'a'.repeat(2 << 20)};\n`);
+    const r2 = await runMain(['backup', 'restore', w, '--db', `${app.db}_word`], { cwd: app.project.dir, env: app.env });
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/line 2 holds a word, number or COPY line longer than 1048576 bytes/);
+    expect(await exists(`${app.db}_word`)).toBe(false);
+  }, 120_000);
+
   it('\\connect then DROP DATABASE of another project: refused, the other database survives', async () => {
     const victim = `${app.db}_victim`;
     await app.query(`CREATE DATABASE ${victim}`);

@@ -148,6 +148,38 @@ describe.skipIf(dump.skip)(`backup round trip${dump.note}`, () => {
     }
   });
 
+  it('review A11: --all-projects reports databases that refuse connections (with the reason, human and --json), exit 1, the others backed up', async () => {
+    const solo = await makeApp();
+    try {
+      const closed = `${solo.db}_closed`;
+      const revoked = `${solo.db}_revoked`;
+      const full = `${solo.db}_full`;
+      solo.databases.push(closed, revoked, full);
+      for (const d of [closed, revoked, full]) await solo.query(`CREATE DATABASE ${d}`);
+      await adminQuery(`ALTER DATABASE ${closed} ALLOW_CONNECTIONS false`);
+      await adminQuery(`REVOKE CONNECT ON DATABASE ${revoked} FROM PUBLIC, ${solo.role}`);
+      await adminQuery(`ALTER DATABASE ${full} CONNECTION LIMIT 0`);
+      const r = await runMain(['backup', '--all-projects', '--dir', 'bk-refused', '--json'], { cwd: solo.project.dir, env: solo.env });
+      expect(r.code, r.stderr).toBe(1);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.ok).toBe(false);
+      const by = Object.fromEntries(doc.backups.map((b: { database: string }) => [b.database, b]));
+      expect(Object.keys(by).sort()).toEqual([solo.db, closed, full, revoked].sort());
+      expect(by[solo.db]).toMatchObject({ ok: true });
+      expect(by[closed]).toMatchObject({ ok: false, skipped: true, error: { message: expect.stringMatching(/not backed up: it does not allow connections/) } });
+      expect(by[revoked]).toMatchObject({ ok: false, skipped: true, error: { message: expect.stringMatching(/CONNECT privilege revoked/) } });
+      expect(by[full]).toMatchObject({ ok: false, skipped: true, error: { message: expect.stringMatching(/connection limit is 0/) } });
+      const files = await filesIn(path.join(solo.project.dir, 'bk-refused'));
+      expect(files.filter((f) => !f.endsWith('.sha256'))).toEqual([expect.stringMatching(new RegExp(`^${solo.db}_\\d{8}_\\d{6}\\.sql\\.gz$`))]);
+      const human = await runMain(['backup', '--all-projects', '--dir', 'bk-refused'], { cwd: solo.project.dir, env: solo.env });
+      expect(human.code).toBe(1);
+      expect(human.stderr).toContain(`${closed}: not backed up: it does not allow connections`);
+      expect(human.stdout + human.stderr).toMatch(/3 of 4 databases not backed up \(3 not attempted/);
+    } finally {
+      await solo.cleanup();
+    }
+  });
+
   it('--keep prunes only that database\'s older backups, after a success', async () => {
     const dir = path.join(app.project.dir, 'bk-keep');
     await fs.mkdir(dir);

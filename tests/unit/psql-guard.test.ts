@@ -78,6 +78,9 @@ describe('psql guard', () => {
     ['SELECT 1$a$ \\! id $a$;\n', /number run into/],
     ['COPY t (a) FROM stdin;\n1\n', /inside COPY data/],
     ["SELECT 'open\n", /inside a quoted string/],
+    ['SELECT $x$ open\n', /inside a quoted string/],
+    ['SELECT (1;\n', /middle of a statement/],
+    ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;\n', /middle of a statement/],
     ['SELECT 1\n', /middle of a statement/],
     ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;\nCOPY t FROM stdin;\n\\! id\n\\.\nEND;\n', /COPY inside an unfinished statement/],
     ['SELECT 1;\0\n', /NUL/],
@@ -143,5 +146,68 @@ describe('review A1: prefixes psql does not lex as identifiers', () => {
       'CREATE TRIGGER tr AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f();\n',
     ];
     for (const s of ok) expect(scan(s + 'COPY public.t (x) FROM stdin;\n1\n\\.\n').error).toBeUndefined();
+  });
+});
+
+describe('review A3: linear time, flat memory', () => {
+  it('a 32 MiB line of tokens streams through in 64 KiB chunks, unchanged, holding back at most a token and its lookahead', () => {
+    const text = Buffer.from(`SELECT ${'1,'.repeat(16 << 20)}1;\n`);
+    const g = new PsqlScriptGuard();
+    let passed = 0;
+    for (let i = 0; i < text.length; i += 65536) {
+      const end = Math.min(text.length, i + 65536);
+      passed += g.push(text.subarray(i, end)).length;
+      expect(end - passed).toBeLessThanOrEqual(1024);
+    }
+    passed += g.end().length;
+    expect(passed).toBe(text.length);
+  }, 120_000);
+
+  it('one long string, dollar quote, comment and identifier: passed through as they arrive', () => {
+    for (const text of ["SELECT '" + 'x'.repeat(4 << 20) + "';\n", 'SELECT $q$' + 'y'.repeat(4 << 20) + '$q$;\n', 'SELECT 1 /*' + 'z'.repeat(4 << 20) + '*/;\n', `SELECT "${'w'.repeat(4 << 20)}";\n`]) {
+      const g = new PsqlScriptGuard();
+      const buf = Buffer.from(text);
+      let held = 0;
+      let passed = 0;
+      for (let i = 0; i < buf.length; i += 65536) {
+        passed += g.push(buf.subarray(i, i + 65536)).length;
+        held = Math.max(held, Math.min(buf.length, i + 65536) - passed);
+      }
+      passed += g.end().length;
+      expect(passed).toBe(buf.length);
+      expect(held).toBeLessThan(1024);
+    }
+  });
+
+  it('a word, number or COPY line longer than the token limit is refused, naming the line', () => {
+    for (const text of [`SELECT 1;\nSELECT ${'a'.repeat(10_000)};\n`, `SELECT 1;\nSELECT ${'9'.repeat(10_000)};\n`, `SELECT 1;\nCOPY t (${'c, '.repeat(4000)}c) FROM stdin;\n\\.\n`]) {
+      const g = new PsqlScriptGuard(4096);
+      const buf = Buffer.from(text);
+      expect(() => {
+        for (let i = 0; i < buf.length; i += 1000) g.push(buf.subarray(i, i + 1000));
+        g.end();
+      }).toThrow(/line 2 holds a word, number or COPY line longer than 4096 bytes/);
+    }
+  });
+
+  it('seeded scripts: any chunking gives the same output or the same refusal as one chunk', () => {
+    const parts = ["'a''b'", '$t$ x $t$', '/* c /* d */ */', '-- e\n', '"q""r"', 'COPY t (a) FROM stdin;\n1\n\\.\n', '\n', ';', ' ', 'x1', '1.5e3', ':v', '$1', "E'\\\\'", '\\restrict ab1\n', 'BEGIN;\n', 'COMMIT;\n', '(', ')', 'CREATE FUNCTION f() BEGIN ATOMIC', 'END'];
+    const prng = new Prng('a3-chunks');
+    for (let round = 0; round < 300; round++) {
+      let text = '';
+      for (let n = 1 + prng.int(25); n > 0; n--) text += parts[prng.int(parts.length)]!;
+      const whole = scan(text);
+      const sliced = scan(text, 1 + prng.int(7));
+      expect(sliced.error?.message, text).toBe(whole.error?.message);
+      if (!whole.error) expect(sliced.out, text).toBe(whole.out);
+    }
+  });
+
+  it("pg_dump's large-object BEGIN;/COMMIT; pair is dropped; a lone COMMIT, or a BEGIN never closed, is refused", () => {
+    const lo = "BEGIN;\n\nSELECT pg_catalog.lo_open('16509', 131072);\nSELECT pg_catalog.lowrite(0, '\\x78');\nSELECT pg_catalog.lo_close(0);\n\nCOMMIT;\n";
+    expect(scan(lo)).toEqual({ out: lo.replace('BEGIN;', '').replace('COMMIT;', '') });
+    expect(scan('SELECT 1;\nCOMMIT;\n').error?.message).toMatch(/line 2 starts a COMMIT statement/);
+    expect(scan('BEGIN;\nSELECT 1;\n').error?.message).toMatch(/large-object block/);
+    expect(scan('BEGIN;\nBEGIN;\n').error?.message).toMatch(/line 2 starts a BEGIN statement/);
   });
 });

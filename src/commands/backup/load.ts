@@ -2,7 +2,8 @@
  * Loads a backup into a database, all or nothing, whoever dies:
  *   file → [gunzip | zstd -d] → [pg_restore -f - for custom/tar archives] → guard → psql
  * psql gets `BEGIN;` from mcpctl first and `COMMIT;` only after mcpctl saw the whole
- * file through the guard (src/lib/psql-guard.ts) and every producer exited 0. There is
+ * file through the guard (psql-guard.ts), every producer exited 0, and the check of
+ * restore-check.ts found that the transaction changed nothing outside the target database. There is
  * no --single-transaction: when mcpctl dies (kill -9 included), psql reads end of input
  * inside the open transaction and the server rolls it back. pg_restore never connects
  * to the database itself; it only turns an archive into SQL that the same guard checks.
@@ -12,9 +13,10 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, UserError } from '../../lib/cli/errors.js';
-import { execStream } from '../../lib/process/exec.js';
+import { execCapture, execStream } from '../../lib/process/exec.js';
 import { howEnded, tail, type ToolDeps } from './pg-tools.js';
 import { PsqlScriptGuard } from './psql-guard.js';
+import { checkRefusal, RESTORE_CHECK_SQL, SHARED_AFTER_SQL, SHARED_BEFORE_SQL } from './restore-check.js';
 import type { Compression } from './files.js';
 
 /** What the bytes are, under any compression: plain SQL, or a pg_dump custom or tar archive. */
@@ -75,7 +77,8 @@ export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ form
   if (head.length === 0) throw new UserError(`${o.file} is empty`, { hint: 'nothing was restored; choose another backup (`mcpctl backup list`)' });
   const format = archiveFormat(head);
   const tool = { cwd: deps.cwd, signal: deps.signal, log: deps.log };
-  const { child: psql } = await execStream('psql', ['-X', '-q', '-w', '-v', 'ON_ERROR_STOP=1', '-o', '/dev/null', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+  const before = await sharedBefore(deps, o.env);
+  const { child: psql } = await execStream('psql', ['-X', '-q', '-w', '-v', 'ON_ERROR_STOP=1', ...before, '-o', '/dev/null', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
   const psqlErr = tail(psql.stderr);
   const psqlOut = tail(psql.stdout, 4096);
   const restore =
@@ -115,12 +118,23 @@ export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ form
     const text = psqlErr() || restoreErr();
     throw new UserError(`restore failed: ${text || (e as Error).message}`, { hint: 'nothing was restored (one transaction)', cause: e });
   }
-  psql.stdin!.end(`COMMIT;\n\\echo ${marker}\n`);
+  // The guard's end() proved psql sits between statements: the check, then COMMIT, are statements of their own.
+  psql.stdin!.end(`${RESTORE_CHECK_SQL}${SHARED_AFTER_SQL}COMMIT;\n\\echo ${marker}\n`);
   const r = await psql;
   if (deps.signal?.aborted) throw new InterruptedError('restore interrupted; its transaction was rolled back');
+  const refusal = checkRefusal(psqlErr());
+  if (refusal) throw refusal;
   if (r.exitCode !== 0 || r.signal) throw new UserError(`psql ${howEnded(r)}:\n${psqlErr()}`, { hint: 'nothing was restored (one transaction)' });
   if (!psqlOut().includes(marker)) throw new UserError(`psql ended without confirming the commit:\n${psqlErr()}`, { hint: 'check the target database; run the restore again' });
   return { format };
+}
+
+/** The shared state before the script (restore-check.ts), as psql variables for the check before COMMIT. */
+async function sharedBefore(deps: ToolDeps, env: Record<string, string>): Promise<string[]> {
+  const r = await execCapture('psql', ['-X', '-q', '-w', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', SHARED_BEFORE_SQL], { cwd: deps.cwd, env, signal: deps.signal, timeoutMs: 60_000 });
+  const [dbs, digest] = r.stdout.trim().split('\t');
+  if (r.exitCode !== 0 || !dbs || !digest) throw new UserError(`cannot read the app user's databases before the restore: ${r.stderr.trim() || 'psql gave no answer'}`, { hint: 'nothing was restored' });
+  return ['-v', `mcpctl_dbs=${dbs}`, '-v', `mcpctl_shared=${digest}`];
 }
 
 /** The guard as a stream: passes on only checked lines; the end proves psql sits between statements. */

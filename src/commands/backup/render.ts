@@ -28,7 +28,9 @@ export function renderBackup(out: Output, result: BackupResult): void {
     if (b.error) out.error(shown(`${b.database}: ${b.error.message}`), b.error.hint && shown(b.error.hint));
   }
   const failed = result.backups.filter((b) => !b.ok).length;
-  if (result.backups.length > 1) out.info(failed ? out.paint('error', `${failed} of ${result.backups.length} backups failed`) : out.paint('success', `${result.backups.length} backups written`));
+  const skipped = result.backups.filter((b) => b.skipped).length;
+  const how = skipped ? ` (${skipped} not attempted: ${skipped === 1 ? 'it refuses' : 'they refuse'} connections)` : '';
+  if (result.backups.length > 1) out.info(failed ? out.paint('error', `${failed} of ${result.backups.length} databases not backed up${how}`) : out.paint('success', `${result.backups.length} backups written`));
 }
 
 export function renderList(out: Output, result: BackupListResult): void {

@@ -92,6 +92,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   if (mode === 'restored') {
     const swept = await withClient(admin, sweepScratch).catch(() => [] as string[]);
     await load(target);
+    await requireLogin(target);
     return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
   }
   // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
@@ -104,6 +105,7 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
     });
     await load({ ...target, database: fresh });
+    await requireLogin({ ...target, database: fresh });
     await swapIn(hold, database, fresh, mode === 'replaced');
     kept = true;
   } finally {
@@ -111,6 +113,23 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     await hold.end().catch(() => undefined);
   }
   return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
+}
+
+/**
+ * The second net behind restore-check.ts: after the commit, the app role must still log in
+ * with the password mcpctl holds (a real SCRAM login). A scratch database that fails this is
+ * never swapped in (the caller drops it).
+ */
+async function requireLogin(t: ConnTarget): Promise<void> {
+  try {
+    await withClient(t, (c) => c.query('SELECT 1'));
+  } catch (e) {
+    throw new UserError(`after the restore committed, the app user ${t.user} can no longer log in to ${t.database}: ${classifyPgError(e)} (${(e as Error).message})`, {
+      code: 'unsafe-backup',
+      hint: 'the backup changed the role; a new target database was not put in place. Reset the password with `mcpctl setup-db` and inspect the file',
+      cause: e,
+    });
+  }
 }
 
 /** Number of user tables, or undefined when the database does not exist. */

@@ -67,6 +67,8 @@ export type BackupDeps = Pick<CoreDeps<BackupEvent, LoadedConfig>, 'config' | 'e
 export interface DatabaseBackup {
   database: string;
   ok: boolean;
+  /** Not attempted: the database refuses the app role's connections (`error` says why). */
+  skipped?: boolean;
   path?: string;
   size?: number;
   sha256?: string;
@@ -134,24 +136,51 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   await ensureWritableDir(dir);
   const swept = [...server.swept, ...(await sweepTempFiles(dir, runStart))];
   const warnings = await unignoredFolderWarning(tools, dir);
-  const databases = options.allProjects ? server.owned : options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB];
+  const databases: Owned[] = options.allProjects ? server.owned : (options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB]).map((name) => ({ name }));
   if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
 
-  const one = (database: string) => backupOne(deps, { ...options, gzipWith, format, compression, dir, database, pgDump });
+  const one = (d: Owned) => (d.refusal ? Promise.resolve(refused(d)) : backupOne(deps, { ...options, gzipWith, format, compression, dir, database: d.name, pgDump }));
   const backups = await mapLimit(databases, Math.max(1, options.concurrency ?? 2), one);
   if (ctx.signal.aborted) throw new InterruptedError('backup interrupted; temporary files and scratch databases were removed');
   return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups, warnings, swept };
 }
 
-async function ownedDatabases(c: Client): Promise<string[]> {
-  const r = await c.query<{ datname: string }>(
-    `SELECT datname FROM pg_database
+/** A database the app role owns, and why it cannot be backed up when it cannot (no connection is possible). */
+interface Owned {
+  name: string;
+  refusal?: string;
+}
+
+/**
+ * Every database the app role owns — also those that refuse its connections, which are reported
+ * as not backed up with the reason instead of being left out silently (review A11).
+ */
+async function ownedDatabases(c: Client): Promise<Owned[]> {
+  const r = await c.query<{ datname: string; refusal: string | null }>(
+    `SELECT datname,
+            CASE WHEN NOT datallowconn THEN 'it does not allow connections (ALTER DATABASE … ALLOW_CONNECTIONS false)'
+                 WHEN NOT has_database_privilege(current_user, oid, 'CONNECT') THEN 'the app role may not connect to it (CONNECT privilege revoked)'
+                 WHEN datconnlimit = 0 THEN 'its connection limit is 0 (ALTER DATABASE … CONNECTION LIMIT 0)'
+            END AS refusal
+       FROM pg_database
       WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-        AND NOT datistemplate AND datallowconn
+        AND NOT datistemplate
         AND datname !~ '^mcpctl_(restorecheck|restore)_'
       ORDER BY datname`,
   );
-  return r.rows.map((x) => x.datname);
+  return r.rows.map((x) => ({ name: x.datname, refusal: x.refusal ?? undefined }));
+}
+
+/** The result for a database that refuses connections: not backed up, with the reason. */
+function refused(o: Owned): DatabaseBackup {
+  return {
+    database: o.name,
+    ok: false,
+    skipped: true,
+    durationMs: 0,
+    pruned: [],
+    error: { message: `not backed up: ${o.refusal}`, hint: `allow the app role to connect to ${o.name}, or ignore this if the database is retired` },
+  };
 }
 
 /**
