@@ -88,6 +88,60 @@ describe('rollback: the password never enters git through the stash (A6)', () =>
     expect(r.stderr).toMatch(/hold the project's password: scratch\/psql-history\.txt/);
   });
 
+  it('a copy base64-wrapped over lines, UTF-16 LE/BE, gzip, JSON with \\/ and .pgpass-escaped: each refused (review M3, L1)', async () => {
+    const { repo } = await scene();
+    // Long enough that GNU base64's 76-character lines cut through the password's encoding.
+    await repo.write('.env.local', `# local settings, never committed\nPOSTGRES_PASSWORD=${PASSWORD}\n`);
+    sh(repo, 'base64 .env.local > secrets.b64');
+    expect(await repo.read('secrets.b64')).toMatch(/\n./);
+    await fs.writeFile(path.join(repo.dir, 'env16le.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`POSTGRES_PASSWORD=${PASSWORD}\r\n`, 'utf16le')]));
+    await fs.writeFile(path.join(repo.dir, 'env16be.txt'), Buffer.from(`POSTGRES_PASSWORD=${PASSWORD}`, 'utf16le').swap16());
+    sh(repo, 'cat .env.local | gzip > env.gz');
+    await repo.write('php.json', `{"pw":"${PASSWORD.replace(/\//g, '\\/')}"}\n`);
+    await repo.write('pgpass.bak', `localhost:5432:*:mcp_user:${PASSWORD.replace(/:/g, '\\:')}\n`);
+    const r = await refused(repo);
+    expect(r.stderr).toMatch(/hold the project's password: env\.gz, env16be\.txt, env16le\.txt, pgpass\.bak, php\.json, secrets\.b64/);
+  });
+
+  it('a file named with the password: refused before any change, the name never printed (review M3a)', async () => {
+    const { repo } = await scene();
+    // The password's `/` makes it a folder and a file name: the path as git stores it holds it.
+    await repo.write(`keys/${PASSWORD}.txt`, 'nothing secret inside\n');
+    await repo.write(`pw-${encodeURIComponent(PASSWORD)}.txt`, 'nothing secret inside\n');
+    const r = await refused(repo);
+    expect(r.stderr).toMatch(/2 changed or untracked path\(s\) have the project's password in their name/);
+  });
+
+  it('a new file with the password staged with git add: refused, and its blob stays unreachable (review M3d)', async () => {
+    const { repo } = await scene();
+    await repo.write('config/db.txt', `password=${PASSWORD}\n`);
+    repo.git('add', 'config/db.txt');
+    // The work tree no longer holds it: only the index does.
+    await repo.write('config/db.txt', 'password=(moved to .env.local)\n');
+    const oid = repo.git('rev-parse', ':config/db.txt').trim();
+    const before = await fullSnapshot(repo);
+    const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/staged file\(s\) \(git add\) whose staged content holds the project's password[^\n]*: config\/db\.txt/);
+    expect(r.stderr + r.stdout).not.toContain(PASSWORD);
+    expect(await fullSnapshot(repo)).toEqual(before);
+    expect(repo.git('rev-list', '--all', '--reflog', '--objects')).not.toContain(oid);
+    sh(repo, r.stderr.match(/git restore --staged -- \S+/)![0]);
+    const ok = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(repo.git('rev-list', '--all', '--reflog', '--objects')).not.toContain(oid);
+  });
+
+  it("every .pgpass entry of the admin role on the server is searched for, whatever its database (review L4)", async () => {
+    const { repo } = await rollbackScene();
+    repos.push(repo);
+    await fs.writeFile(path.join(repo.home, '.pgpass'), `localhost:5432:template1:postgres:${PASSWORD.replace(/:/g, '\\:')}\nlocalhost:5433:*:postgres:other-server-password\n`, { mode: 0o600 });
+    await repo.write('scratch/admin.txt', `admin: ${PASSWORD}\n`);
+    await repo.write('scratch/other.txt', 'other-server-password\n');
+    const r = await refused(repo);
+    expect(r.stderr).toMatch(/hold the project's password: scratch\/admin\.txt\. /);
+  });
+
   it('a large file without the password is read through, not refused', async () => {
     const { repo, tagCommit } = await scene();
     const big = Buffer.alloc(24 << 20, 'a');
@@ -128,6 +182,20 @@ describe('rollback: each refusal lists every file and one command fixes them all
     expect(repo.git('rev-parse', 'HEAD').trim()).toBe(newTag);
     expect(objectsHold(repo, FORMS)).toBe(false);
     for (const f of ['.env', '.env.local', 'services/api/.env.production']) expect(await repo.read(f)).toBe(`POSTGRES_PASSWORD=${PASSWORD}\n`);
+  });
+
+  it('untracked nested repositories: refused before any change, one command ignores them all (review M2)', async () => {
+    const { repo, tagCommit } = await scene();
+    for (const d of ['sub', 'tools/vendor x']) sh(repo, `mkdir -p '${d}' && git -C '${d}' init -q && echo x > '${d}/f'`);
+    expect(repo.git('status', '--porcelain')).toContain('?? sub/');
+    const r = await refused(repo);
+    expect(r.stderr).toMatch(/untracked nested git repositories[^\n]*: sub\/, tools\/vendor x\//);
+    expect(repo.git('branch', '--list', 'mcpctl/*')).toBe('');
+    sh(repo, excludeCommandOf(r.stderr, /info\/exclude/));
+    const ok = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(repo.git('rev-parse', 'HEAD').trim()).toBe(tagCommit);
+    expect(await repo.read('tools/vendor x/f')).toBe('x\n');
   });
 
   it('two dirty submodules: the hint stashes inside both', async () => {

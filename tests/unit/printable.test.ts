@@ -11,15 +11,19 @@ function sink(isTTY = false) {
 }
 
 describe('printable', () => {
-  it('escapes every C0 control, DEL and C1, and nothing else', () => {
-    for (let c = 0; c < 0x2000; c++) {
+  it('escapes every C0 control, DEL and C1, the invisible format characters, and nothing else', () => {
+    const invisible = (c: number) => (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c === 0x2028 || c === 0x2029 || c === 0xfeff;
+    for (let c = 0; c < 0x10000; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
       const s = String.fromCharCode(c);
-      const control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+      const control = c < 0x20 || (c >= 0x7f && c <= 0x9f) || invisible(c);
       expect(printable(s) !== s, c.toString(16)).toBe(control);
       expect(/[\x00-\x1f\x7f-\x9f]/.test(printable(s))).toBe(false);
     }
     expect(printable('a\x1b[2Jb\r\n\t\x07\x7f\u009b')).toBe('a\\x1b[2Jb\\r\\n\\t\\x07\\x7f\\u009b');
     expect(printable('naïve ü — ok')).toBe('naïve ü — ok');
+    expect(printable('evil\u202etxt.sh\u200b\u2066\ufeff\u2028')).toBe('evil\\u202etxt.sh\\u200b\\u2066\\ufeff\\u2028');
+    expect(terminalSafe('a\u202eb\n', false)).toBe('a\\u202eb\n');
   });
 
   it('terminalSafe keeps line ends and, with colour, only SGR colour codes', () => {

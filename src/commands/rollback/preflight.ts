@@ -126,7 +126,7 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
   // What the stash and the reset would leave behind, and what they must never take (secrets).
   const [sim, secrets] = await Promise.all([
     tip !== undefined && tag ? simulateStash(g, f.repo.root, tag.commit, f.branches) : undefined,
-    willStash ? projectSecretForms(deps.ctx).then((forms) => secretFailures(f.repo.root, f.changes, forms)) : [],
+    willStash ? projectSecretForms(deps.ctx).then((forms) => secretFailures(g, f.repo.root, f.changes, forms)) : [],
   ]);
   if (sim) failures.push(...sim.failures);
   failures.push(...secrets);

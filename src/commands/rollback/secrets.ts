@@ -7,9 +7,10 @@
  */
 import path from 'node:path';
 import { ConfigError, loadConfig, type Resolved } from '../../lib/config/load.js';
-import { lookupPgpass, readPgpass } from '../../lib/config/pgpass.js';
+import { lookupPgpass, parseLine, pgpassHost, readPgpass } from '../../lib/config/pgpass.js';
 import { parseDatabaseUrl } from '../../lib/config/url-keys.js';
-import { fileHoldsSecret, noSecrets, secretForms, type SecretForms } from '../../lib/files/secret-search.js';
+import { bytesHoldSecret, fileHoldsSecret, noSecrets, secretForms, type SecretForms } from '../../lib/files/secret-search.js';
+import { blobsHoldingSecret, git, type GitDeps } from '../../lib/git/porcelain.js';
 import { SecretRegistry } from '../../lib/cli/redact.js';
 import type { ConfigKey } from '../../lib/config/keys.js';
 import type { StatusEntry } from './git-worktree.js';
@@ -58,13 +59,32 @@ export async function projectSecrets(ctx: SecretsCtx): Promise<string[]> {
     const keys = [
       { ...server, user: v('POSTGRES_USER', 'mcp_user'), database: v('POSTGRES_DB', 'project_registry') },
       { ...server, user: v('POSTGRES_USER', 'mcp_user'), database: v('POSTGRES_TEST_DB', 'test_workflow_mcp') },
-      { ...server, user: v('SETUP_POSTGRES_USER', 'postgres'), database: 'postgres' },
     ];
-    if (file.bytes) for (const key of keys) out.push(lookupPgpass(file.bytes, key));
+    if (file.bytes) {
+      for (const key of keys) out.push(lookupPgpass(file.bytes, key));
+      out.push(...adminEntries(file.bytes, { ...server, user: v('SETUP_POSTGRES_USER', 'postgres') }));
+    }
   }
   const found = [...new Set(out.filter((s): s is string => !!s))];
   for (const s of found) registry.add(s);
   return found;
+}
+
+/**
+ * Every password-file entry the admin role could use on this server, whatever its database
+ * field: setup-db connects to several databases as admin, and any of those lines is the
+ * admin's password (libpq's first-match rule picks one per database, not one per role).
+ */
+function adminEntries(bytes: Buffer, key: { host: string; port: string; user: string }): string[] {
+  const host = pgpassHost(key.host);
+  const out: string[] = [];
+  for (const line of bytes.toString('utf8').split('\n')) {
+    const f = parseLine(line);
+    if (!f) continue;
+    const [h, p, , u, pw] = f as [string, string, string, string, string];
+    if ((h === '*' || h === host) && (p === '*' || p === key.port) && (u === '*' || u === key.user) && pw) out.push(pw);
+  }
+  return out;
 }
 
 function urlPassword(url: string): string | undefined {
@@ -82,13 +102,18 @@ function stashedContent(changes: StatusEntry[]): StatusEntry[] {
 }
 
 /**
- * The pre-flight failures for files that hold a secret (each named, never the secret) or
- * that cannot be read (git stash could not read them either, and would stop half-way).
+ * The pre-flight failures for files that hold a secret (each named, never the secret), whose
+ * name holds it (counted, never named), whose staged content holds it (the stash keeps the
+ * index's blob), or that cannot be read (git stash could not read them either, and would stop
+ * half-way).
  */
-export async function secretFailures(root: string, changes: StatusEntry[], forms: SecretForms): Promise<PreflightFailure[]> {
+export async function secretFailures(g: GitDeps, root: string, changes: StatusEntry[], forms: SecretForms): Promise<PreflightFailure[]> {
+  if (noSecrets(forms)) return [];
+  // Every path the stash records, in its index or work-tree tree: the name itself is stored.
+  const named = changes.filter((c) => [c.path, c.from ?? ''].some((p) => bytesHoldSecret(Buffer.from(p, 'utf8'), forms)));
+  const rest = changes.filter((c) => !named.includes(c));
   // Env files are refused by name whatever they hold (see stash.ts): listed once, there.
-  const todo = stashedContent(changes).filter((c) => !isEnvFile(c.path));
-  if (!todo.length || noSecrets(forms)) return [];
+  const todo = stashedContent(rest).filter((c) => !isEnvFile(c.path));
   const holding: StatusEntry[] = [];
   const unreadable: string[] = [];
   let next = 0;
@@ -103,8 +128,52 @@ export async function secretFailures(root: string, changes: StatusEntry[], forms
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, worker));
-  return [...holdingFailure(holding), ...(unreadable.length ? [{ check: 'unreadable', message: `file(s) that git stash could not read: ${pathList(unreadable.sort())}`, hint: 'make them readable (chmod u+r), or move them out of the work tree' }] : [])];
+  const [staged] = await Promise.all([stagedHolding(g, root, rest, forms), ...Array.from({ length: Math.min(PARALLEL, todo.length) }, worker)]);
+  return [
+    ...holdingFailure(holding),
+    ...(staged.length ? [stagedFailure(staged)] : []),
+    ...(named.length ? [namedFailure(named.length)] : []),
+    ...(unreadable.length ? [{ check: 'unreadable', message: `file(s) that git stash could not read: ${pathList(unreadable.sort())}`, hint: 'make them readable (chmod u+r), or move them out of the work tree' }] : []),
+  ];
+}
+
+/**
+ * Paths whose staged content (the index's blob, differing from HEAD) holds a secret. `git add`
+ * already wrote that blob, unreachable; the stash's index commit would keep it for good.
+ */
+async function stagedHolding(g: GitDeps, root: string, changes: StatusEntry[], forms: SecretForms): Promise<string[]> {
+  const paths = new Set(changes.filter((c) => !c.untracked && c.x !== ' ' && c.x !== 'D').map((c) => c.path));
+  if (!paths.size) return [];
+  const r = { ...g, cwd: root };
+  const ls = await git(r, ['ls-files', '--stage', '-z']);
+  const pathOf = new Map<string, string>();
+  for (const rec of ls.stdout.split('\0')) {
+    // "<mode> <oid> <stage>\t<path>"
+    const tab = rec.indexOf('\t');
+    const p = rec.slice(tab + 1);
+    if (tab > 0 && paths.has(p)) pathOf.set(rec.split(' ')[1]!, p);
+  }
+  if (!pathOf.size) return [];
+  const check = await git(r, ['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize)'], { input: [...pathOf.keys()].join('\n') + '\n' });
+  const blobs = check.stdout.split('\n').map((l) => l.split(' ')).filter(([, t]) => t === 'blob').map(([oid, , size]) => ({ oid: oid!, size: Number(size) }));
+  return (await blobsHoldingSecret(r, blobs, forms)).map((oid) => pathOf.get(oid)!).sort();
+}
+
+function stagedFailure(paths: string[]): PreflightFailure {
+  return {
+    check: 'secret-staged',
+    message: `staged file(s) (git add) whose staged content holds the project's password, which the stash would keep in git: ${pathList(paths, 50)}`,
+    hint: `unstage them: git restore --staged -- ${paths.map(shq).join(' ')} (then take the password out of them, or have git ignore them)`,
+  };
+}
+
+/** The names are not shown: they hold the password, and a name is what git would store. */
+function namedFailure(count: number): PreflightFailure {
+  return {
+    check: 'secret-name',
+    message: `${count} changed or untracked path(s) have the project's password in their name, which the stash would store in git (names not shown)`,
+    hint: 'rename them or move them out of the work tree; `git status --porcelain` lists them',
+  };
 }
 
 /** One failure naming every file that holds a secret, with one command per kind that fixes them all. */

@@ -2,7 +2,8 @@
  * What `git stash push --include-untracked` and the reset would do to this work tree,
  * worked out before anything changes, so that rollback refuses instead of stopping
  * half-way — and so that no secret ever enters git's object database:
- *   - submodules with changes and intent-to-add entries: stash cannot take them;
+ *   - submodules with changes, untracked nested repositories and intent-to-add entries: stash
+ *     cannot take them;
  *   - files ignored now only by uncommitted .gitignore changes (the stash takes those
  *     changes away, the files turn untracked, and a retry would stash them — `.env.local`
  *     after `mcpctl setup-db`), or not ignored by the tag's rules (left behind by the reset);
@@ -74,7 +75,10 @@ export async function simulateStash(g: GitDeps, root: string, tagCommit: string,
   const submodules: string[] = [];
   const intentToAdd: string[] = [];
   const changedEnv: { xy: string; path: string }[] = [];
+  const nested: string[] = [];
   for (const rec of parseV2(v2)) {
+    // With --untracked-files=all only a folder git will not enter shows as one: a nested repository.
+    if (rec.xy === '??' && rec.path.endsWith('/')) nested.push(rec.path);
     // `S<c><m><u>`: a submodule; any change in it or to its commit stays behind after a stash.
     if (rec.sub.startsWith('S') && (rec.sub !== 'S...' || rec.xy !== '..')) submodules.push(rec.path);
     if (rec.xy[1] === 'A') intentToAdd.push(rec.path);
@@ -86,6 +90,13 @@ export async function simulateStash(g: GitDeps, root: string, tagCommit: string,
       check: 'submodules',
       message: `submodule(s) with changes, which git stash does not take: ${list(submodules)}`,
       hint: `stash inside each: for s in ${subs}; do git -C "$s" stash push --include-untracked; done — or reset them all: git submodule update --init -- ${subs}`,
+    });
+  }
+  if (nested.length) {
+    failures.push({
+      check: 'nested-repos',
+      message: `untracked nested git repositories, which git stash cannot take (it would stop half-way): ${list(nested)}`,
+      hint: `have git ignore them all (ignored folders are never stashed): ${excludeCommand(nested)}`,
     });
   }
   if (intentToAdd.length) {

@@ -13,8 +13,10 @@ function escapeOne(c: string): string {
   return NAMED[c] ?? (code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
 }
 
-// C0 controls, DEL and C1 controls.
-const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+// C0 controls, DEL and C1 controls; and the invisible format characters that reorder or hide
+// text (zero-width, bidirectional marks, embeddings, overrides and isolates, line and paragraph
+// separators, BOM): `evil\u202etxt.sh` would show as another name.
+const CONTROLS = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/g;
 
 /** A name for a human line: every control character (newline and tab included) escaped. */
 export function printable(name: string): string {
@@ -28,7 +30,7 @@ export function printable(name: string): string {
  * text, and a colour can change no other text).
  */
 export function terminalSafe(text: string, keepSgr: boolean): string {
-  return text.replace(/\x1b\[(?:1|2|22|31|32|33|36|39)m|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (m) => (m.length > 1 ? (keepSgr ? m : printable(m)) : escapeOne(m)));
+  return text.replace(/\x1b\[(?:1|2|22|31|32|33|36|39)m|[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/g, (m) => (m.length > 1 ? (keepSgr ? m : printable(m)) : escapeOne(m)));
 }
 
 /** JSON text with DEL and C1 as `\u` escapes (JSON.stringify leaves them raw): the same values, nothing a terminal acts on. */

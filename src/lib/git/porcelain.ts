@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { execCapture, type ExecResult } from '../process/exec.js';
-import { bytesHoldSecret, secretForms } from '../files/secret-search.js';
+import { bytesHoldSecret, secretForms, type SecretForms } from '../files/secret-search.js';
 
 export interface GitDeps {
   cwd: string;
@@ -107,13 +107,26 @@ export async function historyContaining(deps: GitDeps, needle: string): Promise<
     if (type === 'blob' && oid) blobs.push({ oid, size: Number(size) });
   }
   // The one secret search (plain, percent-encoded, JSON-escaped, base64), byte-exact on the blob.
-  const forms = secretForms([needle]);
-  const target = Buffer.from(needle, 'utf8');
+  const found = await blobsHoldingSecret(deps, blobs, secretForms([needle]));
+  return Promise.all(
+    found.map(async (oid) => {
+      const log = await git(deps, ['log', '--all', '--format=%h', `--find-object=${oid}`]);
+      return { path: pathOf.get(oid)!, commits: log.stdout.split('\n').filter(Boolean) };
+    }),
+  );
+}
+
+/**
+ * Of `blobs`, the object ids whose content holds any form of the secrets, read through
+ * `git cat-file --batch` in batches of at most BATCH_BYTES (one larger blob goes alone).
+ */
+export async function blobsHoldingSecret(deps: GitDeps, blobs: readonly { oid: string; size: number }[], forms: SecretForms): Promise<string[]> {
+  const shortest = Math.min(...forms.raw.map((b) => b.length));
   const found: string[] = [];
   for (let i = 0; i < blobs.length; ) {
     const batch: string[] = [];
     for (let bytes = 0; i < blobs.length && (batch.length === 0 || bytes + blobs[i]!.size <= BATCH_BYTES); i++) {
-      if (blobs[i]!.size >= target.length) batch.push(blobs[i]!.oid);
+      if (blobs[i]!.size >= shortest) batch.push(blobs[i]!.oid);
       bytes += blobs[i]!.size;
     }
     if (!batch.length) continue;
@@ -130,10 +143,5 @@ export async function historyContaining(deps: GitDeps, needle: string): Promise<
       at = end + 1;
     }
   }
-  return Promise.all(
-    found.map(async (oid) => {
-      const log = await git(deps, ['log', '--all', '--format=%h', `--find-object=${oid}`]);
-      return { path: pathOf.get(oid)!, commits: log.stdout.split('\n').filter(Boolean) };
-    }),
-  );
+  return found;
 }
