@@ -5,12 +5,15 @@ import { signalExitCode } from './lib/cli/errors.js';
 import { createSignalRouter } from './lib/process/signal-forwarding.js';
 import type { CliIO } from './invocation.js';
 
-/** A reader that closed early (`mcpctl --help | head`) is not an error worth a stack trace. */
+/**
+ * A reader that closed early (`mcpctl --help | head`) is not an error worth a stack trace: later
+ * writes to the closed pipe are dropped. A run in progress is stopped by runWithProcess, as a
+ * signal stops it, so its clean-up (scratch databases, temporary files) still runs.
+ */
 export function guardStreams(): void {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw err;
+      if (err.code !== 'EPIPE') throw err;
     });
   }
 }
@@ -30,6 +33,11 @@ export async function runWithProcess(argv: string[], run: (io: CliIO) => Promise
   };
   // SIGHUP too (a closed terminal or ssh session): the same clean-up, exit 129.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  // Nobody reads the output any more: stop the way Ctrl-C does (exit 130), cleaning up first.
+  const onClosedReader = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' && !controller.signal.aborted) controller.abort(new Error('SIGPIPE'));
+  };
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', onClosedReader);
   const code = await run({
     argv,
     cwd: process.cwd(),
@@ -43,5 +51,6 @@ export async function runWithProcess(argv: string[], run: (io: CliIO) => Promise
     runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() },
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+  for (const stream of [process.stdout, process.stderr]) stream.off('error', onClosedReader);
   process.exitCode = code;
 }
