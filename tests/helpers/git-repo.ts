@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, afterEach } from 'vitest';
 
 export interface Repo {
   dir: string;
@@ -194,3 +195,22 @@ export function objectsHold(repo: Repo, needles: (string | Buffer)[]): boolean {
   const all = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo.dir, env: repo.env, maxBuffer: 256 << 20 });
   return needles.some((n) => all.includes(typeof n === 'string' ? Buffer.from(n) : n));
 }
+
+/**
+ * For a test file: repositories pushed to `repos` are removed after each test, the built scenes
+ * after the file; `scene()` makes the usual rollback scene and tracks its repository.
+ */
+export function trackedRepos(): { repos: Repo[]; scene: typeof rollbackScene } {
+  const repos: Repo[] = [];
+  afterEach(async () => {
+    for (const r of repos.splice(0)) await r.cleanup();
+  });
+  afterAll(cleanupScenes);
+  const scene: typeof rollbackScene = async (opts) => {
+    const s = await rollbackScene(opts);
+    repos.push(s.repo);
+    return s;
+  };
+  return { repos, scene };
+}
+

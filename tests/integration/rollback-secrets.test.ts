@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupScenes, fullSnapshot, makeRepo, objectsHold, rollbackScene, type Repo } from '../helpers/git-repo.js';
+import { describe, expect, it } from 'vitest';
+import { fullSnapshot, makeRepo, objectsHold, rollbackScene, trackedRepos, type Repo } from '../helpers/git-repo.js';
 import { runMain } from '../helpers/project.js';
 
 // Characters a URL must encode, so the percent-encoded form differs from the plain one.
@@ -15,16 +15,11 @@ const BASE64 = Buffer.from(`mcp_user:${PASSWORD}`).toString('base64');
 const LOWER_HEX = ENCODED.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
 const FORMS = [PASSWORD, ENCODED, LOWER_HEX, BASE64];
 
-const repos: Repo[] = [];
-afterEach(async () => {
-  for (const r of repos.splice(0)) await r.cleanup();
-});
-afterAll(cleanupScenes);
+const { repos, scene: usualScene } = trackedRepos();
 
 /** The usual scene with the password in an ignored .env.local (ignored at HEAD and at the tag). */
 async function scene() {
-  const s = await rollbackScene();
-  repos.push(s.repo);
+  const s = await usualScene();
   await fs.appendFile(path.join(s.repo.dir, '.git', 'info', 'exclude'), '/.env.local\n');
   await s.repo.write('.env.local', `POSTGRES_PASSWORD=${PASSWORD}\n`);
   return s;

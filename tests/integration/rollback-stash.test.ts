@@ -3,21 +3,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupScenes, fullSnapshot, makeRepo, objectsHold, rollbackScene, type Repo } from '../helpers/git-repo.js';
+import { describe, expect, it } from 'vitest';
+import { fullSnapshot, makeRepo, objectsHold, trackedRepos, type Repo } from '../helpers/git-repo.js';
 import { BIN, runMain } from '../helpers/project.js';
 
 const PASSWORD = 'Sup3r-secret-pw-9f8e7d6c5b4a3210';
-const repos: Repo[] = [];
-afterEach(async () => {
-  for (const r of repos.splice(0)) await r.cleanup();
-});
-afterAll(cleanupScenes);
-async function scene() {
-  const s = await rollbackScene();
-  repos.push(s.repo);
-  return s;
-}
+const { repos, scene } = trackedRepos();
 const rollback = (repo: Repo, args: string[]) => runMain(['rollback', ...args], { cwd: repo.dir, env: repo.env });
 
 /** Whether any object in the repository (reachable or not, loose or packed) holds the password. */
