@@ -9,6 +9,7 @@ import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, ins
 import { branchUsers, samePath, workingChanges, type StatusEntry } from './git-worktree.js';
 import { overwrittenIgnored, pathList, simulateStash } from './stash.js';
 import { projectSecretForms, secretFailures } from './secrets.js';
+import { readFolderRecords, type LostFolders } from './folder-record.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
@@ -124,17 +125,18 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
   const tag = typeof f.tag === 'object' ? f.tag : undefined;
   if (tip !== undefined && tag) failures.push(...(await ignoredAtRisk(g, f, n, tag, tip)));
   // What the stash and the reset would leave behind, and what they must never take (secrets).
-  const [sim, secrets] = await Promise.all([
+  const [sim, secrets, lost] = await Promise.all([
     tip !== undefined && tag ? simulateStash(g, f.repo.root, tag.commit, f.branches) : undefined,
     willStash ? projectSecretForms(deps.ctx).then((forms) => secretFailures(g, f.repo.root, f.changes, forms)) : [],
+    readFolderRecords(f.repo.gitDir, f.repo.root),
   ]);
   if (sim) failures.push(...sim.failures);
   failures.push(...secrets);
   if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);
-  return planOf(f, n, { tag, tip, sim, willStash, stash: options.stash, now: deps.ctx.now() });
+  return planOf(f, n, { tag, tip, sim, lost, willStash, stash: options.stash, now: deps.ctx.now() });
 }
 
-function planOf(f: RepoFacts, n: Names, o: { tag: ResolvedTag; tip: string; sim: NonNullable<Awaited<ReturnType<typeof simulateStash>>>; willStash: boolean; stash: boolean | undefined; now: Date }): RollbackPlan {
+function planOf(f: RepoFacts, n: Names, o: { tag: ResolvedTag; tip: string; sim: NonNullable<Awaited<ReturnType<typeof simulateStash>>>; lost: LostFolders[]; willStash: boolean; stash: boolean | undefined; now: Date }): RollbackPlan {
   const removed = { total: f.apart?.onlyB ?? 0, commits: f.removedList };
   const added = { total: f.apart?.onlyA ?? 0 };
   // Same answer as `merge-base --is-ancestor`: no commit reachable from the tag is missing from the branch.
@@ -161,8 +163,10 @@ function planOf(f: RepoFacts, n: Names, o: { tag: ResolvedTag; tip: string; sim:
     willStash: o.willStash,
     saveBranch: uniqueName(`mcpctl/rollback-${stamp}`, f.branches),
     stashMessage: `mcpctl rollback ${stamp}`,
-    emptyFolders: o.sim.emptyFolders,
-    earlier: o.sim.earlier,
+    // Folders an earlier rollback lost when killed after its stash are recreated by this one too.
+    emptyFolders: [...new Set([...o.sim.emptyFolders, ...o.lost.flatMap((l) => l.folders)])].sort(),
+    gitDir: repo.gitDir,
+    earlier: { ...o.sim.earlier, folders: o.lost },
     warnings,
   };
 }
