@@ -26,7 +26,7 @@ function state(o: {
   });
   return {
     server: { version: '15', versionNum: 150000, admin: { name: 'postgres', superuser: true, createrole: true, createdb: true }, vectorAvailable: false },
-    role: o.role ? { canLogin: o.canLogin ?? true, createDb: true, owns: o.dbs ? ['app_db', 'app_test', 'other_db'] : ['other_db'] } : undefined,
+    role: o.role ? { canLogin: o.canLogin ?? true, createDb: true, owns: o.dbs ? ['app_db', 'app_test', 'other_db'] : ['other_db'], adminCanSet: true, adminCanGrant: true } : undefined,
     databases: new Map(o.dbs ? [['app_db', dbState()], ['app_test', dbState()]] : []),
     stored: o.stored ? { value: 'stored-pw', source: o.stored === 'env' ? 'POSTGRES_PASSWORD (environment)' : 'POSTGRES_PASSWORD (.env.local:1)', fromEnvironment: o.stored === 'env', logsIn: o.role ? !!o.storedLogsIn : undefined } : undefined,
     pending: o.pending ? { value: 'pending-pw', source: 'pending', path: '/p', logsIn: o.role && !o.storedLogsIn ? !!o.pendingLogsIn : undefined } : undefined,
@@ -135,3 +135,34 @@ describe('planSetup: databases and migrations', () => {
     expect(planSetup(state({}), cfg, opts({ withPgvector: true })).refusals[0]!.message).toContain('--with-pgvector');
   });
 });
+
+describe('planSetup: a non-superuser admin (CREATEROLE CREATEDB)', () => {
+  const weak = (s: SetupState, versionNum: number, role?: Partial<NonNullable<SetupState['role']>>): SetupState => ({
+    ...s,
+    server: { ...s.server, versionNum, admin: { name: 'adm', superuser: false, createrole: true, createdb: true } },
+    role: s.role && role ? { ...s.role, ...role } : s.role,
+  });
+  it('a new role: the admin grants itself membership before the databases (PostgreSQL 15)', () => {
+    const plan = planSetup(weak(state({}), 150000), cfg, opts());
+    const k = plan.steps.map((x) => x.kind);
+    expect(k.indexOf('grant-membership')).toBeGreaterThan(k.indexOf('create-role'));
+    expect(k.indexOf('grant-membership')).toBeLessThan(k.indexOf('create-database'));
+    expect(plan.steps.find((x) => x.kind === 'grant-membership')!.sql).toEqual(['GRANT "app_u" TO "adm"']);
+    expect(plan.refusals).toEqual([]);
+  });
+  it('on PostgreSQL 16+: the options spelled out (DROP DATABASE needs the privileges, whatever the admin\'s INHERIT default)', () => {
+    const plan = planSetup(weak(state({}), 160000), cfg, opts());
+    expect(plan.steps.find((x) => x.kind === 'grant-membership')!.sql).toEqual(['GRANT "app_u" TO "adm" WITH INHERIT TRUE, SET TRUE']);
+  });
+  it('already a member, or nothing to create: no grant', () => {
+    expect(kinds(weak(state({ role: true, stored: true, storedLogsIn: true }), 160000, { adminCanSet: true }))).not.toContain('grant-membership');
+    expect(kinds(weak(state({ role: true, stored: true, storedLogsIn: true, dbs: true, applied: true }), 160000, { adminCanSet: false }))).not.toContain('grant-membership');
+  });
+  it('an existing role the admin may not grant (PostgreSQL 16+, made by someone else): refused before any change, with the GRANT to run', () => {
+    const plan = planSetup(weak(state({ role: true, stored: true, storedLogsIn: true }), 160000, { adminCanSet: false, adminCanGrant: false }), cfg, opts());
+    expect(plan.steps.map((x) => x.kind)).not.toContain('grant-membership');
+    expect(plan.refusals.map((r) => r.message)).toEqual([expect.stringContaining('the admin role "adm" cannot make databases owned by "app_u"')]);
+    expect(plan.refusals[0]!.hint).toContain('GRANT "app_u" TO "adm" WITH INHERIT TRUE, SET TRUE');
+  });
+});
+

@@ -105,6 +105,7 @@ class PlanRun {
         this.roleChanged = true;
         return;
       case 'alter-role':
+      case 'grant-membership':
       case 'drop-database':
       case 'alter-owner':
         await c.query(step.sql[0]!);

@@ -20,9 +20,16 @@ export async function inspectServer(c: Client, cfg: Config): Promise<Pick<SetupS
        FROM pg_roles r WHERE r.rolname = current_user`,
   );
   const row = s.rows[0]!;
-  const role = await c.query<{ rolcanlogin: boolean; rolcreatedb: boolean; owns: string[] | null }>(
+  // CREATE DATABASE … OWNER and OWNER TO need the admin to be able to SET ROLE to the owner (a
+  // member; from 16 with the SET option), DROP DATABASE to have its privileges (an inheriting
+  // member). Granting that needs CREATEROLE (up to 15, for a non-superuser role) or the ADMIN
+  // option (16+: the role's creator has it).
+  const v16 = Number(row.num) >= 160000;
+  const role = await c.query<{ rolcanlogin: boolean; rolcreatedb: boolean; owns: string[] | null; can_set: boolean; can_grant: boolean }>(
     `SELECT rolcanlogin, rolcreatedb,
-            (SELECT array_agg(datname::text ORDER BY datname) FROM pg_database WHERE datdba = r.oid) AS owns
+            (SELECT array_agg(datname::text ORDER BY datname) FROM pg_database WHERE datdba = r.oid) AS owns,
+            pg_has_role(current_user, r.oid, 'USAGE')${v16 ? " AND pg_has_role(current_user, r.oid, 'SET')" : ''} AS can_set,
+            ${v16 ? "pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION')" : '(SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user) AND NOT r.rolsuper'} AS can_grant
        FROM pg_roles r WHERE rolname = $1`,
     [cfg.POSTGRES_USER],
   );
@@ -37,7 +44,7 @@ export async function inspectServer(c: Client, cfg: Config): Promise<Pick<SetupS
       admin: { name: row.name, superuser: row.rolsuper, createrole: row.rolcreaterole, createdb: row.rolcreatedb },
       vectorAvailable: row.vector,
     },
-    role: r ? { canLogin: r.rolcanlogin, createDb: r.rolcreatedb, owns: r.owns ?? [] } : undefined,
+    role: r ? { canLogin: r.rolcanlogin, createDb: r.rolcreatedb, owns: r.owns ?? [], adminCanSet: r.can_set, adminCanGrant: r.can_grant } : undefined,
     owners: new Map(dbs.rows.map((d) => [d.datname, d.owner])),
   };
 }

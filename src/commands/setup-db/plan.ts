@@ -87,8 +87,9 @@ export function planSetup(state: SetupState, cfg: PlanConfig, o: PlanOptions): S
   const adopt = adoptSteps(state, role, dbNames, o);
   const ext = extensionSteps(state, dbNames, o);
   const mig = migrationSteps(state, role, dbNames, o);
-  refusals.push(...adopt.refusals, ...mig.refusals);
-  const steps = [...credential.steps, ...dbs.steps, ...adopt.steps, ...ext.steps, ...mig.steps];
+  const member = membershipSteps(state, role, [...dbs.steps, ...adopt.steps]);
+  refusals.push(...adopt.refusals, ...mig.refusals, ...member.refusals);
+  const steps = [...credential.steps, ...member.steps, ...dbs.steps, ...adopt.steps, ...ext.steps, ...mig.steps];
   return { password, role: { name: role, state: credential.roleState }, databases: dbs.databases, extensions: ext.extensions, migrations: mig.migrations, steps, warnings, refusals };
 }
 
@@ -111,6 +112,34 @@ function credentialSteps(state: SetupState, role: string, changesRole: boolean):
   steps.push({ kind: 'write-files', sql: [], summary: 'write the credential files' });
   if (changesRole || state.pending) steps.push({ kind: 'clear-pending', sql: [], summary: 'remove the pending password record' });
   return { steps, roleState };
+}
+
+/** Steps that create, drop or give away the app role's databases, or give it the registry: the admin must be able to act as the role. */
+const OWNER_STEPS: ReadonlySet<Step['kind']> = new Set(['drop-database', 'create-database', 'alter-owner', 'adopt-registry']);
+
+/**
+ * A non-superuser admin (CREATEROLE CREATEDB, as hosted services give) may make a database owned
+ * by the app role, or drop one, only as a member of it: it grants itself that membership, or, when
+ * it may not, the run is refused before any change. (It could already set the role's password.)
+ */
+function membershipSteps(state: SetupState, role: string, later: Step[]): { steps: Step[]; refusals: UserError[] } {
+  const admin = state.server.admin;
+  if (admin.superuser || state.role?.adminCanSet || !later.some((s) => OWNER_STEPS.has(s.kind))) return { steps: [], refusals: [] };
+  // 16+: the options spelled out, whatever the admin role's INHERIT default (DROP DATABASE needs the privileges).
+  const grant = `GRANT ${quoteIdent(role)} TO ${quoteIdent(admin.name)}${state.server.versionNum >= 160000 ? ' WITH INHERIT TRUE, SET TRUE' : ''}`;
+  // A role the admin creates in this run is its own to grant (CREATEROLE up to 15, ADMIN option from 16).
+  if (state.role && !state.role.adminCanGrant) {
+    return {
+      steps: [],
+      refusals: [
+        new UserError(`the admin role "${admin.name}" cannot make databases owned by "${role}": it is not a member of that role and may not grant itself membership; nothing was changed`, {
+          code: 'privilege',
+          hint: `as a superuser (or the role's creator): ${grant}; then run it again — or set SETUP_POSTGRES_USER to a superuser`,
+        }),
+      ],
+    };
+  }
+  return { steps: [{ kind: 'grant-membership', sql: [grant], summary: `make the admin ${admin.name} a member of ${role} (to create and own its databases)` }], refusals: [] };
 }
 
 /** Each database created (or recreated by --reset), or given to the app role. */

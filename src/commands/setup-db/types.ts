@@ -78,7 +78,12 @@ export interface PasswordCandidate {
 /** Everything setup-db learns before it changes anything (read-only). */
 export interface SetupState {
   server: { version: string; versionNum: number; admin: { name: string; superuser: boolean; createrole: boolean; createdb: boolean }; vectorAvailable: boolean };
-  role: { canLogin: boolean; createDb: boolean; owns: string[] } | undefined;
+  /**
+   * The app role, when it exists. `adminCanSet`: the admin may act as it and has its privileges
+   * (a superuser, or an inheriting member — with the SET option on PostgreSQL 16+), which creating,
+   * dropping or giving away its databases needs; `adminCanGrant`: it may grant itself that.
+   */
+  role: { canLogin: boolean; createDb: boolean; owns: string[]; adminCanSet: boolean; adminCanGrant: boolean } | undefined;
   databases: Map<string, DatabaseState>;
   /** The configured password (environment, .env.local, .env), else the password file's entry for POSTGRES_DB. */
   stored: (PasswordCandidate & { fromEnvironment: boolean }) | undefined;
@@ -100,6 +105,7 @@ export interface Step {
     | 'set-password'
     | 'write-files'
     | 'clear-pending'
+    | 'grant-membership'
     | 'drop-database'
     | 'create-database'
     | 'alter-owner'
