@@ -7,14 +7,16 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkChecksum, parseBackupName, type ChecksumState, type Compression, } from './files.js';
+import { hashFile, parseBackupName, readChecksum, type ChecksumState, type Compression } from './files.js';
 import type { LoadedConfig } from '../../lib/config/load.js';
 import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
 import { UsageError, UserError } from '../../lib/cli/errors.js';
 import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
+import { preloadExecStream } from '../../lib/process/exec.js';
 import type { Client } from 'pg';
-import { libpqEnv, pgToolVersion } from './pg-tools.js';
+import { libpqEnv, pgToolVersion, type ToolDeps } from './pg-tools.js';
 import { loadBackup, sniffBackup, type ArchiveFormat } from './load.js';
+import { sharedStateBefore, type SharedBefore } from './restore-check.js';
 import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './databases.js';
 import { holdScratch, restoreScratchName, sweepScratch } from './sweep.js';
 
@@ -56,63 +58,139 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const file = path.resolve(ctx.cwd, options.file);
   const st = await fs.stat(file).catch(() => undefined);
   if (!st?.isFile()) throw new UsageError(`backup file ${file} does not exist`, { hint: '`mcpctl backup list` shows the backups' });
-  const sum = await checkChecksum(file);
+  const expected = await readChecksum(file);
   // Only mcpctl's name with mcpctl's checksum beside it says which database a file holds:
   // the old scripts' `workflow_mcp_<stamp>.sql.gz` held project_registry.
-  const named = sum.state === 'missing' ? undefined : parseBackupName(path.basename(file))?.database;
+  const named = expected === undefined ? undefined : parseBackupName(path.basename(file))?.database;
   const database = options.database ?? named;
   if (database === undefined) {
-    const why = sum.state === 'missing' && parseBackupName(path.basename(file)) ? 'without its .sha256, its name is not trusted to say' : 'its name does not say';
+    const why = expected === undefined && parseBackupName(path.basename(file)) ? 'without its .sha256, its name is not trusted to say' : 'its name does not say';
     throw new UsageError(`${path.basename(file)} is not an mcpctl backup with a checksum: ${why} which database it holds`, {
       hint: `name the target with --db (e.g. --db ${cfg.POSTGRES_DB})`,
     });
   }
   requireDbName(database, options.database ? '--db' : 'the database in the file name');
-
-  if (sum.state === 'mismatch') {
-    throw new UserError(`${path.basename(file)} does not match its checksum: the file is damaged or was changed`, {
-      hint: `expected ${sum.expected}, found ${sum.actual}; restore another backup (\`mcpctl backup list\`)`,
-    });
-  }
   const log = (text: string) => deps.events({ type: 'debug', text });
+  const step = (what: string) => log(`restore: ${what} (${Math.round(performance.now() - t0)} ms)`);
   const tools = { cwd: ctx.cwd, env: ctx.env, log, signal: ctx.signal };
-  // Independent, read-only look-ups at once: each costs a spawn or a login.
-  const target = await appTargetFor(deps.config, ctx, database);
-  const [kind, , tables] = await Promise.all([sniffBackup(tools, file), pgToolVersion(tools, 'psql'), tablesIn(target)]);
-  if (kind.format !== 'sql') await pgToolVersion(tools, 'pg_restore');
-  const mode: RestoreMode = tables === undefined ? 'created' : tables === 0 ? 'restored' : 'replaced';
-  if (mode === 'replaced') {
-    await deps.prompter.typed(`database ${database} holds ${tables} table(s); restoring replaces it with the backup.`, database, { flag: '--confirm', given: options.confirm });
-  }
-  deps.events({ type: 'plan', file, database, mode, tables: tables ?? 0, checksum: sum.state });
-
-  const admin = maintenanceTarget(cfg, target, database);
-  const load = (into: ConnTarget) =>
-    loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), onStreaming: () => log(`restore: streaming ${path.basename(file)} into ${into.database}`) });
-  if (mode === 'restored') {
-    const swept = await withClient(admin, sweepScratch).catch(() => [] as string[]);
-    await load(target);
-    await requireLogin(target);
-    return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
-  }
-  // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
+  preloadExecStream();
   const fresh = restoreScratchName('mcpctl_restore');
-  const hold = await holdScratch(admin, fresh);
-  const swept = await sweepScratch(hold).catch(() => [] as string[]);
-  let kept = false;
+  const pre = await preflight(deps, { file, database, fresh, expected, tools });
+  let { hold, targetClient } = pre;
   try {
-    await createDatabase(hold, fresh).catch((e: unknown) => {
-      throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
-    });
-    await load({ ...target, database: fresh });
-    await requireLogin({ ...target, database: fresh });
-    await swapIn(hold, database, fresh, mode === 'replaced');
-    kept = true;
+    const checksum: ChecksumState = expected === undefined ? 'missing' : 'ok';
+    const { kind, target, tables } = pre;
+    const mode: RestoreMode = tables === undefined ? 'created' : tables === 0 ? 'restored' : 'replaced';
+    if (mode !== 'restored' && !hold) throw pre.holdError;
+    if (mode !== 'restored') targetClient = await endClient(targetClient);
+    if (mode === 'replaced') {
+      // A person may take minutes to answer: no connection idles meanwhile.
+      if (options.confirm !== database) hold = await endClient(hold);
+      await deps.prompter.typed(`database ${database} holds ${tables} table(s); restoring replaces it with the backup.`, database, { flag: '--confirm', given: options.confirm });
+    }
+    deps.events({ type: 'plan', file, database, mode, tables: tables ?? 0, checksum });
+    step('pre-flight done');
+    const admin = maintenanceTarget(cfg, target, database);
+    const load = (into: ConnTarget, shared: SharedBefore) =>
+      loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), shared, onStreaming: () => log(`restore: streaming ${path.basename(file)} into ${into.database}`) });
+    const done = (swept: string[]): RestoreResult => ({ ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum, durationMs: performance.now() - t0, swept });
+    if (mode === 'restored') {
+      // The target's own connection sweeps and takes the digest (restore-check.ts); it is closed before psql starts.
+      hold = await endClient(hold);
+      const swept = await sweepScratch(targetClient!).catch(() => [] as string[]);
+      const shared = await sharedStateBefore(targetClient!);
+      targetClient = await endClient(targetClient);
+      await load(target, shared);
+      step('committed');
+      await requireLogin(target);
+      return done(swept);
+    }
+    // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
+    hold ??= await holdScratch(admin, fresh);
+    const holder = hold;
+    const swept = await sweepScratch(holder).catch(() => [] as string[]);
+    let kept = false;
+    try {
+      await createDatabase(holder, fresh).catch((e: unknown) => {
+        throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
+      });
+      const shared = await sharedStateBefore(holder);
+      step(`scratch database ${fresh} created`);
+      await load({ ...target, database: fresh }, shared);
+      step('committed');
+      await requireLogin({ ...target, database: fresh });
+      await swapIn(holder, database, fresh, mode === 'replaced');
+      step('swapped in');
+      kept = true;
+    } finally {
+      if (!kept) await holder.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(admin, fresh).catch(() => undefined));
+    }
+    return done(swept);
   } finally {
-    if (!kept) await hold.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(admin, fresh).catch(() => undefined));
-    await hold.end().catch(() => undefined);
+    await endClient(hold);
+    await endClient(targetClient);
   }
-  return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
+}
+
+interface Preflight {
+  kind: { format: ArchiveFormat; compression: Compression };
+  target: ConnTarget;
+  /** User tables in the target; undefined when it does not exist. */
+  tables?: number;
+  /** A connection to the target, when it exists. */
+  targetClient?: Client;
+  /** The connection that will hold the scratch database, opened early; its failure counts only when a scratch database is needed. */
+  hold?: Client;
+  holdError?: unknown;
+}
+
+/**
+ * Every read-only look-up at once, each costing a spawn, a login or the file's hash: the
+ * checksum, the file's format, psql, the target's tables, and the scratch database's holding
+ * connection. Waits for all of them, so no connection is left open when one fails; the
+ * checksum's failure is reported first.
+ */
+async function preflight(deps: RestoreDeps, o: { file: string; database: string; fresh: string; expected?: string; tools: ToolDeps }): Promise<Preflight> {
+  const cfg = deps.config.values;
+  const target = appTargetFor(deps.config, deps.ctx, o.database);
+  const [actual, kind, psql, opened, hold] = await Promise.allSettled([
+    o.expected === undefined ? Promise.resolve(undefined) : hashFile(o.file),
+    sniffBackup(o.tools, o.file),
+    pgToolVersion(o.tools, 'psql'),
+    target.then(async (t) => {
+      const c = await connectIfExists(t);
+      return { c, tables: c ? await countTables(c) : undefined };
+    }),
+    target.then((t) => holdScratch(maintenanceTarget(cfg, t, o.database), o.fresh)),
+  ]);
+  const value = <T>(r: PromiseSettledResult<T>): T => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  };
+  try {
+    // Nothing is written, nor any question asked, before the checksum matched.
+    const sum = value(actual);
+    if (sum !== o.expected) {
+      throw new UserError(`${path.basename(o.file)} does not match its checksum: the file is damaged or was changed`, {
+        hint: `expected ${o.expected}, found ${sum}; restore another backup (\`mcpctl backup list\`)`,
+      });
+    }
+    value(psql);
+    const { c, tables } = value(opened);
+    const format = value(kind);
+    if (format.format !== 'sql') await pgToolVersion(o.tools, 'pg_restore');
+    return { kind: format, target: await target, tables, targetClient: c, hold: hold.status === 'fulfilled' ? hold.value : undefined, holdError: hold.status === 'rejected' ? hold.reason : undefined };
+  } catch (e) {
+    if (opened.status === 'fulfilled') await endClient(opened.value.c);
+    if (hold.status === 'fulfilled') await endClient(hold.value);
+    throw e;
+  }
+}
+
+/** Closes a connection (errors ignored); returns undefined for the caller's variable. */
+async function endClient(c: Client | undefined): Promise<undefined> {
+  await c?.end().catch(() => undefined);
+  return undefined;
 }
 
 /**
@@ -132,19 +210,13 @@ async function requireLogin(t: ConnTarget): Promise<void> {
   }
 }
 
-/** Number of user tables, or undefined when the database does not exist. */
-async function tablesIn(t: ConnTarget): Promise<number | undefined> {
-  let c;
+/** A connection to the database, or undefined when it does not exist. */
+async function connectIfExists(t: ConnTarget): Promise<Client | undefined> {
   try {
-    c = await connect(t);
+    return await connect(t);
   } catch (e) {
     if (classifyPgError(e) === 'no-database') return undefined;
     throw e;
-  }
-  try {
-    return await countTables(c);
-  } finally {
-    await c.end().catch(() => undefined);
   }
 }
 
