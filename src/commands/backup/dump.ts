@@ -117,6 +117,7 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     requireClean('pg_dump', dumpR, dumpErr, 'no backup was written; fix the error above and run again', true);
     if (compressor) requireClean(program!, compressorR, compressorErr, 'no backup was written', false);
     progress();
+    await sink.flushed();
     await fh.sync();
     await fh.close();
     closed = true;
@@ -144,15 +145,41 @@ function startCompressor(deps: ToolDeps, o: DumpToFileOptions, program: 'zstd' |
   return execStream(program, args, { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
 }
 
-/** Writes every chunk to `fh` (all of it, in order), then reports it; backpressure through the callback. */
-function fileSink(fh: fs.FileHandle, onWritten: (chunk: Buffer) => void): Writable {
-  return new Writable({
+/** Bytes written between two background flushes of the file (see `fileSink`). */
+export const FLUSH_EVERY = 16 << 20;
+
+/**
+ * Writes every chunk to `fh` (all of it, in order), then reports it; backpressure through the
+ * callback. Every FLUSH_EVERY bytes it starts an fdatasync in the background, so that the data
+ * reaches the disk while pg_dump still runs and the final fsync (which the caller still makes)
+ * has only the tail left to write. A failed flush fails the write after it, or `flushed()`.
+ */
+function fileSink(fh: fs.FileHandle, onWritten: (chunk: Buffer) => void): Writable & { flushed: () => Promise<void> } {
+  let unflushed = 0;
+  let flushing: Promise<void> = Promise.resolve();
+  let failure: Error | undefined;
+  const flush = () => {
+    unflushed = 0;
+    flushing = flushing.then(() => fh.datasync()).catch((e: Error) => {
+      failure ??= e;
+    });
+  };
+  const sink = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
+      if (failure) return cb(failure);
       writeAll(fh, chunk).then(() => {
         onWritten(chunk);
+        unflushed += chunk.length;
+        if (unflushed >= FLUSH_EVERY) flush();
         cb();
       }, cb);
+    },
+  });
+  return Object.assign(sink, {
+    flushed: async () => {
+      await flushing;
+      if (failure) throw failure;
     },
   });
 }

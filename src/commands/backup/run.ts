@@ -13,6 +13,7 @@ import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
 import { InterruptedError, UsageError, UserError } from '../../lib/cli/errors.js';
 import { redact } from '../../lib/cli/redact.js';
 import { connect, serverVersion, withClient, type ConnTarget } from '../../lib/pg/client.js';
+import { preloadExecStream } from '../../lib/process/exec.js';
 import { dumpToFile } from './dump.js';
 import { hasProgram, libpqEnv, pgToolVersion, requireDumpNotOlder } from './pg-tools.js';
 import type { Version } from '../../lib/pg/versions.js';
@@ -110,7 +111,9 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   const firstDb = options.databases?.[0] ?? cfg.POSTGRES_DB;
   const wantZstd = format === 'sql' && compression === 'zstd';
   const wantGzip = format === 'sql' && compression === 'gzip' && (options.gzipWith ?? DEFAULT_GZIP_WITH) === 'gzip';
-  const [pgDump, server, zstdFound, gzipFound] = await Promise.all([
+  const dir = path.resolve(ctx.cwd, options.dir ?? 'backups');
+  preloadExecStream();
+  const [pgDump, server, zstdFound, gzipFound, warnings] = await Promise.all([
     pgToolVersion(tools, 'pg_dump'),
     appTargetFor(deps.config, ctx, firstDb).then((probe) =>
       withClient(probe, async (c) => ({
@@ -121,6 +124,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
     ),
     wantZstd ? hasProgram(tools, 'zstd') : Promise.resolve(true),
     wantGzip ? hasProgram(tools, 'gzip') : Promise.resolve(false),
+    // Read-only (git check-ignore works for a folder that does not exist yet).
+    unignoredFolderWarning(tools, dir),
   ]);
   // Without a gzip program, node:zlib does the same job inside mcpctl.
   const gzipWith = gzipFound ? 'gzip' : 'zlib';
@@ -132,10 +137,8 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   if (format === 'custom' && compression === 'zstd' && pgDump.major < 16) {
     throw new UsageError(`pg_dump ${pgDump.raw} cannot compress custom format with zstd (needs 16 or newer)`, { hint: 'use --compress gzip with --format custom, or --format sql --compress zstd' });
   }
-  const dir = path.resolve(ctx.cwd, options.dir ?? 'backups');
   await ensureWritableDir(dir);
   const swept = [...server.swept, ...(await sweepTempFiles(dir, runStart))];
-  const warnings = await unignoredFolderWarning(tools, dir);
   const databases: Owned[] = options.allProjects ? server.owned : (options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB]).map((name) => ({ name }));
   if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
 
