@@ -7,10 +7,10 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { hashFile, parseBackupName, readChecksum, type ChecksumState, type Compression } from './files.js';
+import { hashFileAside, parseBackupName, readChecksum, type ChecksumState, type Compression } from './files.js';
 import type { LoadedConfig } from '../../lib/config/load.js';
 import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
-import { UsageError, UserError } from '../../lib/cli/errors.js';
+import { InterruptedError, UsageError, UserError } from '../../lib/cli/errors.js';
 import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
 import { preloadExecStream } from '../../lib/process/exec.js';
 import type { Client } from 'pg';
@@ -154,7 +154,7 @@ async function preflight(deps: RestoreDeps, o: { file: string; database: string;
   const cfg = deps.config.values;
   const target = appTargetFor(deps.config, deps.ctx, o.database);
   const [actual, kind, psql, opened, hold] = await Promise.allSettled([
-    o.expected === undefined ? Promise.resolve(undefined) : hashFile(o.file),
+    o.expected === undefined ? Promise.resolve(undefined) : hashFileAside(o.file, deps.ctx.signal),
     sniffBackup(o.tools, o.file),
     pgToolVersion(o.tools, 'psql'),
     target.then(async (t) => {
@@ -183,6 +183,7 @@ async function preflight(deps: RestoreDeps, o: { file: string; database: string;
   } catch (e) {
     if (opened.status === 'fulfilled') await endClient(opened.value.c);
     if (hold.status === 'fulfilled') await endClient(hold.value);
+    if (deps.ctx.signal.aborted) throw new InterruptedError('restore interrupted before it started; nothing was changed');
     throw e;
   }
 }
