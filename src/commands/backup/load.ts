@@ -65,6 +65,11 @@ export interface LoadOptions {
   shared: SharedBefore;
   /** Called once psql is running and the first bytes are on their way (for --debug and tests). */
   onStreaming?: () => void;
+  /**
+   * Awaited once psql (and pg_restore) run, connected, before one byte of the file goes to them:
+   * restore's checksum, computed meanwhile. A rejection stops them; nothing of the file ran.
+   */
+  gate?: Promise<void>;
 }
 
 /** Restores `file` into the database in `o.env.PGDATABASE`; throws with the tool's own error text. */
@@ -97,6 +102,7 @@ export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ form
     await Promise.allSettled([psql, restore, src.child]);
   };
   try {
+    await o.gate;
     const sink = guardedWriter(psql.stdin!);
     // On the first line, so that psql's line numbers in its errors are the file's.
     psql.stdin!.write('BEGIN;');

@@ -74,8 +74,24 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const step = (what: string) => log(`restore: ${what} (${Math.round(performance.now() - t0)} ms)`);
   const tools = { cwd: ctx.cwd, env: ctx.env, log, signal: ctx.signal };
   preloadExecStream();
+  // The checksum (a worker thread for a large file) runs beside everything up to psql's start;
+  // not one byte of the file goes to psql, and nobody is asked a question, before it matched.
+  const checked = (expected === undefined ? Promise.resolve(undefined) : hashFileAside(file, ctx.signal)).then((sum) => {
+    if (sum !== expected) {
+      throw new UserError(`${path.basename(file)} does not match its checksum: the file is damaged or was changed`, {
+        hint: `expected ${expected}, found ${sum}; restore another backup (\`mcpctl backup list\`)`,
+      });
+    }
+  }).catch((e: unknown) => {
+    throw ctx.signal.aborted ? new InterruptedError('restore interrupted before it started; nothing was changed') : e;
+  });
+  checked.catch(() => undefined);
   const fresh = restoreScratchName('mcpctl_restore');
-  const pre = await preflight(deps, { file, database, fresh, expected, tools });
+  // A failed pre-flight reports a mismatching checksum first.
+  const pre = await preflight(deps, { file, database, fresh, tools }).catch(async (e: unknown) => {
+    await checked;
+    throw e;
+  });
   let { hold, targetClient } = pre;
   try {
     const checksum: ChecksumState = expected === undefined ? 'missing' : 'ok';
@@ -85,14 +101,17 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     if (mode !== 'restored') targetClient = await endClient(targetClient);
     if (mode === 'replaced') {
       // A person may take minutes to answer: no connection idles meanwhile.
-      if (options.confirm !== database) hold = await endClient(hold);
+      if (options.confirm !== database) [hold] = await Promise.all([endClient(hold), checked]);
       await deps.prompter.typed(`database ${database} holds ${tables} table(s); restoring replaces it with the backup.`, database, { flag: '--confirm', given: options.confirm });
     }
-    deps.events({ type: 'plan', file, database, mode, tables: tables ?? 0, checksum });
-    step('pre-flight done');
+    const gate = checked.then(() => {
+      deps.events({ type: 'plan', file, database, mode, tables: tables ?? 0, checksum });
+      step('checksum matched, pre-flight done');
+    });
+    gate.catch(() => undefined);
     const admin = maintenanceTarget(cfg, target, database);
     const load = (into: ConnTarget, shared: SharedBefore) =>
-      loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), shared, onStreaming: () => log(`restore: streaming ${path.basename(file)} into ${into.database}`) });
+      loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), shared, gate, onStreaming: () => log(`restore: streaming ${path.basename(file)} into ${into.database}`) });
     const done = (swept: string[]): RestoreResult => ({ ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum, durationMs: performance.now() - t0, swept });
     if (mode === 'restored') {
       // The target's own connection sweeps and takes the digest (restore-check.ts); it is closed before psql starts.
@@ -126,6 +145,10 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
       if (!kept) await holder.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(admin, fresh).catch(() => undefined));
     }
     return done(swept);
+  } catch (e) {
+    // Whatever failed while the checksum was still being computed: a mismatch is the news.
+    await checked;
+    throw e;
   } finally {
     await endClient(hold);
     await endClient(targetClient);
@@ -145,16 +168,14 @@ interface Preflight {
 }
 
 /**
- * Every read-only look-up at once, each costing a spawn, a login or the file's hash: the
- * checksum, the file's format, psql, the target's tables, and the scratch database's holding
- * connection. Waits for all of them, so no connection is left open when one fails; the
- * checksum's failure is reported first.
+ * Every read-only look-up at once, each costing a spawn or a login: the file's format, psql, the
+ * target's tables, and the scratch database's holding connection. Waits for all of them, so no
+ * connection is left open when one fails.
  */
-async function preflight(deps: RestoreDeps, o: { file: string; database: string; fresh: string; expected?: string; tools: ToolDeps }): Promise<Preflight> {
+async function preflight(deps: RestoreDeps, o: { file: string; database: string; fresh: string; tools: ToolDeps }): Promise<Preflight> {
   const cfg = deps.config.values;
   const target = appTargetFor(deps.config, deps.ctx, o.database);
-  const [actual, kind, psql, opened, hold] = await Promise.allSettled([
-    o.expected === undefined ? Promise.resolve(undefined) : hashFileAside(o.file, deps.ctx.signal),
+  const [kind, psql, opened, hold] = await Promise.allSettled([
     sniffBackup(o.tools, o.file),
     pgToolVersion(o.tools, 'psql'),
     target.then(async (t) => {
@@ -168,13 +189,6 @@ async function preflight(deps: RestoreDeps, o: { file: string; database: string;
     return r.value;
   };
   try {
-    // Nothing is written, nor any question asked, before the checksum matched.
-    const sum = value(actual);
-    if (sum !== o.expected) {
-      throw new UserError(`${path.basename(o.file)} does not match its checksum: the file is damaged or was changed`, {
-        hint: `expected ${o.expected}, found ${sum}; restore another backup (\`mcpctl backup list\`)`,
-      });
-    }
     value(psql);
     const { c, tables } = value(opened);
     const format = value(kind);
