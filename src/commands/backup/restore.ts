@@ -1,23 +1,23 @@
 /**
- * `mcpctl backup restore <file>`: checksum first, then the whole file in one transaction
- * that only mcpctl commits (src/lib/pg-load.ts). An empty target is restored into; a
+ * `mcpctl backup restore <file>`: the whole file in one transaction that only mcpctl commits
+ * (load.ts), and not one byte of it to psql before its checksum matched (restore-preflight.ts). An empty target is restored into; a
  * missing one, or one that holds tables (after its name is confirmed), through a scratch
  * database renamed into place only after the commit — so a failed or killed restore
  * leaves the target as it was, and the next run sweeps the scratch database.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { hashFileAside, parseBackupName, readChecksum, type ChecksumState, type Compression } from './files.js';
+import type { Client } from 'pg';
+import type { ChecksumState, Compression } from './files.js';
 import type { LoadedConfig } from '../../lib/config/load.js';
 import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
-import { InterruptedError, UsageError, UserError } from '../../lib/cli/errors.js';
-import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
+import { UserError } from '../../lib/cli/errors.js';
+import { classifyPgError, quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
 import { preloadExecStream } from '../../lib/process/exec.js';
-import type { Client } from 'pg';
-import { libpqEnv, pgToolVersion, type ToolDeps } from './pg-tools.js';
-import { loadBackup, sniffBackup, type ArchiveFormat } from './load.js';
+import { libpqEnv } from './pg-tools.js';
+import { loadBackup, type ArchiveFormat } from './load.js';
 import { sharedStateBefore, type SharedBefore } from './restore-check.js';
-import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './databases.js';
+import { checksumMatches, endClient, preflight, restoreTarget } from './restore-preflight.js';
+import { createDatabase, dropDatabase, maintenanceTarget } from './databases.js';
 import { holdScratch, restoreScratchName, sweepScratch } from './sweep.js';
 
 export interface RestoreOptions {
@@ -55,37 +55,14 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const t0 = performance.now();
   const { ctx } = deps;
   const cfg = deps.config.values;
-  const file = path.resolve(ctx.cwd, options.file);
-  const st = await fs.stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new UsageError(`backup file ${file} does not exist`, { hint: '`mcpctl backup list` shows the backups' });
-  const expected = await readChecksum(file);
-  // Only mcpctl's name with mcpctl's checksum beside it says which database a file holds:
-  // the old scripts' `workflow_mcp_<stamp>.sql.gz` held project_registry.
-  const named = expected === undefined ? undefined : parseBackupName(path.basename(file))?.database;
-  const database = options.database ?? named;
-  if (database === undefined) {
-    const why = expected === undefined && parseBackupName(path.basename(file)) ? 'without its .sha256, its name is not trusted to say' : 'its name does not say';
-    throw new UsageError(`${path.basename(file)} is not an mcpctl backup with a checksum: ${why} which database it holds`, {
-      hint: `name the target with --db (e.g. --db ${cfg.POSTGRES_DB})`,
-    });
-  }
-  requireDbName(database, options.database ? '--db' : 'the database in the file name');
+  const { file, expected, database } = await restoreTarget(ctx.cwd, options, cfg);
   const log = (text: string) => deps.events({ type: 'debug', text });
   const step = (what: string) => log(`restore: ${what} (${Math.round(performance.now() - t0)} ms)`);
   const tools = { cwd: ctx.cwd, env: ctx.env, log, signal: ctx.signal };
   preloadExecStream();
   // The checksum (a worker thread for a large file) runs beside everything up to psql's start;
   // not one byte of the file goes to psql, and nobody is asked a question, before it matched.
-  const checked = (expected === undefined ? Promise.resolve(undefined) : hashFileAside(file, ctx.signal)).then((sum) => {
-    if (sum !== expected) {
-      throw new UserError(`${path.basename(file)} does not match its checksum: the file is damaged or was changed`, {
-        hint: `expected ${expected}, found ${sum}; restore another backup (\`mcpctl backup list\`)`,
-      });
-    }
-  }).catch((e: unknown) => {
-    throw ctx.signal.aborted ? new InterruptedError('restore interrupted before it started; nothing was changed') : e;
-  });
-  checked.catch(() => undefined);
+  const checked = checksumMatches(file, expected, ctx.signal);
   const fresh = restoreScratchName('mcpctl_restore');
   // A failed pre-flight reports a mismatching checksum first.
   const pre = await preflight(deps, { file, database, fresh, tools }).catch(async (e: unknown) => {
@@ -126,24 +103,8 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
     }
     // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
     hold ??= await holdScratch(admin, fresh);
-    const holder = hold;
-    const swept = await sweepScratch(holder).catch(() => [] as string[]);
-    let kept = false;
-    try {
-      await createDatabase(holder, fresh).catch((e: unknown) => {
-        throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
-      });
-      const shared = await sharedStateBefore(holder);
-      step(`scratch database ${fresh} created`);
-      await load({ ...target, database: fresh }, shared);
-      step('committed');
-      await requireLogin({ ...target, database: fresh });
-      await swapIn(holder, database, fresh, mode === 'replaced');
-      step('swapped in');
-      kept = true;
-    } finally {
-      if (!kept) await holder.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(admin, fresh).catch(() => undefined));
-    }
+    const swept = await sweepScratch(hold).catch(() => [] as string[]);
+    await viaScratch({ hold, admin, fresh, target, database, replace: mode === 'replaced', user: cfg.POSTGRES_USER, step }, load);
     return done(swept);
   } catch (e) {
     // Whatever failed while the checksum was still being computed: a mismatch is the news.
@@ -155,57 +116,31 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   }
 }
 
-interface Preflight {
-  kind: { format: ArchiveFormat; compression: Compression };
-  target: ConnTarget;
-  /** User tables in the target; undefined when it does not exist. */
-  tables?: number;
-  /** A connection to the target, when it exists. */
-  targetClient?: Client;
-  /** The connection that will hold the scratch database, opened early; its failure counts only when a scratch database is needed. */
-  hold?: Client;
-  holdError?: unknown;
-}
-
 /**
- * Every read-only look-up at once, each costing a spawn or a login: the file's format, psql, the
- * target's tables, and the scratch database's holding connection. Waits for all of them, so no
- * connection is left open when one fails.
+ * Creates the scratch database, restores into it, checks the login and renames it into place;
+ * dropped again on any failure.
  */
-async function preflight(deps: RestoreDeps, o: { file: string; database: string; fresh: string; tools: ToolDeps }): Promise<Preflight> {
-  const cfg = deps.config.values;
-  const target = appTargetFor(deps.config, deps.ctx, o.database);
-  const [kind, psql, opened, hold] = await Promise.allSettled([
-    sniffBackup(o.tools, o.file),
-    pgToolVersion(o.tools, 'psql'),
-    target.then(async (t) => {
-      const c = await connectIfExists(t);
-      return { c, tables: c ? await countTables(c) : undefined };
-    }),
-    target.then((t) => holdScratch(maintenanceTarget(cfg, t, o.database), o.fresh)),
-  ]);
-  const value = <T>(r: PromiseSettledResult<T>): T => {
-    if (r.status === 'rejected') throw r.reason;
-    return r.value;
-  };
+async function viaScratch(
+  o: { hold: Client; admin: ConnTarget; fresh: string; target: ConnTarget; database: string; replace: boolean; user: string; step: (what: string) => void },
+  load: (into: ConnTarget, shared: SharedBefore) => Promise<unknown>,
+): Promise<void> {
+  const { hold, fresh } = o;
+  let kept = false;
   try {
-    value(psql);
-    const { c, tables } = value(opened);
-    const format = value(kind);
-    if (format.format !== 'sql') await pgToolVersion(o.tools, 'pg_restore');
-    return { kind: format, target: await target, tables, targetClient: c, hold: hold.status === 'fulfilled' ? hold.value : undefined, holdError: hold.status === 'rejected' ? hold.reason : undefined };
-  } catch (e) {
-    if (opened.status === 'fulfilled') await endClient(opened.value.c);
-    if (hold.status === 'fulfilled') await endClient(hold.value);
-    if (deps.ctx.signal.aborted) throw new InterruptedError('restore interrupted before it started; nothing was changed');
-    throw e;
+    await createDatabase(hold, fresh).catch((e: unknown) => {
+      throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${o.user} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
+    });
+    const shared = await sharedStateBefore(hold);
+    o.step(`scratch database ${fresh} created`);
+    await load({ ...o.target, database: fresh }, shared);
+    o.step('committed');
+    await requireLogin({ ...o.target, database: fresh });
+    await swapIn(hold, o.database, fresh, o.replace);
+    o.step('swapped in');
+    kept = true;
+  } finally {
+    if (!kept) await hold.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(o.admin, fresh).catch(() => undefined));
   }
-}
-
-/** Closes a connection (errors ignored); returns undefined for the caller's variable. */
-async function endClient(c: Client | undefined): Promise<undefined> {
-  await c?.end().catch(() => undefined);
-  return undefined;
 }
 
 /**
@@ -222,16 +157,6 @@ async function requireLogin(t: ConnTarget): Promise<void> {
       hint: 'the backup changed the role; a new target database was not put in place. Reset the password with `mcpctl setup-db` and inspect the file',
       cause: e,
     });
-  }
-}
-
-/** A connection to the database, or undefined when it does not exist. */
-async function connectIfExists(t: ConnTarget): Promise<Client | undefined> {
-  try {
-    return await connect(t);
-  } catch (e) {
-    if (classifyPgError(e) === 'no-database') return undefined;
-    throw e;
   }
 }
 
