@@ -40,6 +40,49 @@ export async function workingChanges(deps: GitDeps): Promise<StatusEntry[]> {
   return parseStatusZ(r.stdout);
 }
 
+/** A record of `git status --porcelain=v2 -z`, with its submodule field (`N...`, or `S<c><m><u>`). */
+export interface StatusRecord extends StatusEntry {
+  /** XY as v2 prints it (`.` for unchanged; `??` for untracked). */
+  xy: string;
+  sub: string;
+}
+
+/** Ordinary (`1`), renamed or copied (`2`), unmerged (`u`) and untracked (`?`) records of `status --porcelain=v2 -z`. */
+export function parseStatusV2(z: string): StatusRecord[] {
+  const f = z.split('\0');
+  const out: StatusRecord[] = [];
+  const entry = (xy: string, sub: string, p: string, from?: string): StatusRecord => {
+    const e: StatusRecord = { xy, sub, x: xy[0] === '.' ? ' ' : xy[0]!, y: xy[1] === '.' ? ' ' : xy[1]!, path: p, untracked: xy === '??' };
+    if (from !== undefined) e.from = from;
+    return e;
+  };
+  for (let i = 0; i < f.length; i++) {
+    const rec = f[i]!;
+    const parts = rec.split(' ');
+    if (rec.startsWith('1 ')) out.push(entry(parts[1]!, parts[2]!, parts.slice(8).join(' ')));
+    // The rename's or copy's source is the next field.
+    else if (rec.startsWith('2 ')) out.push(entry(parts[1]!, parts[2]!, parts.slice(9).join(' '), f[++i]));
+    else if (rec.startsWith('u ')) out.push(entry(parts[1]!, parts[2]!, parts.slice(10).join(' ')));
+    else if (rec.startsWith('? ')) out.push(entry('??', 'N...', rec.slice(2)));
+  }
+  return out;
+}
+
+/**
+ * One `git status` for both the pre-flight's list of changes and the stash simulation: every
+ * record with submodules' changes shown (`--ignore-submodules=none`), and the changes as
+ * `workingChanges` gives them (the configuration's submodule rules applied). The two differ only
+ * in submodule records; when there is one, `workingChanges` is asked too.
+ */
+export async function readStatus(deps: GitDeps): Promise<{ records: StatusRecord[]; changes: StatusEntry[] }> {
+  const r = await git(deps, ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignore-submodules=none']);
+  if (r.exitCode !== 0) throw new Error(`git status failed: ${r.stderr.trim()}`);
+  const records = parseStatusV2(r.stdout);
+  if (records.some((rec) => rec.sub.startsWith('S'))) return { records, changes: await workingChanges(deps) };
+  // The same objects parseStatusZ makes (same keys, same order: --json prints them).
+  return { records, changes: records.map(({ x, y, path: p, untracked, from }) => (from === undefined ? { x, y, path: p, untracked } : { x, y, path: p, untracked, from })) };
+}
+
 /** One work tree from `git worktree list --porcelain -z`. */
 export interface WorktreeEntry {
   path: string;

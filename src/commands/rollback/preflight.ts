@@ -6,9 +6,9 @@
 import { UsageError } from '../../lib/cli/errors.js';
 import type { GitDeps } from '../../lib/git/porcelain.js';
 import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
-import { branchUsers, samePath, workingChanges, type StatusEntry } from './git-worktree.js';
-import { overwrittenIgnored, pathList, simulateStash } from './stash.js';
-import { projectSecretForms, secretFailures } from './secrets.js';
+import { branchUsers, readStatus, samePath, type StatusEntry } from './git-worktree.js';
+import { overwrittenIgnored, pathList, readStashFacts, simulateStash } from './stash.js';
+import { secretFailures } from './secrets.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
@@ -34,32 +34,41 @@ function refNames(options: RollbackOptions): Names {
   return names;
 }
 
-/** One round of concurrent, read-only git calls; revisions by name so that none waits for another. */
+/**
+ * The repository's state in two rounds of concurrent, read-only git calls: where we are and the
+ * refs; then everything else, asked only where it means something (no range without both
+ * refs, no diff against the branch HEAD already is at).
+ */
 async function readRepo(g: GitDeps, n: Names) {
-  const tagRev = `refs/tags/${n.tagName}^{commit}`;
-  const branchRef = `refs/heads/${n.branchName}`;
   const refs = listRefs(g, n.tagName);
-  const [repo, tag, { branches }, changes, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine] = await Promise.all([
-    inspectRepo(g),
-    resolveTag(g, n.tagName, refs),
-    refs,
-    workingChanges(g).catch((e: unknown) => e as Error),
-    branchUsers(g, n.branchName),
-    hasCommitterIdent(g),
-    pathsAddedBy(g, 'HEAD', tagRev),
-    pathsAddedBy(g, 'HEAD', branchRef),
-    commitsIn(g, `${tagRev}..${branchRef}`, LIST_LIMIT),
-    countApart(g, tagRev, branchRef),
-    commitLine(g, tagRev),
-  ]);
+  const [repo, tag, { branches }] = await Promise.all([inspectRepo(g), resolveTag(g, n.tagName, refs), refs]);
   if ('reason' in repo) {
     throw preflightError([{ check: 'work-tree', message: repo.message, hint: repo.reason === 'no-git' ? 'install git' : 'run it inside the project (or pass -C <dir>)' }]);
   }
+  const r = { ...g, cwd: repo.root };
+  const tip = branches.get(n.branchName);
+  const target = typeof tag === 'object' && tip !== undefined ? { tag: tag.commit, tip } : undefined;
+  const { head } = repo;
+  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, secretsModule] = await Promise.all([
+    readStatus(r).catch((e: unknown) => e as Error),
+    branchUsers(g, n.branchName),
+    hasCommitterIdent(g),
+    // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
+    target ? pathsAddedBy(g, head, target.tag) : undefined,
+    target && head !== target.tip ? pathsAddedBy(g, head, target.tip) : [],
+    target ? commitsIn(g, `${target.tag}..${target.tip}`, LIST_LIMIT) : [],
+    target ? countApart(g, target.tag, target.tip) : undefined,
+    target ? commitLine(g, target.tag) : { commit: '', subject: '' },
+    target ? readStashFacts(g, repo.root).catch((e: unknown) => e as Error) : undefined,
+    // The search for the project's secrets needs its configuration: loaded (last, once every git call has started) while git works.
+    import('./project-secrets.js'),
+  ]);
   // Without a trustworthy list of changes, nothing may be reset.
-  if (changes instanceof Error) throw preflightError([{ check: 'status', message: changes.message }]);
+  if (status instanceof Error) throw preflightError([{ check: 'status', message: status.message }]);
+  if (stashFacts instanceof Error) throw stashFacts;
   const elsewhere: typeof users = [];
   for (const u of users) if (!(await samePath(u.path, repo.root))) elsewhere.push(u);
-  return { repo, tag, branches, changes, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine };
+  return { repo, tag, branches, changes: status.changes, records: status.records, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, secretsModule };
 }
 
 type RepoFacts = Awaited<ReturnType<typeof readRepo>>;
@@ -97,12 +106,8 @@ function refFailures(f: RepoFacts, n: Names, willStash: boolean): PreflightFailu
 }
 
 /** Ignored files the tag or the branch would overwrite (the stash does not take them). */
-async function ignoredAtRisk(g: GitDeps, f: RepoFacts, n: Names, tag: ResolvedTag, tip: string): Promise<PreflightFailure[]> {
-  // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
-  const added = f.repo.head
-    ? [...(f.addedByTag ?? []), ...(f.repo.head === tip ? [] : (f.addedByBranch ?? []))]
-    : [...((await pathsAddedBy(g, undefined, tag.commit)) ?? []), ...((await pathsAddedBy(g, undefined, tip)) ?? [])];
-  const atRisk = await overwrittenIgnored(f.repo.root, added, f.changes);
+async function ignoredAtRisk(f: RepoFacts, n: Names): Promise<PreflightFailure[]> {
+  const atRisk = await overwrittenIgnored(f.repo.root, [...(f.addedByTag ?? []), ...(f.addedByBranch ?? [])], f.changes);
   if (!atRisk.length) return [];
   return [
     {
@@ -122,12 +127,15 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
   const failures = refFailures(f, n, willStash);
   const tip = f.branches.get(n.branchName);
   const tag = typeof f.tag === 'object' ? f.tag : undefined;
-  if (tip !== undefined && tag) failures.push(...(await ignoredAtRisk(g, f, n, tag, tip)));
   // What the stash and the reset would leave behind, and what they must never take (secrets).
-  const [sim, secrets] = await Promise.all([
-    tip !== undefined && tag ? simulateStash(g, f.repo.root, tag.commit, f.branches) : undefined,
-    willStash ? projectSecretForms(deps.ctx).then((forms) => secretFailures(g, f.repo.root, f.changes, forms)) : [],
+  const [atRisk, sim, secrets] = await Promise.all([
+    tip !== undefined && tag ? ignoredAtRisk(f, n) : [],
+    tip !== undefined && tag && f.stashFacts
+      ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, facts: f.stashFacts })
+      : undefined,
+    willStash ? f.secretsModule.projectSecretForms(deps.ctx).then((forms) => secretFailures(g, f.repo.root, f.changes, forms)) : [],
   ]);
+  failures.push(...atRisk);
   if (sim) failures.push(...sim.failures);
   failures.push(...secrets);
   if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);
