@@ -70,7 +70,8 @@ async function notIgnoredWith(g: GitDeps, gitDir: string, files: Map<string, str
     const dirs = found.filter((p) => p.endsWith('/'));
     if (!dirs.length) return found;
     const inside = split(await gitOut(g, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...dirs]));
-    return [...found.filter((p) => !p.endsWith('/')), ...(inside.length ? await loose(inside) : [])].sort();
+    // `ls-files --ignored --directory` may name a folder and files in it too: each path once.
+    return [...new Set([...found.filter((p) => !p.endsWith('/')), ...(inside.length ? await loose(inside) : [])])].sort();
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
