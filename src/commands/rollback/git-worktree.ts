@@ -79,9 +79,28 @@ export async function readStatus(deps: GitDeps): Promise<{ records: StatusRecord
   if (r.exitCode !== 0) throw new Error(`git status failed: ${r.stderr.trim()}`);
   const records = parseStatusV2(r.stdout);
   if (records.some((rec) => rec.sub.startsWith('S'))) return { records, changes: await workingChanges(deps) };
-  // The same objects parseStatusZ makes (same keys, same order: --json prints them).
-  return { records, changes: records.map(({ x, y, path: p, untracked, from }) => (from === undefined ? { x, y, path: p, untracked } : { x, y, path: p, untracked, from })) };
+  return { records, changes: toEntries(records) };
 }
+
+/**
+ * HEAD (its commit, and its branch: undefined when detached) and the work tree's changes as
+ * `workingChanges` gives them, from one `git status --branch`. A branch named `(detached)` reads as
+ * git's word for a detached HEAD: `branch` is then undefined, and the caller asks `rev-parse`.
+ */
+export async function headAndChanges(deps: GitDeps): Promise<{ commit: string | undefined; branch: string | undefined; changes: StatusEntry[] }> {
+  const r = await git(deps, ['status', '--porcelain=v2', '-z', '--branch', '--no-ahead-behind', '--untracked-files=all']);
+  if (r.exitCode !== 0) throw new Error(`git status failed: ${r.stderr.trim()}`);
+  let commit: string | undefined;
+  let branch: string | undefined;
+  for (const h of r.stdout.split('\0')) {
+    if (h.startsWith('# branch.oid ')) commit = h.slice('# branch.oid '.length);
+    else if (h.startsWith('# branch.head ')) branch = h.slice('# branch.head '.length);
+  }
+  return { commit: commit === '(initial)' ? undefined : commit, branch: branch === '(detached)' ? undefined : branch, changes: toEntries(parseStatusV2(r.stdout)) };
+}
+
+/** The StatusEntry objects that parseStatusZ makes (same keys in the same order: --json prints them). */
+const toEntries = (records: StatusRecord[]): StatusEntry[] => records.map(({ x, y, path: p, untracked, from }) => (from === undefined ? { x, y, path: p, untracked } : { x, y, path: p, untracked, from }));
 
 /** One work tree from `git worktree list --porcelain -z`. */
 export interface WorktreeEntry {
