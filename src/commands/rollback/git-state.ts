@@ -86,17 +86,20 @@ export interface RefList {
   /** The tag ref's object, and (annotated) the object that tag object names, with its type. */
   tagObject?: string;
   tagPeeled?: { type: string; object: string };
+  /** The commit refs/stash points at (when asked for, and there is one). */
+  stash?: string;
 }
 
-/** One `for-each-ref` for every local branch and the tag `tag` (ref names hold no newline or NUL). */
-export async function listRefs(deps: GitDeps, tag?: string): Promise<RefList> {
+/** One `for-each-ref` for every local branch, the tag `tag` and (`withStash`) refs/stash (ref names hold no newline or NUL). */
+export async function listRefs(deps: GitDeps, tag?: string, withStash = false): Promise<RefList> {
   const tagRef = tag === undefined ? undefined : `refs/tags/${tag}`;
-  const r = await git(deps, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(*objecttype)%00%(*objectname)', 'refs/heads/', ...(tagRef ? [tagRef] : [])]);
+  const r = await git(deps, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(*objecttype)%00%(*objectname)', 'refs/heads/', ...(tagRef ? [tagRef] : []), ...(withStash ? ['refs/stash'] : [])]);
   const list: RefList = { branches: new Map(), tagType: undefined };
   for (const line of r.stdout.split('\n')) {
     const [ref, sha, type, peeledType, peeled] = line.split('\0');
     if (!ref || !sha) continue;
     if (ref.startsWith('refs/heads/')) list.branches.set(ref.slice('refs/heads/'.length), sha);
+    else if (ref === 'refs/stash') list.stash = sha;
     // for-each-ref matches path prefixes (refs/tags/a also lists refs/tags/a/b): only the exact ref counts.
     else if (ref === tagRef) {
       list.tagType = type;

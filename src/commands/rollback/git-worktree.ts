@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
+import { pathExists } from '../../lib/files/fs-exists.js';
 
 /** One entry of `git status --porcelain=v1 -z`. */
 export interface StatusEntry {
@@ -69,17 +70,19 @@ export function parseStatusV2(z: string): StatusRecord[] {
 }
 
 /**
- * One `git status` for both the pre-flight's list of changes and the stash simulation: every
- * record with submodules' changes shown (`--ignore-submodules=none`), and the changes as
- * `workingChanges` gives them (the configuration's submodule rules applied). The two differ only
- * in submodule records; when there is one, `workingChanges` is asked too.
+ * One `git status` for the pre-flight's list of changes, the stash simulation and its ignore
+ * check: every record with submodules' changes shown (`--ignore-submodules=none`), the ignored
+ * paths (`--ignored=matching`: a folder an ignore rule matches as one entry, other ignored files
+ * one by one), and the changes as `workingChanges` gives them (the configuration's submodule rules
+ * applied). The two differ only in submodule records; when there is one, `workingChanges` is asked too.
  */
-export async function readStatus(deps: GitDeps): Promise<{ records: StatusRecord[]; changes: StatusEntry[] }> {
-  const r = await git(deps, ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignore-submodules=none']);
+export async function readStatus(deps: GitDeps): Promise<{ records: StatusRecord[]; changes: StatusEntry[]; ignored: string[] }> {
+  const r = await git(deps, ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignore-submodules=none', '--ignored=matching']);
   if (r.exitCode !== 0) throw new Error(`git status failed: ${r.stderr.trim()}`);
   const records = parseStatusV2(r.stdout);
-  if (records.some((rec) => rec.sub.startsWith('S'))) return { records, changes: await workingChanges(deps) };
-  return { records, changes: toEntries(records) };
+  const ignored = r.stdout.split('\0').filter((f) => f.startsWith('! ')).map((f) => f.slice(2));
+  if (records.some((rec) => rec.sub.startsWith('S'))) return { records, changes: await workingChanges(deps), ignored };
+  return { records, changes: toEntries(records), ignored };
 }
 
 /**
@@ -165,6 +168,15 @@ export async function branchUsers(deps: GitDeps, branch: string): Promise<{ path
     }),
   );
   return found;
+}
+
+/**
+ * Whether another work tree may use a branch: false only in a main work tree (its git dir is
+ * `<root>/.git`) without linked ones (no `worktrees/` folder there, which git lists them from).
+ */
+export async function otherWorktreesPossible(repo: { root: string; gitDir: string; commonDir: string }): Promise<boolean> {
+  if (repo.gitDir !== repo.commonDir || repo.commonDir !== path.join(repo.root, '.git')) return true;
+  return pathExists(path.join(repo.commonDir, 'worktrees'));
 }
 
 /** True when two paths name the same folder (symlinks resolved). */

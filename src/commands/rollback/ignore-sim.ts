@@ -65,12 +65,11 @@ async function notIgnoredWith(g: GitDeps, gitDir: string, files: Map<string, str
       return list.filter((p) => !still.has(p));
     };
     const found = await loose(paths);
-    // `--directory` names a folder whose files are all ignored; rules for those files
-    // (`/logs/debug.log`) do not match the folder itself, so its files are asked one by one.
+    // A folder named as one (a rule ignores it now: `/build/`) that the commit does not ignore:
+    // its files are asked one by one, as the commit's rules for them (`*.o`) may still match.
     const dirs = found.filter((p) => p.endsWith('/'));
     if (!dirs.length) return found;
     const inside = split(await gitOut(g, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...dirs]));
-    // `ls-files --ignored --directory` may name a folder and files in it too: each path once.
     return [...new Set([...found.filter((p) => !p.endsWith('/')), ...(inside.length ? await loose(inside) : [])])].sort();
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
@@ -78,8 +77,9 @@ async function notIgnoredWith(g: GitDeps, gitDir: string, files: Map<string, str
 }
 
 /**
- * For each of `commits`, the paths of `paths` (relative to the top folder, `g.cwd`) that its
- * `.gitignore` files leave unignored. Commits with the same `.gitignore` files share one answer.
+ * For each of `commits`, the paths of `paths` (ignored now, relative to the top folder `g.cwd`; a
+ * folder ends in `/`) that its `.gitignore` files leave unignored. `git check-ignore` counts a
+ * file in an ignored folder as ignored. Commits with the same `.gitignore` files share one answer.
  */
 export async function notIgnoredAt(g: GitDeps, gitDir: string, commits: string[], paths: string[]): Promise<string[][]> {
   if (!commits.length) return [];

@@ -6,7 +6,7 @@
 import { UsageError } from '../../lib/cli/errors.js';
 import type { GitDeps } from '../../lib/git/porcelain.js';
 import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
-import { branchUsers, readStatus, samePath, type StatusEntry } from './git-worktree.js';
+import { branchUsers, otherWorktreesPossible, readStatus, samePath, type StatusEntry } from './git-worktree.js';
 import { overwrittenIgnored, pathList, readStashFacts, simulateStash } from './stash.js';
 import { secretFailures } from './secrets.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
@@ -40,8 +40,8 @@ function refNames(options: RollbackOptions): Names {
  * refs, no diff against the branch HEAD already is at).
  */
 async function readRepo(g: GitDeps, n: Names) {
-  const refs = listRefs(g, n.tagName);
-  const [repo, tag, { branches }] = await Promise.all([inspectRepo(g), resolveTag(g, n.tagName, refs), refs]);
+  const refs = listRefs(g, n.tagName, true);
+  const [repo, tag, { branches, stash }] = await Promise.all([inspectRepo(g), resolveTag(g, n.tagName, refs), refs]);
   if ('reason' in repo) {
     throw preflightError([{ check: 'work-tree', message: repo.message, hint: repo.reason === 'no-git' ? 'install git' : 'run it inside the project (or pass -C <dir>)' }]);
   }
@@ -49,9 +49,9 @@ async function readRepo(g: GitDeps, n: Names) {
   const tip = branches.get(n.branchName);
   const target = typeof tag === 'object' && tip !== undefined ? { tag: tag.commit, tip } : undefined;
   const { head } = repo;
-  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, secretsModule] = await Promise.all([
+  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts] = await Promise.all([
     readStatus(r).catch((e: unknown) => e as Error),
-    branchUsers(g, n.branchName),
+    otherWorktreesPossible(repo).then((possible) => (possible ? branchUsers(g, n.branchName) : [])),
     hasCommitterIdent(g),
     // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
     target ? pathsAddedBy(g, head, target.tag) : undefined,
@@ -59,16 +59,14 @@ async function readRepo(g: GitDeps, n: Names) {
     target ? commitsIn(g, `${target.tag}..${target.tip}`, LIST_LIMIT) : [],
     target ? countApart(g, target.tag, target.tip) : undefined,
     target ? commitLine(g, target.tag) : { commit: '', subject: '' },
-    target ? readStashFacts(g, repo.root).catch((e: unknown) => e as Error) : undefined,
-    // The search for the project's secrets needs its configuration: loaded (last, once every git call has started) while git works.
-    import('./project-secrets.js'),
+    target ? readStashFacts(g, repo.root, stash !== undefined).catch((e: unknown) => e as Error) : undefined,
   ]);
   // Without a trustworthy list of changes, nothing may be reset.
   if (status instanceof Error) throw preflightError([{ check: 'status', message: status.message }]);
   if (stashFacts instanceof Error) throw stashFacts;
   const elsewhere: typeof users = [];
   for (const u of users) if (!(await samePath(u.path, repo.root))) elsewhere.push(u);
-  return { repo, tag, branches, changes: status.changes, records: status.records, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, secretsModule };
+  return { repo, tag, branches, changes: status.changes, records: status.records, ignored: status.ignored, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts };
 }
 
 type RepoFacts = Awaited<ReturnType<typeof readRepo>>;
@@ -122,6 +120,8 @@ async function ignoredAtRisk(f: RepoFacts, n: Names): Promise<PreflightFailure[]
 export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, options: RollbackOptions): Promise<RollbackPlan> {
   const g: GitDeps = { cwd: deps.ctx.cwd, env: deps.ctx.env, log: (text) => deps.events({ type: 'debug', text }) };
   const n = refNames(options);
+  // The project's secrets (from its configuration: modules and files read while git works); searched for only when something is stashed.
+  const forms = import('./project-secrets.js').then(({ projectSecretForms }) => projectSecretForms(deps.ctx)).then((v) => ({ v }), (e: unknown) => ({ e }));
   const f = await readRepo(g, n);
   const willStash = options.stash !== false && f.changes.length > 0;
   const failures = refFailures(f, n, willStash);
@@ -131,9 +131,9 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
   const [atRisk, sim, secrets] = await Promise.all([
     tip !== undefined && tag ? ignoredAtRisk(f, n) : [],
     tip !== undefined && tag && f.stashFacts
-      ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, facts: f.stashFacts })
+      ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, ignored: f.ignored, facts: f.stashFacts })
       : undefined,
-    willStash ? f.secretsModule.projectSecretForms(deps.ctx).then((forms) => secretFailures(g, f.repo.root, f.changes, forms)) : [],
+    willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : secretFailures(g, f.repo.root, f.changes, r.v))) : [],
   ]);
   failures.push(...atRisk);
   if (sim) failures.push(...sim.failures);

@@ -63,25 +63,22 @@ export function asideCommand(paths: string[]): string {
   return `(umask 077 && tar cf ../mcpctl-aside.tar -- ${ps}) && git restore -- ${ps}, and after the rollback: tar xf ../mcpctl-aside.tar`;
 }
 
-/** What the stash simulation reads besides `git status`: ignored files, untracked folders, and the stash's reflog. */
+/** What the stash simulation reads besides `git status`: untracked folders, and the stash's reflog. */
 export interface StashFacts {
-  /** `ls-files --others --ignored --directory`: ignored files, and folders whose files are all ignored. */
-  ignored: string[];
   /** `ls-files --others --directory`: untracked files, and untracked folders as one entry (empty ones too). */
   untrackedDirs: string[];
   /** `log -g refs/stash` records (empty without a stash). */
   stashLog: string;
 }
 
-/** The simulation's reads, concurrent, in the work tree's top folder `root`. */
-export async function readStashFacts(g: GitDeps, root: string): Promise<StashFacts> {
+/** The simulation's reads, concurrent, in the work tree's top folder `root`; the stash's reflog only when `hasStash`. */
+export async function readStashFacts(g: GitDeps, root: string, hasStash: boolean): Promise<StashFacts> {
   const r = { ...g, cwd: root };
-  const [ignored, untrackedDirs, stashLog] = await Promise.all([
-    gitOut(r, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']).then(split),
+  const [untrackedDirs, stashLog] = await Promise.all([
     gitOut(r, ['ls-files', '-z', '--others', '--exclude-standard', '--directory']).then(split),
-    gitOut(r, ['log', '-g', '-z', '--format=%H%x01%gd%x01%gs', 'refs/stash', '--']).catch(() => ''),
+    hasStash ? gitOut(r, ['log', '-g', '-z', '--format=%H%x01%gd%x01%gs', 'refs/stash', '--']).catch(() => '') : '',
   ]);
-  return { ignored, untrackedDirs, stashLog };
+  return { untrackedDirs, stashLog };
 }
 
 export interface StashInput {
@@ -94,12 +91,14 @@ export interface StashInput {
   branches: ReadonlyMap<string, string>;
   /** `git status --porcelain=v2 --untracked-files=all --ignore-submodules=none`, parsed. */
   records: StatusRecord[];
+  /** Its ignored paths (`--ignored=matching`). */
+  ignored: string[];
   facts: StashFacts;
 }
 
 export async function simulateStash(g: GitDeps, o: StashInput): Promise<StashSimulation> {
   const r = { ...g, cwd: o.root };
-  const { ignored } = o.facts;
+  const { ignored } = o;
   const folders = emptyUntrackedFolders(o.root, o.facts.untrackedDirs, o.records);
   const failures: PreflightFailure[] = [];
   const submodules: string[] = [];
