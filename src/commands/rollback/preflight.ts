@@ -8,7 +8,7 @@ import type { GitDeps } from '../../lib/git/porcelain.js';
 import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
 import { branchUsers, otherWorktreesPossible, readStatus, samePath, type StatusEntry } from './git-worktree.js';
 import { overwrittenIgnored, pathList, readStashFacts, simulateStash } from './stash.js';
-import { secretFailures } from './secrets.js';
+import { secretFailures, secretSourcesExist } from './secrets.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
@@ -35,24 +35,27 @@ function refNames(options: RollbackOptions): Names {
 }
 
 /**
- * The repository's state in two rounds of concurrent, read-only git calls: where we are and the
- * refs; then everything else, asked only where it means something (no range without both
- * refs, no diff against the branch HEAD already is at).
+ * The repository's state in two rounds of concurrent, read-only git calls: where we are, the
+ * refs, the work tree's status and the committer identity; then everything else, asked only where
+ * it means something (no range without both refs, no diff against the branch HEAD already is at).
  */
 async function readRepo(g: GitDeps, n: Names) {
+  // git status takes longest and names paths from the top folder wherever it runs: it starts first.
+  const statusRead = readStatus(g).catch((e: unknown) => e as Error);
   const refs = listRefs(g, n.tagName, true);
-  const [repo, tag, { branches, stash }] = await Promise.all([inspectRepo(g), resolveTag(g, n.tagName, refs), refs]);
+  const inspected = inspectRepo(g);
+  const identity = hasCommitterIdent(g);
+  const [repo, tag, { branches, stash }] = await Promise.all([inspected, resolveTag(g, n.tagName, refs), refs]);
   if ('reason' in repo) {
     throw preflightError([{ check: 'work-tree', message: repo.message, hint: repo.reason === 'no-git' ? 'install git' : 'run it inside the project (or pass -C <dir>)' }]);
   }
-  const r = { ...g, cwd: repo.root };
   const tip = branches.get(n.branchName);
   const target = typeof tag === 'object' && tip !== undefined ? { tag: tag.commit, tip } : undefined;
   const { head } = repo;
   const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts] = await Promise.all([
-    readStatus(r).catch((e: unknown) => e as Error),
+    statusRead,
     otherWorktreesPossible(repo).then((possible) => (possible ? branchUsers(g, n.branchName) : [])),
-    hasCommitterIdent(g),
+    identity,
     // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
     target ? pathsAddedBy(g, head, target.tag) : undefined,
     target && head !== target.tip ? pathsAddedBy(g, head, target.tip) : [],
@@ -120,8 +123,10 @@ async function ignoredAtRisk(f: RepoFacts, n: Names): Promise<PreflightFailure[]
 export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, options: RollbackOptions): Promise<RollbackPlan> {
   const g: GitDeps = { cwd: deps.ctx.cwd, env: deps.ctx.env, log: (text) => deps.events({ type: 'debug', text }) };
   const n = refNames(options);
-  // The project's secrets (from its configuration: modules and files read while git works); searched for only when something is stashed.
-  const forms = import('./project-secrets.js').then(({ projectSecretForms }) => projectSecretForms(deps.ctx)).then((v) => ({ v }), (e: unknown) => ({ e }));
+  // The project's secrets (from its configuration: modules and files read while git works, when it can have any); searched for only when something is stashed.
+  const forms = secretSourcesExist(deps.ctx)
+    .then(async (any) => (any ? (await import('./project-secrets.js')).projectSecretForms(deps.ctx) : undefined))
+    .then((v) => ({ v }), (e: unknown) => ({ e }));
   const f = await readRepo(g, n);
   const willStash = options.stash !== false && f.changes.length > 0;
   const failures = refFailures(f, n, willStash);
@@ -133,7 +138,7 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
     tip !== undefined && tag && f.stashFacts
       ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, ignored: f.ignored, facts: f.stashFacts })
       : undefined,
-    willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : secretFailures(g, f.repo.root, f.changes, r.v))) : [],
+    willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : r.v ? secretFailures(g, f.repo.root, f.changes, r.v) : [])) : [],
   ]);
   failures.push(...atRisk);
   if (sim) failures.push(...sim.failures);

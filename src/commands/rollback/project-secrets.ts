@@ -9,16 +9,7 @@ import { parseDatabaseUrl } from '../../lib/config/url-keys.js';
 import { secretForms, type SecretForms } from '../../lib/files/secret-search.js';
 import { SecretRegistry } from '../../lib/cli/redact.js';
 import type { ConfigKey } from '../../lib/config/keys.js';
-
-/** What the secret search needs of the run's context. */
-export interface SecretsCtx {
-  cwd: string;
-  env: Readonly<Record<string, string | undefined>>;
-  /** For `~/.pgpass` (PGPASSFILE in `env` wins); without it, only the configuration is searched for. */
-  home?: string;
-  /** The run's registry: every secret found here is redacted from output too. */
-  secrets?: SecretRegistry;
-}
+import type { SecretsCtx } from './secrets.js';
 
 const valuesOf = (r: Resolved | undefined) => (r ? [r.value, ...r.overridden.map((o) => o.value)] : []);
 

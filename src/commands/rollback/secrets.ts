@@ -5,12 +5,40 @@
  * (stash.ts); this finds the password anywhere else — a `notes.txt`, a `debug.log`, a config
  * file edited to hold a `DATABASE_URL`. Which secrets the project has: project-secrets.ts.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { bytesHoldSecret, fileHoldsSecret, noSecrets, type SecretForms } from '../../lib/files/secret-search.js';
 import { blobsHoldingSecret, git, type GitDeps } from '../../lib/git/porcelain.js';
 import type { StatusEntry } from './git-worktree.js';
+import type { SecretRegistry } from '../../lib/cli/redact.js';
 import type { PreflightFailure } from './run.js';
 import { isEnvFile, pathList, shq } from './stash.js';
+
+/** What the secret search needs of the run's context. */
+export interface SecretsCtx {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** For `~/.pgpass` (PGPASSFILE in `env` wins); without it, only the configuration is searched for. */
+  home?: string;
+  /** The run's registry: every secret found here is redacted from output too. */
+  secrets?: SecretRegistry;
+}
+
+/**
+ * Whether the project can know a secret at all: whether a source that project-secrets.ts reads
+ * exists — a password or URL key in the environment, its .env or .env.local, the password file
+ * (PGPASSFILE counts as one). When none does, its search finds nothing, and its modules (the
+ * configuration's reader and validators) are not loaded.
+ */
+export async function secretSourcesExist(ctx: SecretsCtx): Promise<boolean> {
+  const { env } = ctx;
+  if (env.POSTGRES_PASSWORD || env.SETUP_POSTGRES_PASSWORD || env.PGPASSFILE) return true;
+  if (Object.entries(env).some(([k, v]) => v && k.endsWith('DATABASE_URL'))) return true;
+  const files = [path.join(ctx.cwd, '.env'), path.join(ctx.cwd, '.env.local'), ...(ctx.home === undefined ? [] : [path.join(ctx.home, '.pgpass')])];
+  // Anything at those paths counts (a link, a folder, one that cannot be read): the reader decides.
+  const found = await Promise.all(files.map((f) => fs.lstat(f).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT' && e.code !== 'ENOTDIR')));
+  return found.includes(true);
+}
 
 /** Files searched at once: enough to overlap reads, few enough to stay within open-file limits. */
 const PARALLEL = 8;
