@@ -3,6 +3,7 @@ import { git, type GitDeps } from '../../lib/git/porcelain.js';
 import { stashTip } from './git-state.js';
 import { headAndChanges, workingChanges } from './git-worktree.js';
 import { recreateFolders } from './stash.js';
+import { recordPath, removeRecords, writeFolderRecord } from './folder-record.js';
 import { stopped, undoCommands } from './undo.js';
 import type { RollbackDeps, RollbackPlan, RollbackResult, StepName } from './run.js';
 
@@ -30,12 +31,15 @@ export async function execute(deps: Pick<RollbackDeps, 'ctx' | 'events'>, plan: 
   };
 
   const stashBefore = plan.willStash ? stashTip(g) : undefined;
+  const record = recordPath(plan.gitDir, plan.saveBranch);
   await step('save-tip', `keep the old tip of ${plan.branch.name} as ${plan.saveBranch}`, () =>
     // An empty old value makes update-ref refuse an existing ref: never overwrite.
     mustRun(['update-ref', '-m', `mcpctl rollback: old tip of ${plan.branch.name}`, `refs/heads/${plan.saveBranch}`, plan.branch.tip, '']),
   );
   if (plan.willStash) {
     await step('stash', 'stash uncommitted and untracked files', async () => {
+      // Written before the stash deletes the folders: a kill before they are recreated leaves the names.
+      if (plan.emptyFolders.length) await writeFolderRecord(record, plan.emptyFolders);
       const before = await stashBefore;
       const problem = await mustRun(['stash', 'push', '--include-untracked', '-m', plan.stashMessage]);
       // `stash push` with nothing to stash exits 0 and creates no entry; and it can exit non-zero
@@ -59,6 +63,8 @@ export async function execute(deps: Pick<RollbackDeps, 'ctx' | 'events'>, plan: 
   if (plan.emptyFolders.length) {
     await step('folders', `recreate ${plan.emptyFolders.length} empty folder(s)`, async () => {
       await recreateFolders(plan.root, plan.emptyFolders);
+      // This rollback's record, and those of earlier ones whose folders it just recreated.
+      await removeRecords([record, ...plan.earlier.folders.map((l) => l.record)]);
       return undefined;
     });
   }

@@ -9,6 +9,7 @@ import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, ins
 import { branchUsers, otherWorktreesPossible, readStatus, samePath, type StatusEntry } from './git-worktree.js';
 import { overwrittenIgnored, pathList, readStashFacts, simulateStash } from './stash.js';
 import { secretFailures, secretSourcesExist } from './secrets.js';
+import { readFolderRecords, type LostFolders } from './folder-record.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
@@ -133,21 +134,22 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
   const tip = f.branches.get(n.branchName);
   const tag = typeof f.tag === 'object' ? f.tag : undefined;
   // What the stash and the reset would leave behind, and what they must never take (secrets).
-  const [atRisk, sim, secrets] = await Promise.all([
+  const [atRisk, sim, secrets, lost] = await Promise.all([
     tip !== undefined && tag ? ignoredAtRisk(f, n) : [],
     tip !== undefined && tag && f.stashFacts
       ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, ignored: f.ignored, facts: f.stashFacts })
       : undefined,
     willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : r.v ? secretFailures(g, f.repo.root, f.changes, r.v) : [])) : [],
+    readFolderRecords(f.repo.gitDir, f.repo.root),
   ]);
   failures.push(...atRisk);
   if (sim) failures.push(...sim.failures);
   failures.push(...secrets);
   if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);
-  return planOf(f, n, { tag, tip, sim, willStash, stash: options.stash, now: deps.ctx.now() });
+  return planOf(f, n, { tag, tip, sim, lost, willStash, stash: options.stash, now: deps.ctx.now() });
 }
 
-function planOf(f: RepoFacts, n: Names, o: { tag: ResolvedTag; tip: string; sim: NonNullable<Awaited<ReturnType<typeof simulateStash>>>; willStash: boolean; stash: boolean | undefined; now: Date }): RollbackPlan {
+function planOf(f: RepoFacts, n: Names, o: { tag: ResolvedTag; tip: string; sim: NonNullable<Awaited<ReturnType<typeof simulateStash>>>; lost: LostFolders[]; willStash: boolean; stash: boolean | undefined; now: Date }): RollbackPlan {
   const removed = { total: f.apart?.onlyB ?? 0, commits: f.removedList };
   const added = { total: f.apart?.onlyA ?? 0 };
   // Same answer as `merge-base --is-ancestor`: no commit reachable from the tag is missing from the branch.
@@ -174,8 +176,10 @@ function planOf(f: RepoFacts, n: Names, o: { tag: ResolvedTag; tip: string; sim:
     willStash: o.willStash,
     saveBranch: uniqueName(`mcpctl/rollback-${stamp}`, f.branches),
     stashMessage: `mcpctl rollback ${stamp}`,
-    emptyFolders: o.sim.emptyFolders,
-    earlier: o.sim.earlier,
+    // Folders an earlier rollback lost when killed after its stash are recreated by this one too.
+    emptyFolders: [...new Set([...o.sim.emptyFolders, ...o.lost.flatMap((l) => l.folders)])].sort(),
+    gitDir: repo.gitDir,
+    earlier: { ...o.sim.earlier, folders: o.lost },
     warnings,
   };
 }
