@@ -48,6 +48,16 @@ describe('rollback: what the stash would leave or take is refused before any cha
     expect(passwordInObjects(repo)).toBe(false);
   });
 
+  it('a folder whose files are all ignored, but not at the tag: each file named once', async () => {
+    const { repo } = await scene();
+    repo.commit('.gitignore', '*.cache\n', 'ignore caches');
+    repo.git('branch', '-f', 'main', 'HEAD');
+    await repo.write('cdir/a.cache', 'x\n');
+    await repo.write('b.cache', 'x\n');
+    // `ls-files --ignored --directory` names both cdir/ and cdir/a.cache.
+    await refusedUnchanged(repo, /would no longer be ignored at the tag, and would be left behind or stashed: b\.cache, cdir\/a\.cache\. /, /printf '%s\\n' \/b\.cache \/cdir\/a\.cache >> \.git\/info\/exclude/);
+  });
+
   it('an untracked env file that is not ignored is never stashed', async () => {
     const { repo } = await scene();
     await repo.write('.env', `POSTGRES_PASSWORD=${PASSWORD}\n`);
@@ -74,6 +84,31 @@ describe('rollback: what the stash would leave or take is refused before any cha
   });
 });
 
+/** Runs a rollback and sends `signal` when its output matches `event` (a step it announces); resolves with its stdout. */
+async function killAt(repo: Repo, event: RegExp, signal: NodeJS.Signals, extra: string[] = []): Promise<string> {
+  const child = spawn(process.execPath, [BIN, 'rollback', '--confirm', 'ROLLBACK', '--yes', ...extra], { cwd: repo.dir, env: { ...repo.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  let stdout = '';
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  await new Promise<void>((res, rej) => {
+    const look = (b: Buffer) => {
+      seen += b.toString();
+      if (event.test(seen)) {
+        child.kill(signal);
+        res();
+      }
+    };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
+    child.once('exit', () => rej(new Error(`rollback ended before ${event}:\n${seen}`)));
+  });
+  await exited;
+  return stdout;
+}
+
+const isDir = (repo: Repo, d: string) => fs.stat(path.join(repo.dir, d)).then((s) => s.isDirectory(), () => false);
+
 describe('rollback: empty folders and earlier leftovers', () => {
   it('empty untracked folders are listed in the plan and recreated after the reset', async () => {
     const { repo } = await scene();
@@ -98,22 +133,7 @@ describe('rollback: empty folders and earlier leftovers', () => {
   it('a re-run lists the stash and branch of a run killed (kill -9) between stash and reset', async () => {
     const { repo } = await scene();
     // The observed event: the run announces the step after the stash.
-    const child = spawn(process.execPath, [BIN, 'rollback', '--confirm', 'ROLLBACK', '--yes'], { cwd: repo.dir, env: { ...repo.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-    await new Promise<void>((res, rej) => {
-      let seen = '';
-      const look = (b: Buffer) => {
-        seen += b.toString();
-        if (/… check out main/.test(seen)) {
-          child.kill('SIGKILL');
-          res();
-        }
-      };
-      child.stdout!.on('data', look);
-      child.stderr!.on('data', look);
-      child.once('exit', () => rej(new Error(`rollback ended before its checkout step:\n${seen}`)));
-    });
-    await exited;
+    await killAt(repo, /… check out main/, 'SIGKILL');
     const stashCommit = repo.git('rev-parse', 'refs/stash').trim();
     const saved = repo.git('for-each-ref', '--format=%(refname:short)', 'refs/heads/mcpctl/').trim();
     expect(saved).toMatch(/^mcpctl\/rollback-\d{8}-\d{6}$/);
@@ -125,5 +145,40 @@ describe('rollback: empty folders and earlier leftovers', () => {
     expect(plan.earlier.branches.map((b: { name: string }) => b.name)).toEqual([saved]);
     const human = await rollback(repo, ['--dry-run']);
     expect(human.stdout + human.stderr).toMatch(/earlier.*\n.*stash stash@\{0\}.*mcpctl rollback \d{8}-\d{6}/);
+  });
+
+  it('empty folders deleted by the stash of a run killed (kill -9) before it recreated them: the re-run lists them and recreates them', async () => {
+    const { repo, tagCommit } = await scene();
+    await fs.mkdir(path.join(repo.dir, 'keep', 'me'), { recursive: true });
+    await repo.write('work.txt', 'uncommitted\n');
+    await killAt(repo, /… reset main to/, 'SIGKILL');
+    expect(await isDir(repo, 'keep/me')).toBe(false);
+    const dry = await rollback(repo, ['--dry-run', '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout).plan;
+    expect(plan.earlier.folders.flatMap((l: { folders: string[] }) => l.folders)).toEqual(['keep/me/']);
+    expect(plan.emptyFolders).toEqual(['keep/me/']);
+    expect((await rollback(repo, ['--dry-run'])).stdout).toMatch(/1 empty folder\(s\) deleted by a stash and not recreated.*keep\/me\//);
+    const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(repo.git('rev-parse', 'HEAD').trim()).toBe(tagCommit);
+    expect(await isDir(repo, 'keep/me')).toBe(true);
+    // The record is gone once the folders are back: the next plan no longer mentions them.
+    const next = JSON.parse((await rollback(repo, ['--dry-run', '--json'])).stdout).plan;
+    expect(next.earlier.folders).toEqual([]);
+  });
+
+  it('Ctrl-C after the stash: the printed undo recreates the empty folders too', async () => {
+    const { repo } = await scene();
+    await fs.mkdir(path.join(repo.dir, 'keep', 'me'), { recursive: true });
+    await repo.write('work.txt', 'uncommitted\n');
+    const before = await fullSnapshot(repo);
+    const doc = JSON.parse(await killAt(repo, /… check out main/, 'SIGINT', ['--json']));
+    expect(doc.ok).toBe(false);
+    const undo: string[] = doc.error.details.undo;
+    expect(undo.at(-1)).toBe('mkdir -p -- keep/me/');
+    execFileSync('sh', ['-c', undo.join(' && ')], { cwd: repo.dir, env: repo.env, stdio: 'ignore' });
+    const after = await fullSnapshot(repo);
+    expect({ ...after, refs: undefined, stash: undefined }).toEqual({ ...before, refs: undefined, stash: undefined });
   });
 });

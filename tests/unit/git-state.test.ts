@@ -52,6 +52,7 @@ describe('undoCommands', () => {
     branch: { name: 'main', tip: 'a'.repeat(40) },
     current: { branch: 'feature x', head: 'b'.repeat(40) },
     saveBranch: 'mcpctl/rollback-20260102-030405',
+    emptyFolders: [] as string[],
   } as RollbackPlan;
   const stash = { ref: 'stash@{0}', commit: 'c'.repeat(40), message: 'm' };
   it('undoes every step, in reverse, quoting names', () => {
@@ -67,5 +68,10 @@ describe('undoCommands', () => {
   it('from a detached HEAD', () => {
     const detached = { ...plan, current: { branch: undefined, head: 'b'.repeat(40) } } as RollbackPlan;
     expect(undoCommands(detached, ['save-tip', 'checkout', 'reset'], undefined)[1]).toBe(`git checkout --detach ${'b'.repeat(40)}`);
+  });
+  it('the stash deleted empty folders: recreated last, until the folders step is done', () => {
+    const folders = { ...plan, emptyFolders: ['a b/', 'c/'] } as RollbackPlan;
+    expect(undoCommands(folders, ['save-tip', 'stash', 'checkout', 'reset'], stash).at(-1)).toBe("mkdir -p -- 'a b/' c/");
+    expect(undoCommands(folders, ['save-tip', 'stash', 'checkout', 'reset', 'folders'], stash).at(-1)).toBe(`git stash apply --index ${'c'.repeat(40)}`);
   });
 });

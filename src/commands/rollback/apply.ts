@@ -1,8 +1,9 @@
 /** The rollback's changes, step by step, each checked; a failure says what was done and how to get back. */
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
 import { stashTip } from './git-state.js';
-import { workingChanges } from './git-worktree.js';
+import { headAndChanges, workingChanges } from './git-worktree.js';
 import { recreateFolders } from './stash.js';
+import { recordPath, removeRecords, writeFolderRecord } from './folder-record.js';
 import { stopped, undoCommands } from './undo.js';
 import type { RollbackDeps, RollbackPlan, RollbackResult, StepName } from './run.js';
 
@@ -30,12 +31,15 @@ export async function execute(deps: Pick<RollbackDeps, 'ctx' | 'events'>, plan: 
   };
 
   const stashBefore = plan.willStash ? stashTip(g) : undefined;
+  const record = recordPath(plan.gitDir, plan.saveBranch);
   await step('save-tip', `keep the old tip of ${plan.branch.name} as ${plan.saveBranch}`, () =>
     // An empty old value makes update-ref refuse an existing ref: never overwrite.
     mustRun(['update-ref', '-m', `mcpctl rollback: old tip of ${plan.branch.name}`, `refs/heads/${plan.saveBranch}`, plan.branch.tip, '']),
   );
   if (plan.willStash) {
     await step('stash', 'stash uncommitted and untracked files', async () => {
+      // Written before the stash deletes the folders: a kill before they are recreated leaves the names.
+      if (plan.emptyFolders.length) await writeFolderRecord(record, plan.emptyFolders);
       const before = await stashBefore;
       const problem = await mustRun(['stash', 'push', '--include-untracked', '-m', plan.stashMessage]);
       // `stash push` with nothing to stash exits 0 and creates no entry; and it can exit non-zero
@@ -59,13 +63,16 @@ export async function execute(deps: Pick<RollbackDeps, 'ctx' | 'events'>, plan: 
   if (plan.emptyFolders.length) {
     await step('folders', `recreate ${plan.emptyFolders.length} empty folder(s)`, async () => {
       await recreateFolders(plan.root, plan.emptyFolders);
+      // This rollback's record, and those of earlier ones whose folders it just recreated.
+      await removeRecords([record, ...plan.earlier.folders.map((l) => l.record)]);
       return undefined;
     });
   }
   await step('verify', 'check HEAD and the work tree', async () => {
-    const [head, left] = await Promise.all([git(g, ['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD', '--']), workingChanges(g)]);
-    const [commit = '', ref = ''] = head.stdout.split('\n');
+    const { commit = '', branch, changes: left } = await headAndChanges(g);
     if (commit !== plan.tag.commit) return `HEAD is ${commit}, not ${plan.tag.commit}`;
+    // A branch named `(detached)` is what status calls a detached HEAD: only rev-parse tells them apart.
+    const ref = branch !== undefined ? `refs/heads/${branch}` : (await git(g, ['rev-parse', '--symbolic-full-name', 'HEAD', '--'])).stdout.trim();
     if (ref !== `refs/heads/${plan.branch.name}`) return `HEAD is not on ${plan.branch.name}`;
     return left.length ? `the work tree is not clean: ${left.map((c) => c.path).join(', ')}` : undefined;
   });

@@ -47,8 +47,7 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
       ].join('\n'),
     )
     .action(
-      action<Opts>(makeEnv, async ({ ctx, out, prompter }, opts) => {
-        const { runRollback } = await import('./run.js');
+      action<Opts, typeof import('./run.js')>(makeEnv, async ({ ctx, out, prompter }, opts, _args, _cmd, { runRollback }) => {
         const result = await runRollback(
           {
             ctx,
@@ -63,7 +62,7 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
         );
         if (out.json) out.result(result);
         else renderResult(out, result);
-      }),
+      }, () => import('./run.js')),
     );
 
   rollback
@@ -124,10 +123,12 @@ function renderPlan(out: Output, plan: RollbackPlan): void {
   }
   if (plan.emptyFolders.length) out.info(`  folders      ${plan.emptyFolders.length} empty folder(s), recreated after the reset: ${plan.emptyFolders.slice(0, 10).map(shown).join(', ')}${plan.emptyFolders.length > 10 ? ' …' : ''}`);
   out.info(`  old tip      kept as branch ${plan.saveBranch}`);
-  if (plan.earlier.stashes.length || plan.earlier.branches.length) {
+  const lost = plan.earlier.folders.flatMap((l) => l.folders);
+  if (plan.earlier.stashes.length || plan.earlier.branches.length || lost.length) {
     out.info(`  earlier      left by earlier mcpctl rollbacks (restore with \`git stash apply --index <hash>\`, delete with \`git branch -D <name>\`):`);
     for (const st of plan.earlier.stashes) out.info(`                 stash ${st.ref} ${short(st.commit)} ${shown(st.message)}`);
     for (const b of plan.earlier.branches) out.info(`                 branch ${b.name} ${short(b.commit)}`);
+    if (lost.length) out.info(`                 ${lost.length} empty folder(s) deleted by a stash and not recreated (recreated after this reset): ${lost.slice(0, 10).map(shown).join(', ')}${lost.length > 10 ? ' …' : ''}`);
   }
   for (const w of plan.warnings) out.warn(w);
 }

@@ -3,6 +3,7 @@ import { RefusedError, type UserError } from '../../lib/cli/errors.js';
 import type { CommitLine } from './git-state.js';
 import type { StatusEntry } from './git-worktree.js';
 import type { EarlierRollbacks } from './stash.js';
+import type { LostFolders } from './folder-record.js';
 import { execute } from './apply.js';
 import { preflight } from './preflight.js';
 
@@ -53,8 +54,13 @@ export interface RollbackPlan {
   stashMessage: string;
   /** Empty untracked folders: the stash deletes them (git cannot store a folder); recreated after the reset. */
   emptyFolders: string[];
+  /** The work tree's git dir, where the record of the empty folders is kept while they are gone. */
+  gitDir: string;
   /** Stashes and branches of earlier mcpctl rollbacks (e.g. one killed half-way). */
-  earlier: EarlierRollbacks;
+  earlier: EarlierRollbacks & {
+    /** Records of empty folders that an earlier rollback's stash deleted and that it did not recreate (killed). */
+    folders: LostFolders[];
+  };
   warnings: string[];
 }
 

@@ -14,6 +14,8 @@ export function undoCommands(plan: RollbackPlan, done: StepName[], stash: Rollba
   }
   // By hash: `stash@{0}` moves when more stashes are pushed; `pop` refuses a hash, so apply (the entry stays listed).
   if (stash) cmds.push(`git stash apply --index ${stash.commit}`);
+  // The stash deleted the empty folders; once the folders step is done they exist again.
+  if (stash && plan.emptyFolders.length && !done.includes('folders')) cmds.push(`mkdir -p -- ${plan.emptyFolders.map(q).join(' ')}`);
   return cmds;
 }
 
