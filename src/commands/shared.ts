@@ -18,18 +18,24 @@ export type EnvFactory = (cmd: Command) => Promise<CommandEnv>;
 
 /**
  * Wraps an adapter as a commander action: commander passes positional args, then the
- * command's options, then the command itself.
+ * command's options, then the command itself. `preload` (the command's core, `() =>
+ * import('./run.js')`) starts loading before the environment is made, so the two overlap;
+ * its module reaches `fn` as the last argument.
  */
-export function action<O>(
+export function action<O, P = undefined>(
   makeEnv: EnvFactory,
-  fn: (env: CommandEnv, opts: O, args: string[], cmd: Command) => Promise<void>,
+  fn: (env: CommandEnv, opts: O, args: string[], cmd: Command, preloaded: P) => Promise<void>,
+  preload?: () => Promise<P>,
 ): (...a: unknown[]) => Promise<void> {
   return async (...a: unknown[]) => {
     const cmd = a[a.length - 1] as Command;
     const opts = a[a.length - 2] as O;
     const args = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? (x as string[]) : x === undefined ? [] : [x as string]));
+    const loading = preload?.();
+    // Awaited below; a failure that makeEnv's own error overtakes is not left unhandled.
+    loading?.catch(() => undefined);
     const env = await makeEnv(cmd);
-    await fn(env, opts, args, cmd);
+    await fn(env, opts, args, cmd, (await loading) as P);
   };
 }
 

@@ -46,6 +46,8 @@ describe.skipIf(dump.skip)(`backup restore${dump.note}`, () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/does not match its checksum/);
     expect(await exists(target)).toBe(false);
+    // Nor a scratch database: one made while the checksum was computed is dropped.
+    expect(await adminQuery(`SELECT datname FROM pg_database WHERE datname LIKE 'mcpctl_restore_%' AND pg_get_userbyid(datdba) = $1`, [app.role])).toEqual([]);
     const l = await runMain(['backup', 'list', '--json'], { cwd: app.project.dir, env: app.env });
     expect(l.code).toBe(1);
     const states = Object.fromEntries(JSON.parse(l.stdout).backups.map((b: { file: string; checksum: string }) => [path.basename(b.file), b.checksum]));

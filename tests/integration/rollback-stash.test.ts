@@ -48,6 +48,16 @@ describe('rollback: what the stash would leave or take is refused before any cha
     expect(passwordInObjects(repo)).toBe(false);
   });
 
+  it('a folder whose files are all ignored, but not at the tag: each file named once', async () => {
+    const { repo } = await scene();
+    repo.commit('.gitignore', '*.cache\n', 'ignore caches');
+    repo.git('branch', '-f', 'main', 'HEAD');
+    await repo.write('cdir/a.cache', 'x\n');
+    await repo.write('b.cache', 'x\n');
+    // `ls-files --ignored --directory` names both cdir/ and cdir/a.cache.
+    await refusedUnchanged(repo, /would no longer be ignored at the tag, and would be left behind or stashed: b\.cache, cdir\/a\.cache\. /, /printf '%s\\n' \/b\.cache \/cdir\/a\.cache >> \.git\/info\/exclude/);
+  });
+
   it('an untracked env file that is not ignored is never stashed', async () => {
     const { repo } = await scene();
     await repo.write('.env', `POSTGRES_PASSWORD=${PASSWORD}\n`);

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backupFileName, backupsToPrune, checkChecksum, listBackupFiles, parseBackupName, backupStamp, writeChecksum } from '../../src/commands/backup/files.js';
+import { backupFileName, backupsToPrune, checkChecksum, hashFile, hashFileAside, listBackupFiles, parseBackupName, backupStamp, writeChecksum } from '../../src/commands/backup/files.js';
 import { compareCounts } from '../../src/commands/backup/verify.js';
 import { mapLimit, requireDbName } from '../../src/commands/backup/databases.js';
 import { howEnded, libpqEnv, requireDumpNotOlder } from '../../src/commands/backup/pg-tools.js';
@@ -132,5 +132,26 @@ describe('backup helpers', () => {
     });
     expect(out).toEqual([2, 4, 6, 8, 10]);
     expect(peak).toBe(2);
+  });
+});
+
+describe('hashFileAside (restore\'s checksum in a worker thread)', () => {
+  it('gives hashFile\'s digest for a small file and for one large enough for the worker; a missing file rejects', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-hash-'));
+    try {
+      const small = path.join(dir, 'small');
+      const large = path.join(dir, 'large');
+      await fs.writeFile(small, 'abc');
+      await fs.writeFile(large, Buffer.alloc(17 << 20, 'mcpctl '));
+      expect(await hashFileAside(small)).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      expect(await hashFileAside(large)).toBe(await hashFile(large));
+      await expect(hashFileAside(path.join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+      const ac = new AbortController();
+      const aborted = hashFileAside(large, ac.signal);
+      ac.abort();
+      await expect(aborted).rejects.toThrow();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

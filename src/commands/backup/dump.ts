@@ -43,15 +43,61 @@ export interface DumpToFileResult {
 /** Chunk size of node:zlib's gzip: larger chunks measured faster (docs/backup.md). */
 export const GZIP_CHUNK = 256 * 1024;
 
+type Child = Awaited<ReturnType<typeof execStream>>['child'];
+
+/** What `startDump` needs: pg_dump's arguments and environment, and the compression. */
+export type DumpPlan = Pick<DumpToFileOptions, 'args' | 'env' | 'compression' | 'gzipWith' | 'gzipLevel' | 'zstdLevel'>;
+
+/** pg_dump running (writing into the external compressor, when there is one), its output not read yet. */
+export interface StartedDump {
+  dump: Child;
+  compressor?: Child;
+  program?: 'zstd' | 'gzip';
+  dumpErr: () => string;
+  compressorErr: () => string;
+}
+
+/**
+ * Starts pg_dump, and first the external compressor it writes into. Nothing reads their output
+ * yet: once the pipes are full they wait (backpressure), so a caller may start them while it
+ * still checks what must hold before a file is written (backup's pre-flight), and stop them
+ * with `stopDump` when a check fails.
+ */
+export async function startDump(deps: ToolDeps, o: DumpPlan): Promise<StartedDump> {
+  const program = compressorProgram(o);
+  // The child is a promise of its result: kept inside an object, so no await waits for its exit.
+  const compressor = program ? (await startCompressor(deps, o, program)).child : undefined;
+  const compressorErr = tail(compressor?.stderr);
+  try {
+    const { child: dump } = await execStream('pg_dump', o.args, { cwd: deps.cwd, env: o.env, signal: deps.signal, log: deps.log, stdout: compressor ? compressor.stdin! : 'pipe', stderr: 'pipe' });
+    // pg_dump holds the write end now; ours must close so that the compressor sees the end when pg_dump exits.
+    compressor?.stdin!.destroy();
+    return { dump, compressor, program, dumpErr: tail(dump.stderr), compressorErr };
+  } catch (e) {
+    compressor?.kill();
+    throw e;
+  }
+}
+
+/** Stops a started dump whose output will not be written; waits until both children are gone. */
+export async function stopDump(s: StartedDump): Promise<void> {
+  s.dump.kill();
+  s.compressor?.kill();
+  await Promise.allSettled([s.dump, s.compressor]);
+}
+
 /**
  * Streams pg_dump's stdout through the compressor into `tempFile`, hashing the bytes
  * written. Backpressure all the way (memory stays flat). Resolves only when pg_dump
  * and the compressor both exited 0 and the file is flushed and fsynced; otherwise
  * deletes the temporary file and throws with pg_dump's own error text. The caller
- * renames the file.
+ * renames the file. `started` (from `startDump`) is taken over: stopped on any failure.
  */
-export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<DumpToFileResult> {
-  const fh = await fs.open(o.tempFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions, started?: StartedDump): Promise<DumpToFileResult> {
+  const fh = await fs.open(o.tempFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch(async (e: unknown) => {
+    if (started) await stopDump(started);
+    throw e;
+  });
   const hash = createHash('sha256');
   let written = 0;
   let dumped = 0;
@@ -61,16 +107,10 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
     closed = true;
     await fs.rm(o.tempFile, { force: true });
   };
-  let compressor: Awaited<ReturnType<typeof execStream>>['child'] | undefined;
+  let s = started;
   try {
-    const program = compressorProgram(o);
-    // The child is a promise of its result: kept inside an object, so no await waits for its exit.
-    compressor = program ? (await startCompressor(deps, o, program)).child : undefined;
-    const compressorErr = tail(compressor?.stderr);
-    const { child: dump } = await execStream('pg_dump', o.args, { cwd: deps.cwd, env: o.env, signal: deps.signal, log: deps.log, stdout: compressor ? compressor.stdin! : 'pipe', stderr: 'pipe' });
-    // pg_dump holds the write end now; ours must close so that the compressor sees the end when pg_dump exits.
-    compressor?.stdin!.destroy();
-    const dumpErr = tail(dump.stderr);
+    s ??= await startDump(deps, o);
+    const { dump, compressor, program } = s;
 
     let lastProgress = 0;
     const progress = () => {
@@ -114,15 +154,17 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
       const why = e.code === 'ENOSPC' ? 'no space left on device' : e.message;
       throw new UserError(`writing ${o.tempFile} failed: ${why}`, { hint: e.code === 'ENOSPC' ? 'free some space or choose another --dir' : undefined, cause: e });
     }
-    requireClean('pg_dump', dumpR, dumpErr, 'no backup was written; fix the error above and run again', true);
-    if (compressor) requireClean(program!, compressorR, compressorErr, 'no backup was written', false);
+    requireClean('pg_dump', dumpR, s.dumpErr, 'no backup was written; fix the error above and run again', true);
+    if (compressor) requireClean(program!, compressorR, s.compressorErr, 'no backup was written', false);
     progress();
+    await sink.flushed();
     await fh.sync();
     await fh.close();
     closed = true;
     return { size: written, dumped: compressor ? undefined : dumped, sha256: hash.digest('hex') };
   } catch (e) {
-    compressor?.kill();
+    s?.compressor?.kill();
+    s?.dump.kill();
     await cleanup();
     if (e instanceof UserError) throw e;
     if (deps.signal?.aborted) throw new InterruptedError('backup interrupted; the temporary file was removed');
@@ -131,7 +173,7 @@ export async function dumpToFile(deps: ToolDeps, o: DumpToFileOptions): Promise<
 }
 
 /** An external compressor, when one is used: zstd always, gzip when asked to (docs/backup.md). */
-function compressorProgram(o: DumpToFileOptions): 'zstd' | 'gzip' | undefined {
+function compressorProgram(o: DumpPlan): 'zstd' | 'gzip' | undefined {
   return o.compression === 'zstd' ? 'zstd' : o.compression === 'gzip' && o.gzipWith === 'gzip' ? 'gzip' : undefined;
 }
 
@@ -139,20 +181,46 @@ function compressorProgram(o: DumpToFileOptions): 'zstd' | 'gzip' | undefined {
  * An external compressor starts first: pg_dump then writes straight into its stdin (one pipe,
  * no copy through Node), and mcpctl reads only the compressed bytes.
  */
-function startCompressor(deps: ToolDeps, o: DumpToFileOptions, program: 'zstd' | 'gzip') {
+function startCompressor(deps: ToolDeps, o: DumpPlan, program: 'zstd' | 'gzip') {
   const args = program === 'zstd' ? ['-q', '-c', `-${o.zstdLevel}`] : ['-c', `-${o.gzipLevel}`];
   return execStream(program, args, { cwd: deps.cwd, env: deps.env, signal: deps.signal, log: deps.log, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
 }
 
-/** Writes every chunk to `fh` (all of it, in order), then reports it; backpressure through the callback. */
-function fileSink(fh: fs.FileHandle, onWritten: (chunk: Buffer) => void): Writable {
-  return new Writable({
+/** Bytes written between two background flushes of the file (see `fileSink`). */
+export const FLUSH_EVERY = 16 << 20;
+
+/**
+ * Writes every chunk to `fh` (all of it, in order), then reports it; backpressure through the
+ * callback. Every FLUSH_EVERY bytes it starts an fdatasync in the background, so that the data
+ * reaches the disk while pg_dump still runs and the final fsync (which the caller still makes)
+ * has only the tail left to write. A failed flush fails the write after it, or `flushed()`.
+ */
+function fileSink(fh: fs.FileHandle, onWritten: (chunk: Buffer) => void): Writable & { flushed: () => Promise<void> } {
+  let unflushed = 0;
+  let flushing: Promise<void> = Promise.resolve();
+  let failure: Error | undefined;
+  const flush = () => {
+    unflushed = 0;
+    flushing = flushing.then(() => fh.datasync()).catch((e: Error) => {
+      failure ??= e;
+    });
+  };
+  const sink = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
+      if (failure) return cb(failure);
       writeAll(fh, chunk).then(() => {
         onWritten(chunk);
+        unflushed += chunk.length;
+        if (unflushed >= FLUSH_EVERY) flush();
         cb();
       }, cb);
+    },
+  });
+  return Object.assign(sink, {
+    flushed: async () => {
+      await flushing;
+      if (failure) throw failure;
     },
   });
 }

@@ -13,10 +13,10 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, UserError } from '../../lib/cli/errors.js';
-import { execCapture, execStream } from '../../lib/process/exec.js';
+import { execStream } from '../../lib/process/exec.js';
 import { howEnded, tail, type ToolDeps } from './pg-tools.js';
 import { PsqlScriptGuard } from './psql-guard.js';
-import { checkRefusal, RESTORE_CHECK_SQL, SHARED_AFTER_SQL, SHARED_BEFORE_SQL } from './restore-check.js';
+import { checkRefusal, RESTORE_CHECK_SQL, SHARED_AFTER_SQL, type SharedBefore } from './restore-check.js';
 import type { Compression } from './files.js';
 
 /** What the bytes are, under any compression: plain SQL, or a pg_dump custom or tar archive. */
@@ -61,8 +61,15 @@ export interface LoadOptions {
   compression: Compression;
   /** libpq environment naming the target database (see `libpqEnv`). */
   env: Record<string, string>;
+  /** The shared state taken just before (restore-check.ts `sharedStateBefore`), checked before COMMIT. */
+  shared: SharedBefore;
   /** Called once psql is running and the first bytes are on their way (for --debug and tests). */
   onStreaming?: () => void;
+  /**
+   * Awaited once psql (and pg_restore) run, connected, before one byte of the file goes to them:
+   * restore's checksum, computed meanwhile. A rejection stops them; nothing of the file ran.
+   */
+  gate?: Promise<void>;
 }
 
 /** Restores `file` into the database in `o.env.PGDATABASE`; throws with the tool's own error text. */
@@ -77,7 +84,7 @@ export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ form
   if (head.length === 0) throw new UserError(`${o.file} is empty`, { hint: 'nothing was restored; choose another backup (`mcpctl backup list`)' });
   const format = archiveFormat(head);
   const tool = { cwd: deps.cwd, signal: deps.signal, log: deps.log };
-  const before = await sharedBefore(deps, o.env);
+  const before = ['-v', `mcpctl_dbs=${o.shared.dbs}`, '-v', `mcpctl_shared=${o.shared.digest}`];
   const { child: psql } = await execStream('psql', ['-X', '-q', '-w', '-v', 'ON_ERROR_STOP=1', ...before, '-o', '/dev/null', '-f', '-'], { ...tool, env: o.env, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
   const psqlErr = tail(psql.stderr);
   const psqlOut = tail(psql.stdout, 4096);
@@ -95,6 +102,7 @@ export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ form
     await Promise.allSettled([psql, restore, src.child]);
   };
   try {
+    await o.gate;
     const sink = guardedWriter(psql.stdin!);
     // On the first line, so that psql's line numbers in its errors are the file's.
     psql.stdin!.write('BEGIN;');
@@ -127,14 +135,6 @@ export async function loadBackup(deps: ToolDeps, o: LoadOptions): Promise<{ form
   if (r.exitCode !== 0 || r.signal) throw new UserError(`psql ${howEnded(r)}:\n${psqlErr()}`, { hint: 'nothing was restored (one transaction)' });
   if (!psqlOut().includes(marker)) throw new UserError(`psql ended without confirming the commit:\n${psqlErr()}`, { hint: 'check the target database; run the restore again' });
   return { format };
-}
-
-/** The shared state before the script (restore-check.ts), as psql variables for the check before COMMIT. */
-async function sharedBefore(deps: ToolDeps, env: Record<string, string>): Promise<string[]> {
-  const r = await execCapture('psql', ['-X', '-q', '-w', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', SHARED_BEFORE_SQL], { cwd: deps.cwd, env, signal: deps.signal, timeoutMs: 60_000 });
-  const [dbs, digest] = r.stdout.trim().split('\t');
-  if (r.exitCode !== 0 || !dbs || !digest) throw new UserError(`cannot read the app user's databases before the restore: ${r.stderr.trim() || 'psql gave no answer'}`, { hint: 'nothing was restored' });
-  return ['-v', `mcpctl_dbs=${dbs}`, '-v', `mcpctl_shared=${digest}`];
 }
 
 /** The guard as a stream: passes on only checked lines; the end proves psql sits between statements. */

@@ -21,6 +21,7 @@
  * (reproduced), so a database holding one is refused too; pg_dump output of ordinary schemas
  * (deferrable foreign keys included) has none of them.
  */
+import type { Client } from 'pg';
 import { UserError } from '../../lib/cli/errors.js';
 
 /** What psql's error text starts with when the check refused the commit. */
@@ -94,12 +95,32 @@ export function sharedStateSql(dbs: string): string {
      FROM pg_catalog.pg_auth_members m WHERE m.member OPERATOR(pg_catalog.=) ${me} OR m.roleid OPERATOR(pg_catalog.=) ${me})))`;
 }
 
-/** Run before the restore (own psql, same login): `<dbs>\t<digest>` for `psql -v mcpctl_dbs=… -v mcpctl_shared=…`. */
+/** Run before the restore, as the app user: the role's databases (`{oid,…}`) and the digest, for `psql -v mcpctl_dbs=… -v mcpctl_shared=…`. */
 export const SHARED_BEFORE_SQL = (() => {
   const dbs = `(SELECT COALESCE(pg_catalog.array_agg(d.oid ORDER BY d.oid), '{}') FROM pg_catalog.pg_database d
     WHERE d.datdba OPERATOR(pg_catalog.=) (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER))`;
   return `SELECT ${dbs}::pg_catalog.text, ${sharedStateSql(dbs)}`;
 })();
+
+/** The shared state before the restore: what `psql -v` passes to the check before COMMIT. */
+export interface SharedBefore {
+  dbs: string;
+  digest: string;
+}
+
+/**
+ * Takes the digest on a connection mcpctl already has, as the same app user (the catalogs it
+ * reads are shared: any database of the cluster gives the same answer). Only digits, braces,
+ * commas and hex come back, which reach psql's argv as they are.
+ */
+export async function sharedStateBefore(c: Client): Promise<SharedBefore> {
+  const r = await c.query<[string | null, string | null]>({ text: SHARED_BEFORE_SQL, rowMode: 'array' });
+  const [dbs, digest] = r.rows[0] ?? [];
+  if (!dbs || !digest || !/^\{[0-9,]*\}$/.test(dbs) || !/^[0-9a-f]{32}$/.test(digest)) {
+    throw new UserError(`cannot read the app user's databases before the restore: the server gave no usable answer`, { hint: 'nothing was restored' });
+  }
+  return { dbs, digest };
+}
 
 /** After the lock check, before COMMIT: psql leaves (the transaction rolls back) when the digest changed. */
 export const SHARED_AFTER_SQL = `SELECT ${sharedStateSql(":'mcpctl_dbs'")} OPERATOR(pg_catalog.<>) :'mcpctl_shared' AS mcpctl_changed \\gset

@@ -1,21 +1,23 @@
 /**
- * `mcpctl backup restore <file>`: checksum first, then the whole file in one transaction
- * that only mcpctl commits (src/lib/pg-load.ts). An empty target is restored into; a
+ * `mcpctl backup restore <file>`: the whole file in one transaction that only mcpctl commits
+ * (load.ts), and not one byte of it to psql before its checksum matched (restore-preflight.ts). An empty target is restored into; a
  * missing one, or one that holds tables (after its name is confirmed), through a scratch
  * database renamed into place only after the commit — so a failed or killed restore
  * leaves the target as it was, and the next run sweeps the scratch database.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkChecksum, parseBackupName, type ChecksumState, type Compression, } from './files.js';
+import type { Client } from 'pg';
+import type { ChecksumState, Compression } from './files.js';
 import type { LoadedConfig } from '../../lib/config/load.js';
 import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
-import { UsageError, UserError } from '../../lib/cli/errors.js';
-import { classifyPgError, connect, quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
-import type { Client } from 'pg';
-import { libpqEnv, pgToolVersion } from './pg-tools.js';
-import { loadBackup, sniffBackup, type ArchiveFormat } from './load.js';
-import { appTargetFor, countTables, createDatabase, dropDatabase, maintenanceTarget, requireDbName } from './databases.js';
+import { UserError } from '../../lib/cli/errors.js';
+import { classifyPgError, quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
+import { preloadExecStream } from '../../lib/process/exec.js';
+import { libpqEnv } from './pg-tools.js';
+import { loadBackup, type ArchiveFormat } from './load.js';
+import { sharedStateBefore, type SharedBefore } from './restore-check.js';
+import { checksumMatches, endClient, preflight, restoreTarget } from './restore-preflight.js';
+import { createDatabase, dropDatabase, maintenanceTarget } from './databases.js';
 import { holdScratch, restoreScratchName, sweepScratch } from './sweep.js';
 
 export interface RestoreOptions {
@@ -53,66 +55,92 @@ export async function runRestore(deps: RestoreDeps, options: RestoreOptions): Pr
   const t0 = performance.now();
   const { ctx } = deps;
   const cfg = deps.config.values;
-  const file = path.resolve(ctx.cwd, options.file);
-  const st = await fs.stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new UsageError(`backup file ${file} does not exist`, { hint: '`mcpctl backup list` shows the backups' });
-  const sum = await checkChecksum(file);
-  // Only mcpctl's name with mcpctl's checksum beside it says which database a file holds:
-  // the old scripts' `workflow_mcp_<stamp>.sql.gz` held project_registry.
-  const named = sum.state === 'missing' ? undefined : parseBackupName(path.basename(file))?.database;
-  const database = options.database ?? named;
-  if (database === undefined) {
-    const why = sum.state === 'missing' && parseBackupName(path.basename(file)) ? 'without its .sha256, its name is not trusted to say' : 'its name does not say';
-    throw new UsageError(`${path.basename(file)} is not an mcpctl backup with a checksum: ${why} which database it holds`, {
-      hint: `name the target with --db (e.g. --db ${cfg.POSTGRES_DB})`,
-    });
-  }
-  requireDbName(database, options.database ? '--db' : 'the database in the file name');
-
-  if (sum.state === 'mismatch') {
-    throw new UserError(`${path.basename(file)} does not match its checksum: the file is damaged or was changed`, {
-      hint: `expected ${sum.expected}, found ${sum.actual}; restore another backup (\`mcpctl backup list\`)`,
-    });
-  }
+  const { file, expected, database } = await restoreTarget(ctx.cwd, options, cfg);
   const log = (text: string) => deps.events({ type: 'debug', text });
+  const step = (what: string) => log(`restore: ${what} (${Math.round(performance.now() - t0)} ms)`);
   const tools = { cwd: ctx.cwd, env: ctx.env, log, signal: ctx.signal };
-  // Independent, read-only look-ups at once: each costs a spawn or a login.
-  const target = await appTargetFor(deps.config, ctx, database);
-  const [kind, , tables] = await Promise.all([sniffBackup(tools, file), pgToolVersion(tools, 'psql'), tablesIn(target)]);
-  if (kind.format !== 'sql') await pgToolVersion(tools, 'pg_restore');
-  const mode: RestoreMode = tables === undefined ? 'created' : tables === 0 ? 'restored' : 'replaced';
-  if (mode === 'replaced') {
-    await deps.prompter.typed(`database ${database} holds ${tables} table(s); restoring replaces it with the backup.`, database, { flag: '--confirm', given: options.confirm });
-  }
-  deps.events({ type: 'plan', file, database, mode, tables: tables ?? 0, checksum: sum.state });
-
-  const admin = maintenanceTarget(cfg, target, database);
-  const load = (into: ConnTarget) =>
-    loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), onStreaming: () => log(`restore: streaming ${path.basename(file)} into ${into.database}`) });
-  if (mode === 'restored') {
-    const swept = await withClient(admin, sweepScratch).catch(() => [] as string[]);
-    await load(target);
-    await requireLogin(target);
-    return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
-  }
-  // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
+  preloadExecStream();
+  // The checksum (a worker thread for a large file) runs beside everything up to psql's start;
+  // not one byte of the file goes to psql, and nobody is asked a question, before it matched.
+  const checked = checksumMatches(file, expected, ctx.signal);
   const fresh = restoreScratchName('mcpctl_restore');
-  const hold = await holdScratch(admin, fresh);
-  const swept = await sweepScratch(hold).catch(() => [] as string[]);
+  // A failed pre-flight reports a mismatching checksum first.
+  const pre = await preflight(deps, { file, database, fresh, tools }).catch(async (e: unknown) => {
+    await checked;
+    throw e;
+  });
+  let { hold, targetClient } = pre;
+  try {
+    const checksum: ChecksumState = expected === undefined ? 'missing' : 'ok';
+    const { kind, target, tables } = pre;
+    const mode: RestoreMode = tables === undefined ? 'created' : tables === 0 ? 'restored' : 'replaced';
+    if (mode !== 'restored' && !hold) throw pre.holdError;
+    if (mode !== 'restored') targetClient = await endClient(targetClient);
+    if (mode === 'replaced') {
+      // A person may take minutes to answer: no connection idles meanwhile.
+      if (options.confirm !== database) [hold] = await Promise.all([endClient(hold), checked]);
+      await deps.prompter.typed(`database ${database} holds ${tables} table(s); restoring replaces it with the backup.`, database, { flag: '--confirm', given: options.confirm });
+    }
+    const gate = checked.then(() => {
+      deps.events({ type: 'plan', file, database, mode, tables: tables ?? 0, checksum });
+      step('checksum matched, pre-flight done');
+    });
+    gate.catch(() => undefined);
+    const admin = maintenanceTarget(cfg, target, database);
+    const load = (into: ConnTarget, shared: SharedBefore) =>
+      loadBackup(tools, { file, compression: kind.compression, env: libpqEnv(ctx.env, into), shared, gate, onStreaming: () => log(`restore: streaming ${path.basename(file)} into ${into.database}`) });
+    const done = (swept: string[]): RestoreResult => ({ ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum, durationMs: performance.now() - t0, swept });
+    if (mode === 'restored') {
+      // The target's own connection sweeps and takes the digest (restore-check.ts); it is closed before psql starts.
+      hold = await endClient(hold);
+      const swept = await sweepScratch(targetClient!).catch(() => [] as string[]);
+      const shared = await sharedStateBefore(targetClient!);
+      targetClient = await endClient(targetClient);
+      await load(target, shared);
+      step('committed');
+      await requireLogin(target);
+      return done(swept);
+    }
+    // A scratch database, held by a named connection while this run lives, renamed into place after the commit.
+    hold ??= await holdScratch(admin, fresh);
+    const swept = await sweepScratch(hold).catch(() => [] as string[]);
+    await viaScratch({ hold, admin, fresh, target, database, replace: mode === 'replaced', user: cfg.POSTGRES_USER, step }, load);
+    return done(swept);
+  } catch (e) {
+    // Whatever failed while the checksum was still being computed: a mismatch is the news.
+    await checked;
+    throw e;
+  } finally {
+    await endClient(hold);
+    await endClient(targetClient);
+  }
+}
+
+/**
+ * Creates the scratch database, restores into it, checks the login and renames it into place;
+ * dropped again on any failure.
+ */
+async function viaScratch(
+  o: { hold: Client; admin: ConnTarget; fresh: string; target: ConnTarget; database: string; replace: boolean; user: string; step: (what: string) => void },
+  load: (into: ConnTarget, shared: SharedBefore) => Promise<unknown>,
+): Promise<void> {
+  const { hold, fresh } = o;
   let kept = false;
   try {
     await createDatabase(hold, fresh).catch((e: unknown) => {
-      throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${cfg.POSTGRES_USER} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
+      throw new UserError(`cannot create database ${fresh}: ${(e as Error).message}`, { hint: `the app user ${o.user} needs CREATEDB (\`mcpctl setup-db\`), or create the database first`, cause: e });
     });
-    await load({ ...target, database: fresh });
-    await requireLogin({ ...target, database: fresh });
-    await swapIn(hold, database, fresh, mode === 'replaced');
+    const shared = await sharedStateBefore(hold);
+    o.step(`scratch database ${fresh} created`);
+    await load({ ...o.target, database: fresh }, shared);
+    o.step('committed');
+    await requireLogin({ ...o.target, database: fresh });
+    await swapIn(hold, o.database, fresh, o.replace);
+    o.step('swapped in');
     kept = true;
   } finally {
-    if (!kept) await hold.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(admin, fresh).catch(() => undefined));
-    await hold.end().catch(() => undefined);
+    if (!kept) await hold.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)} WITH (FORCE)`).catch(() => dropDatabase(o.admin, fresh).catch(() => undefined));
   }
-  return { ok: true, file, database, mode, format: kind.format, compression: kind.compression, checksum: sum.state, durationMs: performance.now() - t0, swept };
 }
 
 /**
@@ -129,22 +157,6 @@ async function requireLogin(t: ConnTarget): Promise<void> {
       hint: 'the backup changed the role; a new target database was not put in place. Reset the password with `mcpctl setup-db` and inspect the file',
       cause: e,
     });
-  }
-}
-
-/** Number of user tables, or undefined when the database does not exist. */
-async function tablesIn(t: ConnTarget): Promise<number | undefined> {
-  let c;
-  try {
-    c = await connect(t);
-  } catch (e) {
-    if (classifyPgError(e) === 'no-database') return undefined;
-    throw e;
-  }
-  try {
-    return await countTables(c);
-  } finally {
-    await c.end().catch(() => undefined);
   }
 }
 

@@ -3,8 +3,7 @@
  * by pg_dump into a temporary file that becomes `<db>_<stamp>.<ext>` only after pg_dump
  * exited 0, with a `.sha256` beside it; optional restore check and pruning.
  */
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
 import { backupFileName, backupsToPrune, checksumPath, listBackupFiles, type Compression, type DumpFormat } from './files.js';
@@ -13,14 +12,15 @@ import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
 import { InterruptedError, UsageError, UserError } from '../../lib/cli/errors.js';
 import { redact } from '../../lib/cli/redact.js';
 import { connect, serverVersion, withClient, type ConnTarget } from '../../lib/pg/client.js';
-import { dumpToFile } from './dump.js';
+import { preloadExecStream } from '../../lib/process/exec.js';
+import { dumpToFile, startDump, stopDump, type DumpPlan, type StartedDump } from './dump.js';
 import { hasProgram, libpqEnv, pgToolVersion, requireDumpNotOlder } from './pg-tools.js';
 import type { Version } from '../../lib/pg/versions.js';
 import { appTargetFor, mapLimit, requireDbName } from './databases.js';
 import { publish, sweepTempFiles, tempPath } from './publish.js';
 import { sweepScratch } from './sweep.js';
 import { verifyBackup, type VerifyOutcome } from './verify.js';
-import { ignoredAmong, workTreeRoot, type GitDeps } from '../../lib/git/porcelain.js';
+import { ensureWritableDir, unignoredFolderWarning } from './folder.js';
 
 /** gzip level used by default: level 1 measured fastest at a ratio close to level 6 (docs/backup.md). */
 export const DEFAULT_GZIP_LEVEL = 1;
@@ -104,45 +104,70 @@ export async function runBackup(deps: BackupDeps, options: BackupOptions = {}): 
   if (options.allProjects && options.databases?.length) throw new UsageError('--db and --all-projects exclude each other', { hint: 'pass one of them' });
   for (const d of options.databases ?? []) requireDbName(d, '--db');
   const log = (text: string) => deps.events({ type: 'debug', text });
-  const tools = { cwd: ctx.cwd, env: ctx.env, log };
+  const tools = { cwd: ctx.cwd, env: ctx.env, log, signal: ctx.signal };
 
   // Pre-flight, in parallel (each spawn or SCRAM login costs real time): nothing is written before every check passed.
   const firstDb = options.databases?.[0] ?? cfg.POSTGRES_DB;
   const wantZstd = format === 'sql' && compression === 'zstd';
   const wantGzip = format === 'sql' && compression === 'gzip' && (options.gzipWith ?? DEFAULT_GZIP_WITH) === 'gzip';
-  const [pgDump, server, zstdFound, gzipFound] = await Promise.all([
-    pgToolVersion(tools, 'pg_dump'),
-    appTargetFor(deps.config, ctx, firstDb).then((probe) =>
-      withClient(probe, async (c) => ({
-        major: (await serverVersion(c)).major,
-        owned: options.allProjects ? await ownedDatabases(c) : [],
-        swept: await sweepScratch(c).catch(() => [] as string[]),
-      })),
-    ),
-    wantZstd ? hasProgram(tools, 'zstd') : Promise.resolve(true),
-    wantGzip ? hasProgram(tools, 'gzip') : Promise.resolve(false),
-  ]);
-  // Without a gzip program, node:zlib does the same job inside mcpctl.
-  const gzipWith = gzipFound ? 'gzip' : 'zlib';
-  const serverMajor = server.major;
-  requireDumpNotOlder(pgDump, serverMajor);
-  if (!zstdFound) {
-    throw new UsageError('--compress zstd needs the zstd program, which is not on PATH', { hint: 'install it (apt install zstd, brew install zstd) or use --compress gzip' });
-  }
-  if (format === 'custom' && compression === 'zstd' && pgDump.major < 16) {
-    throw new UsageError(`pg_dump ${pgDump.raw} cannot compress custom format with zstd (needs 16 or newer)`, { hint: 'use --compress gzip with --format custom, or --format sql --compress zstd' });
-  }
   const dir = path.resolve(ctx.cwd, options.dir ?? 'backups');
-  await ensureWritableDir(dir);
-  const swept = [...server.swept, ...(await sweepTempFiles(dir, runStart))];
-  const warnings = await unignoredFolderWarning(tools, dir);
-  const databases: Owned[] = options.allProjects ? server.owned : (options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB]).map((name) => ({ name }));
-  if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
+  preloadExecStream();
+  const probeTarget = appTargetFor(deps.config, ctx, firstDb);
+  // One database without --verify: pg_dump starts with the pre-flight, its output held in the
+  // pipe (backpressure) until every check passed; a failed check stops it, nothing written.
+  const zstdFound = wantZstd ? hasProgram(tools, 'zstd') : Promise.resolve(true);
+  const single = !options.allProjects && !options.verify && !wantGzip && new Set(options.databases?.length ? options.databases : [firstDb]).size === 1;
+  const early: EarlyDump | undefined = single
+    ? Promise.all([probeTarget, zstdFound]).then(async ([t, ok]) => (ok ? { at: ctx.now(), started: await startDump(tools, dumpPlan(format, compression, libpqEnv(ctx.env, t))) } : undefined))
+    : undefined;
+  early?.catch(() => undefined);
+  let handedOver = false;
+  try {
+    const [pgDump, server, zstdOk, gzipFound, warnings] = await Promise.all([
+      pgToolVersion(tools, 'pg_dump'),
+      probeTarget.then((probe) =>
+        withClient(probe, async (c) => ({
+          major: (await serverVersion(c)).major,
+          owned: options.allProjects ? await ownedDatabases(c) : [],
+          swept: await sweepScratch(c).catch(() => [] as string[]),
+        })),
+      ),
+      zstdFound,
+      wantGzip ? hasProgram(tools, 'gzip') : Promise.resolve(false),
+      // Read-only (git check-ignore works for a folder that does not exist yet).
+      unignoredFolderWarning(tools, dir),
+    ]);
+    // Without a gzip program, node:zlib does the same job inside mcpctl.
+    const gzipWith = gzipFound ? 'gzip' : 'zlib';
+    const serverMajor = server.major;
+    requireDumpNotOlder(pgDump, serverMajor);
+    if (!zstdOk) {
+      throw new UsageError('--compress zstd needs the zstd program, which is not on PATH', { hint: 'install it (apt install zstd, brew install zstd) or use --compress gzip' });
+    }
+    if (format === 'custom' && compression === 'zstd' && pgDump.major < 16) {
+      throw new UsageError(`pg_dump ${pgDump.raw} cannot compress custom format with zstd (needs 16 or newer)`, { hint: 'use --compress gzip with --format custom, or --format sql --compress zstd' });
+    }
+    await ensureWritableDir(dir);
+    const swept = [...server.swept, ...(await sweepTempFiles(dir, runStart))];
+    const databases: Owned[] = options.allProjects ? server.owned : (options.databases?.length ? [...new Set(options.databases)] : [cfg.POSTGRES_DB]).map((name) => ({ name }));
+    if (options.allProjects && databases.length === 0) throw new UserError(`the app role ${cfg.POSTGRES_USER} owns no database`, { hint: 'run `mcpctl setup-db`' });
 
-  const one = (d: Owned) => (d.refusal ? Promise.resolve(refused(d)) : backupOne(deps, { ...options, gzipWith, format, compression, dir, database: d.name, pgDump }));
-  const backups = await mapLimit(databases, Math.max(1, options.concurrency ?? 2), one);
-  if (ctx.signal.aborted) throw new InterruptedError('backup interrupted; temporary files and scratch databases were removed');
-  return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups, warnings, swept };
+    handedOver = true;
+    const one = (d: Owned) => (d.refusal ? Promise.resolve(refused(d)) : backupOne(deps, { ...options, gzipWith, format, compression, dir, database: d.name, pgDump, early: d.name === firstDb ? early : undefined }));
+    const backups = await mapLimit(databases, Math.max(1, options.concurrency ?? 2), one);
+    if (ctx.signal.aborted) throw new InterruptedError('backup interrupted; temporary files and scratch databases were removed');
+    return { ok: backups.every((b) => b.ok), dir, format, compression, pgDump: pgDump.raw, serverMajor, backups, warnings, swept };
+  } finally {
+    if (!handedOver) await early?.then((e) => e && stopDump(e.started), () => undefined);
+  }
+}
+
+/** pg_dump's arguments (never a credential, nor the database: that travels as PGDATABASE) and the compression around it. */
+function dumpPlan(format: DumpFormat, compression: Compression, env: Record<string, string>, gzipWith: 'zlib' | 'gzip' = 'zlib'): DumpPlan {
+  const args = ['--no-password', '--no-owner', '--no-acl'];
+  if (format === 'custom') args.push('--format=custom', `--compress=${compression === 'none' ? '0' : compression === 'zstd' ? 'zstd' : String(DEFAULT_GZIP_LEVEL)}`);
+  else args.push('--format=plain');
+  return { args, env, compression: format === 'custom' ? 'none' : compression, gzipLevel: DEFAULT_GZIP_LEVEL, gzipWith, zstdLevel: DEFAULT_ZSTD_LEVEL };
 }
 
 /** A database the app role owns, and why it cannot be backed up when it cannot (no connection is possible). */
@@ -183,49 +208,23 @@ function refused(o: Owned): DatabaseBackup {
   };
 }
 
-/**
- * Dumps hold the project's data: a backup folder inside a git work tree that git does not
- * ignore is one `git add .` away from publishing it. Warn (never edit .gitignore unasked).
- */
-async function unignoredFolderWarning(deps: GitDeps, dir: string): Promise<string[]> {
-  const root = await workTreeRoot(deps);
-  if (!root || path.relative(root, dir).startsWith('..')) return [];
-  const probe = path.join(dir, 'backup.sql.gz');
-  if ((await ignoredAmong(deps, [probe])).length) return [];
-  const rel = path.relative(root, dir) || '.';
-  return [`the backup folder ${rel}/ is inside the git work tree and not ignored: add "${rel}/" to .gitignore so that dumps are never committed`];
-}
+/** A dump started with the pre-flight, and when. */
+type EarlyDump = Promise<{ at: Date; started: StartedDump } | undefined>;
 
-/** Creates the folder when missing and proves it writable by creating a file in it. */
-export async function ensureWritableDir(dir: string): Promise<void> {
-  const probe = path.join(dir, `.mcpctl-probe-${randomBytes(4).toString('hex')}`);
-  try {
-    await fs.mkdir(dir, { recursive: true });
-    const fh = await fs.open(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    await fh.close();
-    await fs.rm(probe, { force: true });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new UserError(`backup folder ${dir} is not writable: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '), {
-      hint: 'choose another --dir, or fix the folder (and its parents) so that you can create files in it',
-      cause: e,
-    });
-  }
-}
-
-type OneOptions = BackupOptions & { format: DumpFormat; compression: Compression; dir: string; database: string; pgDump: Version };
+type OneOptions = BackupOptions & { format: DumpFormat; compression: Compression; dir: string; database: string; pgDump: Version; early?: EarlyDump };
 
 async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBackup> {
   const { ctx } = deps;
   const t0 = performance.now();
-  const started = ctx.now();
+  // Taken over here: written, or stopped in `finally`. (One that failed to start is started again.)
+  let early = await o.early?.catch(() => undefined);
+  const started = early?.at ?? ctx.now();
   const base: DatabaseBackup = { database: o.database, ok: false, durationMs: 0, pruned: [] };
   let snapshot: Client | undefined;
   try {
     const target = await appTargetFor(deps.config, ctx, o.database);
-    const args = ['--no-password', '--no-owner', '--no-acl'];
-    if (o.format === 'custom') args.push('--format=custom', `--compress=${o.compression === 'none' ? '0' : o.compression === 'zstd' ? 'zstd' : String(DEFAULT_GZIP_LEVEL)}`);
-    else args.push('--format=plain');
+    const plan = dumpPlan(o.format, o.compression, libpqEnv(ctx.env, target), o.gzipWith);
+    const args = plan.args;
     if (o.verify) {
       // The row counts are taken from the very snapshot pg_dump dumps, so live writes cannot cause a false mismatch.
       snapshot = await connect(target);
@@ -236,18 +235,12 @@ async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBacku
     // The database travels as PGDATABASE (libpqEnv): a name like `host=x` in argv would be read as a connection string.
     const finalName = backupFileName(o.database, started, o.format, o.format === 'custom' ? 'none' : o.compression);
     const tempFile = tempPath(o.dir, finalName);
+    const running = early?.started;
+    early = undefined;
     const dumped = await dumpToFile(
       { cwd: ctx.cwd, env: ctx.env, log: (text) => deps.events({ type: 'debug', text }), signal: ctx.signal },
-      {
-        args,
-        env: libpqEnv(ctx.env, target),
-        compression: o.format === 'custom' ? 'none' : o.compression,
-        gzipLevel: DEFAULT_GZIP_LEVEL,
-        gzipWith: o.gzipWith,
-        zstdLevel: DEFAULT_ZSTD_LEVEL,
-        tempFile,
-        onProgress: (p) => deps.events({ type: 'progress', database: o.database, ...p, elapsedMs: performance.now() - t0 }),
-      },
+      { ...plan, tempFile, onProgress: (p) => deps.events({ type: 'progress', database: o.database, ...p, elapsedMs: performance.now() - t0 }) },
+      running,
     );
     const file = await publish(tempFile, o.dir, (seq) => backupFileName(o.database, started, o.format, o.format === 'custom' ? 'none' : o.compression, seq), dumped.sha256);
     Object.assign(base, { path: file, size: dumped.size, sha256: dumped.sha256, dumpedBytes: dumped.dumped });
@@ -273,6 +266,7 @@ async function backupOne(deps: BackupDeps, o: OneOptions): Promise<DatabaseBacku
     else if (typeof (e as NodeJS.ErrnoException)?.code === 'string') base.error = { message: redact((e as Error).message) };
     else throw e;
   } finally {
+    if (early) await stopDump(early.started);
     await snapshot?.end().catch(() => undefined);
     base.durationMs = performance.now() - t0;
   }

@@ -11,6 +11,7 @@ import { UserError } from '../../lib/cli/errors.js';
 import { quoteIdent, withClient, type ConnTarget } from '../../lib/pg/client.js';
 import { libpqEnv } from './pg-tools.js';
 import { loadBackup } from './load.js';
+import { sharedStateBefore } from './restore-check.js';
 import { createDatabase, dropDatabase, maintenanceTarget, tableCounts, type TableCount } from './databases.js';
 import { holdScratch, restoreScratchName } from './sweep.js';
 
@@ -71,7 +72,7 @@ export async function verifyBackup(deps: VerifyDeps, input: VerifyInput): Promis
     const scratchTarget = { ...input.target, database: scratch };
     await loadBackup(
       { cwd: deps.ctx.cwd, env: deps.ctx.env, log: deps.log, signal: deps.ctx.signal },
-      { file: input.file, compression: input.compression, env: libpqEnv(deps.ctx.env, scratchTarget) },
+      { file: input.file, compression: input.compression, env: libpqEnv(deps.ctx.env, scratchTarget), shared: await sharedStateBefore(hold) },
     );
     const restored = await withClient(scratchTarget, tableCounts);
     const differences = compareCounts(sourceCounts, restored);

@@ -1,7 +1,7 @@
 /** The rollback's changes, step by step, each checked; a failure says what was done and how to get back. */
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
 import { stashTip } from './git-state.js';
-import { workingChanges } from './git-worktree.js';
+import { headAndChanges, workingChanges } from './git-worktree.js';
 import { recreateFolders } from './stash.js';
 import { recordPath, removeRecords, writeFolderRecord } from './folder-record.js';
 import { stopped, undoCommands } from './undo.js';
@@ -69,9 +69,10 @@ export async function execute(deps: Pick<RollbackDeps, 'ctx' | 'events'>, plan: 
     });
   }
   await step('verify', 'check HEAD and the work tree', async () => {
-    const [head, left] = await Promise.all([git(g, ['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD', '--']), workingChanges(g)]);
-    const [commit = '', ref = ''] = head.stdout.split('\n');
+    const { commit = '', branch, changes: left } = await headAndChanges(g);
     if (commit !== plan.tag.commit) return `HEAD is ${commit}, not ${plan.tag.commit}`;
+    // A branch named `(detached)` is what status calls a detached HEAD: only rev-parse tells them apart.
+    const ref = branch !== undefined ? `refs/heads/${branch}` : (await git(g, ['rev-parse', '--symbolic-full-name', 'HEAD', '--'])).stdout.trim();
     if (ref !== `refs/heads/${plan.branch.name}`) return `HEAD is not on ${plan.branch.name}`;
     return left.length ? `the work tree is not clean: ${left.map((c) => c.path).join(', ')}` : undefined;
   });

@@ -47,8 +47,7 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
       ].join('\n'),
     )
     .action(
-      action<Opts>(makeEnv, async ({ ctx, out, prompter }, opts) => {
-        const { runRollback } = await import('./run.js');
+      action<Opts, typeof import('./run.js')>(makeEnv, async ({ ctx, out, prompter }, opts, _args, _cmd, { runRollback }) => {
         const result = await runRollback(
           {
             ctx,
@@ -63,7 +62,7 @@ export function registerRollback(program: Command, makeEnv: EnvFactory): void {
         );
         if (out.json) out.result(result);
         else renderResult(out, result);
-      }),
+      }, () => import('./run.js')),
     );
 
   rollback

@@ -79,37 +79,51 @@ export interface ResolvedTag {
   annotated: boolean;
 }
 
-/** Local branches (name → tip) and, when asked, one tag's object type (`tag` when annotated). */
+/** Local branches (name → tip) and, when asked, one tag: its object type (`tag` when annotated) and what it peels to. */
 export interface RefList {
   branches: Map<string, string>;
   tagType: string | undefined;
+  /** The tag ref's object, and (annotated) the object that tag object names, with its type. */
+  tagObject?: string;
+  tagPeeled?: { type: string; object: string };
+  /** The commit refs/stash points at (when asked for, and there is one). */
+  stash?: string;
 }
 
-/** One `for-each-ref` for every local branch and the tag `tag` (ref names hold no newline or NUL). */
-export async function listRefs(deps: GitDeps, tag?: string): Promise<RefList> {
+/** One `for-each-ref` for every local branch, the tag `tag` and (`withStash`) refs/stash (ref names hold no newline or NUL). */
+export async function listRefs(deps: GitDeps, tag?: string, withStash = false): Promise<RefList> {
   const tagRef = tag === undefined ? undefined : `refs/tags/${tag}`;
-  const r = await git(deps, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)', 'refs/heads/', ...(tagRef ? [tagRef] : [])]);
-  const branches = new Map<string, string>();
-  let tagType: string | undefined;
+  const r = await git(deps, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(*objecttype)%00%(*objectname)', 'refs/heads/', ...(tagRef ? [tagRef] : []), ...(withStash ? ['refs/stash'] : [])]);
+  const list: RefList = { branches: new Map(), tagType: undefined };
   for (const line of r.stdout.split('\n')) {
-    const [ref, sha, type] = line.split('\0');
+    const [ref, sha, type, peeledType, peeled] = line.split('\0');
     if (!ref || !sha) continue;
-    if (ref.startsWith('refs/heads/')) branches.set(ref.slice('refs/heads/'.length), sha);
+    if (ref.startsWith('refs/heads/')) list.branches.set(ref.slice('refs/heads/'.length), sha);
+    else if (ref === 'refs/stash') list.stash = sha;
     // for-each-ref matches path prefixes (refs/tags/a also lists refs/tags/a/b): only the exact ref counts.
-    else if (ref === tagRef) tagType = type;
+    else if (ref === tagRef) {
+      list.tagType = type;
+      list.tagObject = sha;
+      if (peeledType && peeled) list.tagPeeled = { type: peeledType, object: peeled };
+    }
   }
-  return { branches, tagType };
+  return list;
 }
 
 /**
  * Resolves `refs/tags/<name>` (never a branch or another ref of the same name) to a commit.
- * `missing`: no such tag; `not-commit`: the tag exists but names a tree or blob.
+ * `missing`: no such tag; `not-commit`: the tag exists but names a tree or blob. A tag of a commit
+ * (lightweight, or annotated once) is answered from `refs`; only other tags ask `rev-parse ^{commit}`.
  */
 export async function resolveTag(deps: GitDeps, name: string, refs?: Promise<RefList>): Promise<ResolvedTag | 'missing' | 'not-commit'> {
-  const [commit, list] = await Promise.all([git(deps, ['rev-parse', '--verify', '--quiet', `refs/tags/${name}^{commit}`]), refs ?? listRefs(deps, name)]);
+  const list = await (refs ?? listRefs(deps, name));
   if (list.tagType === undefined) return 'missing';
+  const annotated = list.tagType === 'tag';
+  const direct = list.tagType === 'commit' ? list.tagObject : annotated && list.tagPeeled?.type === 'commit' ? list.tagPeeled.object : undefined;
+  if (direct) return { name, commit: direct, annotated };
+  const commit = await git(deps, ['rev-parse', '--verify', '--quiet', `refs/tags/${name}^{commit}`]);
   if (commit.exitCode !== 0) return 'not-commit';
-  return { name, commit: commit.stdout.trim(), annotated: list.tagType === 'tag' };
+  return { name, commit: commit.stdout.trim(), annotated };
 }
 
 /** A git operation that stopped half-way and waits for the user (`--continue`/`--abort`). */

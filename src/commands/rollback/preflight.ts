@@ -6,9 +6,9 @@
 import { UsageError } from '../../lib/cli/errors.js';
 import type { GitDeps } from '../../lib/git/porcelain.js';
 import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
-import { branchUsers, samePath, workingChanges, type StatusEntry } from './git-worktree.js';
-import { overwrittenIgnored, pathList, simulateStash } from './stash.js';
-import { projectSecretForms, secretFailures } from './secrets.js';
+import { branchUsers, otherWorktreesPossible, readStatus, samePath, type StatusEntry } from './git-worktree.js';
+import { overwrittenIgnored, pathList, readStashFacts, simulateStash } from './stash.js';
+import { secretFailures, secretSourcesExist } from './secrets.js';
 import { readFolderRecords, type LostFolders } from './folder-record.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
@@ -35,32 +35,42 @@ function refNames(options: RollbackOptions): Names {
   return names;
 }
 
-/** One round of concurrent, read-only git calls; revisions by name so that none waits for another. */
+/**
+ * The repository's state in two rounds of concurrent, read-only git calls: where we are, the
+ * refs, the work tree's status and the committer identity; then everything else, asked only where
+ * it means something (no range without both refs, no diff against the branch HEAD already is at).
+ */
 async function readRepo(g: GitDeps, n: Names) {
-  const tagRev = `refs/tags/${n.tagName}^{commit}`;
-  const branchRef = `refs/heads/${n.branchName}`;
-  const refs = listRefs(g, n.tagName);
-  const [repo, tag, { branches }, changes, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine] = await Promise.all([
-    inspectRepo(g),
-    resolveTag(g, n.tagName, refs),
-    refs,
-    workingChanges(g).catch((e: unknown) => e as Error),
-    branchUsers(g, n.branchName),
-    hasCommitterIdent(g),
-    pathsAddedBy(g, 'HEAD', tagRev),
-    pathsAddedBy(g, 'HEAD', branchRef),
-    commitsIn(g, `${tagRev}..${branchRef}`, LIST_LIMIT),
-    countApart(g, tagRev, branchRef),
-    commitLine(g, tagRev),
-  ]);
+  // git status takes longest and names paths from the top folder wherever it runs: it starts first.
+  const statusRead = readStatus(g).catch((e: unknown) => e as Error);
+  const refs = listRefs(g, n.tagName, true);
+  const inspected = inspectRepo(g);
+  const identity = hasCommitterIdent(g);
+  const [repo, tag, { branches, stash }] = await Promise.all([inspected, resolveTag(g, n.tagName, refs), refs]);
   if ('reason' in repo) {
     throw preflightError([{ check: 'work-tree', message: repo.message, hint: repo.reason === 'no-git' ? 'install git' : 'run it inside the project (or pass -C <dir>)' }]);
   }
+  const tip = branches.get(n.branchName);
+  const target = typeof tag === 'object' && tip !== undefined ? { tag: tag.commit, tip } : undefined;
+  const { head } = repo;
+  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts] = await Promise.all([
+    statusRead,
+    otherWorktreesPossible(repo).then((possible) => (possible ? branchUsers(g, n.branchName) : [])),
+    identity,
+    // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
+    target ? pathsAddedBy(g, head, target.tag) : undefined,
+    target && head !== target.tip ? pathsAddedBy(g, head, target.tip) : [],
+    target ? commitsIn(g, `${target.tag}..${target.tip}`, LIST_LIMIT) : [],
+    target ? countApart(g, target.tag, target.tip) : undefined,
+    target ? commitLine(g, target.tag) : { commit: '', subject: '' },
+    target ? readStashFacts(g, repo.root, stash !== undefined).catch((e: unknown) => e as Error) : undefined,
+  ]);
   // Without a trustworthy list of changes, nothing may be reset.
-  if (changes instanceof Error) throw preflightError([{ check: 'status', message: changes.message }]);
+  if (status instanceof Error) throw preflightError([{ check: 'status', message: status.message }]);
+  if (stashFacts instanceof Error) throw stashFacts;
   const elsewhere: typeof users = [];
   for (const u of users) if (!(await samePath(u.path, repo.root))) elsewhere.push(u);
-  return { repo, tag, branches, changes, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine };
+  return { repo, tag, branches, changes: status.changes, records: status.records, ignored: status.ignored, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts };
 }
 
 type RepoFacts = Awaited<ReturnType<typeof readRepo>>;
@@ -98,12 +108,8 @@ function refFailures(f: RepoFacts, n: Names, willStash: boolean): PreflightFailu
 }
 
 /** Ignored files the tag or the branch would overwrite (the stash does not take them). */
-async function ignoredAtRisk(g: GitDeps, f: RepoFacts, n: Names, tag: ResolvedTag, tip: string): Promise<PreflightFailure[]> {
-  // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
-  const added = f.repo.head
-    ? [...(f.addedByTag ?? []), ...(f.repo.head === tip ? [] : (f.addedByBranch ?? []))]
-    : [...((await pathsAddedBy(g, undefined, tag.commit)) ?? []), ...((await pathsAddedBy(g, undefined, tip)) ?? [])];
-  const atRisk = await overwrittenIgnored(f.repo.root, added, f.changes);
+async function ignoredAtRisk(f: RepoFacts, n: Names): Promise<PreflightFailure[]> {
+  const atRisk = await overwrittenIgnored(f.repo.root, [...(f.addedByTag ?? []), ...(f.addedByBranch ?? [])], f.changes);
   if (!atRisk.length) return [];
   return [
     {
@@ -118,18 +124,25 @@ async function ignoredAtRisk(g: GitDeps, f: RepoFacts, n: Names, tag: ResolvedTa
 export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, options: RollbackOptions): Promise<RollbackPlan> {
   const g: GitDeps = { cwd: deps.ctx.cwd, env: deps.ctx.env, log: (text) => deps.events({ type: 'debug', text }) };
   const n = refNames(options);
+  // The project's secrets (from its configuration: modules and files read while git works, when it can have any); searched for only when something is stashed.
+  const forms = secretSourcesExist(deps.ctx)
+    .then(async (any) => (any ? (await import('./project-secrets.js')).projectSecretForms(deps.ctx) : undefined))
+    .then((v) => ({ v }), (e: unknown) => ({ e }));
   const f = await readRepo(g, n);
   const willStash = options.stash !== false && f.changes.length > 0;
   const failures = refFailures(f, n, willStash);
   const tip = f.branches.get(n.branchName);
   const tag = typeof f.tag === 'object' ? f.tag : undefined;
-  if (tip !== undefined && tag) failures.push(...(await ignoredAtRisk(g, f, n, tag, tip)));
   // What the stash and the reset would leave behind, and what they must never take (secrets).
-  const [sim, secrets, lost] = await Promise.all([
-    tip !== undefined && tag ? simulateStash(g, f.repo.root, tag.commit, f.branches) : undefined,
-    willStash ? projectSecretForms(deps.ctx).then((forms) => secretFailures(g, f.repo.root, f.changes, forms)) : [],
+  const [atRisk, sim, secrets, lost] = await Promise.all([
+    tip !== undefined && tag ? ignoredAtRisk(f, n) : [],
+    tip !== undefined && tag && f.stashFacts
+      ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, ignored: f.ignored, facts: f.stashFacts })
+      : undefined,
+    willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : r.v ? secretFailures(g, f.repo.root, f.changes, r.v) : [])) : [],
     readFolderRecords(f.repo.gitDir, f.repo.root),
   ]);
+  failures.push(...atRisk);
   if (sim) failures.push(...sim.failures);
   failures.push(...secrets);
   if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);

@@ -3,17 +3,14 @@
  * content of every file the stash would copy (untracked files not ignored, tracked files changed
  * in the work tree) is searched for the project's known secrets. Env files are refused by name
  * (stash.ts); this finds the password anywhere else — a `notes.txt`, a `debug.log`, a config
- * file edited to hold a `DATABASE_URL`.
+ * file edited to hold a `DATABASE_URL`. Which secrets the project has: project-secrets.ts.
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, type Resolved } from '../../lib/config/load.js';
-import { lookupPgpass, parseLine, pgpassHost, readPgpass } from '../../lib/config/pgpass.js';
-import { parseDatabaseUrl } from '../../lib/config/url-keys.js';
-import { bytesHoldSecret, fileHoldsSecret, noSecrets, secretForms, type SecretForms } from '../../lib/files/secret-search.js';
+import { bytesHoldSecret, fileHoldsSecret, noSecrets, type SecretForms } from '../../lib/files/secret-search.js';
 import { blobsHoldingSecret, git, type GitDeps } from '../../lib/git/porcelain.js';
-import { SecretRegistry } from '../../lib/cli/redact.js';
-import type { ConfigKey } from '../../lib/config/keys.js';
 import type { StatusEntry } from './git-worktree.js';
+import type { SecretRegistry } from '../../lib/cli/redact.js';
 import type { PreflightFailure } from './run.js';
 import { isEnvFile, pathList, shq } from './stash.js';
 
@@ -27,73 +24,24 @@ export interface SecretsCtx {
   secrets?: SecretRegistry;
 }
 
+/**
+ * Whether the project can know a secret at all: whether a source that project-secrets.ts reads
+ * exists — a password or URL key in the environment, its .env or .env.local, the password file
+ * (PGPASSFILE counts as one). When none does, its search finds nothing, and its modules (the
+ * configuration's reader and validators) are not loaded.
+ */
+export async function secretSourcesExist(ctx: SecretsCtx): Promise<boolean> {
+  const { env } = ctx;
+  if (env.POSTGRES_PASSWORD || env.SETUP_POSTGRES_PASSWORD || env.PGPASSFILE) return true;
+  if (Object.entries(env).some(([k, v]) => v && k.endsWith('DATABASE_URL'))) return true;
+  const files = [path.join(ctx.cwd, '.env'), path.join(ctx.cwd, '.env.local'), ...(ctx.home === undefined ? [] : [path.join(ctx.home, '.pgpass')])];
+  // Anything at those paths counts (a link, a folder, one that cannot be read): the reader decides.
+  const found = await Promise.all(files.map((f) => fs.lstat(f).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT' && e.code !== 'ENOTDIR')));
+  return found.includes(true);
+}
+
 /** Files searched at once: enough to overlap reads, few enough to stay within open-file limits. */
 const PARALLEL = 8;
-
-const valuesOf = (r: Resolved | undefined) => (r ? [r.value, ...r.overridden.map((o) => o.value)] : []);
-
-/**
- * Every value the project knows as a secret: POSTGRES_PASSWORD and SETUP_POSTGRES_PASSWORD from
- * every source (environment, .env.local, .env — a stale one is still a password someone used),
- * the passwords inside the URL keys, and the password-file entries libpq would use for the app
- * and admin roles. An invalid configuration still yields what it resolved: rollback does not
- * need the configuration to be valid, only to know what must not be stashed.
- */
-export async function projectSecrets(ctx: SecretsCtx): Promise<string[]> {
-  const registry = ctx.secrets ?? new SecretRegistry();
-  let resolved: Record<ConfigKey, Resolved> | undefined;
-  const out: (string | undefined)[] = [];
-  try {
-    const loaded = await loadConfig({ cwd: ctx.cwd, env: ctx.env, secrets: registry });
-    resolved = loaded.resolved;
-    for (const { value } of Object.values(loaded.urlKeys)) out.push(urlPassword(value));
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    resolved = e.resolved;
-  }
-  out.push(...valuesOf(resolved?.POSTGRES_PASSWORD), ...valuesOf(resolved?.SETUP_POSTGRES_PASSWORD));
-  if (ctx.home !== undefined && resolved) {
-    const file = await readPgpass(ctx.env, ctx.home);
-    const v = (k: ConfigKey, fallback: string) => resolved![k]?.value ?? fallback;
-    const server = { host: v('POSTGRES_HOST', 'localhost'), port: v('POSTGRES_PORT', '5432') };
-    const keys = [
-      { ...server, user: v('POSTGRES_USER', 'mcp_user'), database: v('POSTGRES_DB', 'project_registry') },
-      { ...server, user: v('POSTGRES_USER', 'mcp_user'), database: v('POSTGRES_TEST_DB', 'test_workflow_mcp') },
-    ];
-    if (file.bytes) {
-      for (const key of keys) out.push(lookupPgpass(file.bytes, key));
-      out.push(...adminEntries(file.bytes, { ...server, user: v('SETUP_POSTGRES_USER', 'postgres') }));
-    }
-  }
-  const found = [...new Set(out.filter((s): s is string => !!s))];
-  for (const s of found) registry.add(s);
-  return found;
-}
-
-/**
- * Every password-file entry the admin role could use on this server, whatever its database
- * field: setup-db connects to several databases as admin, and any of those lines is the
- * admin's password (libpq's first-match rule picks one per database, not one per role).
- */
-function adminEntries(bytes: Buffer, key: { host: string; port: string; user: string }): string[] {
-  const host = pgpassHost(key.host);
-  const out: string[] = [];
-  for (const line of bytes.toString('utf8').split('\n')) {
-    const f = parseLine(line);
-    if (!f) continue;
-    const [h, p, , u, pw] = f as [string, string, string, string, string];
-    if ((h === '*' || h === host) && (p === '*' || p === key.port) && (u === '*' || u === key.user) && pw) out.push(pw);
-  }
-  return out;
-}
-
-function urlPassword(url: string): string | undefined {
-  try {
-    return parseDatabaseUrl(url).password;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Changes whose work-tree content the stash would write into git: untracked files, and tracked files changed in the work tree. */
 function stashedContent(changes: StatusEntry[]): StatusEntry[] {
@@ -195,9 +143,4 @@ function holdingFailure(holding: StatusEntry[]): PreflightFailure[] {
       hint: fixes.join('; '),
     },
   ];
-}
-
-/** The search forms of the project's secrets (empty when it has none). */
-export async function projectSecretForms(ctx: SecretsCtx): Promise<SecretForms> {
-  return secretForms(await projectSecrets(ctx));
 }

@@ -12,11 +12,11 @@
  *   - stashes and branches of earlier mcpctl rollbacks (listed, e.g. after a kill -9).
  */
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
 import { printable } from '../../lib/cli/printable.js';
-import type { StatusEntry } from './git-worktree.js';
+import type { StatusEntry, StatusRecord } from './git-worktree.js';
+import { notIgnoredAt } from './ignore-sim.js';
 import type { PreflightFailure } from './run.js';
 
 /** Stashes and branches left by earlier mcpctl rollbacks. */
@@ -63,20 +63,49 @@ export function asideCommand(paths: string[]): string {
   return `(umask 077 && tar cf ../mcpctl-aside.tar -- ${ps}) && git restore -- ${ps}, and after the rollback: tar xf ../mcpctl-aside.tar`;
 }
 
-export async function simulateStash(g: GitDeps, root: string, tagCommit: string, branches: ReadonlyMap<string, string>): Promise<StashSimulation> {
+/** What the stash simulation reads besides `git status`: untracked folders, and the stash's reflog. */
+export interface StashFacts {
+  /** `ls-files --others --directory`: untracked files, and untracked folders as one entry (empty ones too). */
+  untrackedDirs: string[];
+  /** `log -g refs/stash` records (empty without a stash). */
+  stashLog: string;
+}
+
+/** The simulation's reads, concurrent, in the work tree's top folder `root`; the stash's reflog only when `hasStash`. */
+export async function readStashFacts(g: GitDeps, root: string, hasStash: boolean): Promise<StashFacts> {
   const r = { ...g, cwd: root };
-  const [v2, ignored, emptyFolders, earlierStashes] = await Promise.all([
-    gitOut(r, ['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignore-submodules=none']),
-    gitOut(r, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory']).then(split),
-    emptyUntrackedFolders(r, root),
-    gitOut(r, ['log', '-g', '-z', '--format=%H%x01%gd%x01%gs', 'refs/stash', '--']).catch(() => ''),
+  const [untrackedDirs, stashLog] = await Promise.all([
+    gitOut(r, ['ls-files', '-z', '--others', '--exclude-standard', '--directory']).then(split),
+    hasStash ? gitOut(r, ['log', '-g', '-z', '--format=%H%x01%gd%x01%gs', 'refs/stash', '--']).catch(() => '') : '',
   ]);
+  return { untrackedDirs, stashLog };
+}
+
+export interface StashInput {
+  root: string;
+  /** This work tree's git dir (for the ignore simulation). */
+  gitDir: string;
+  /** HEAD's commit (undefined: unborn) and the tag's. */
+  head: string | undefined;
+  tagCommit: string;
+  branches: ReadonlyMap<string, string>;
+  /** `git status --porcelain=v2 --untracked-files=all --ignore-submodules=none`, parsed. */
+  records: StatusRecord[];
+  /** Its ignored paths (`--ignored=matching`). */
+  ignored: string[];
+  facts: StashFacts;
+}
+
+export async function simulateStash(g: GitDeps, o: StashInput): Promise<StashSimulation> {
+  const r = { ...g, cwd: o.root };
+  const { ignored } = o;
+  const folders = emptyUntrackedFolders(o.root, o.facts.untrackedDirs, o.records);
   const failures: PreflightFailure[] = [];
   const submodules: string[] = [];
   const intentToAdd: string[] = [];
   const changedEnv: { xy: string; path: string }[] = [];
   const nested: string[] = [];
-  for (const rec of parseV2(v2)) {
+  for (const rec of o.records) {
     // With --untracked-files=all only a folder git will not enter shows as one: a nested repository.
     if (rec.xy === '??' && rec.path.endsWith('/')) nested.push(rec.path);
     // `S<c><m><u>`: a submodule; any change in it or to its commit stays behind after a stash.
@@ -108,25 +137,24 @@ export async function simulateStash(g: GitDeps, root: string, tagCommit: string,
   }
   if (changedEnv.length) failures.push(envFailure(changedEnv.map((e) => e.path).sort(), new Set(changedEnv.filter((e) => e.xy === '??').map((e) => e.path))));
   // Ignored now, but not by HEAD's rules (what the stash leaves) or the tag's (what the reset leaves).
-  const head = await gitOut(r, ['rev-parse', '--verify', '--quiet', 'HEAD']).then((s) => s.trim()).catch(() => '');
-  for (const [commit, what] of [[head, 'once the stash takes the uncommitted .gitignore changes'], [tagCommit, 'at the tag']] as const) {
-    if (!commit || !ignored.length) continue;
-    const loose = await notIgnoredAt(r, commit, ignored);
-    if (!loose.length) continue;
+  const targets = ([[o.head, 'once the stash takes the uncommitted .gitignore changes'], [o.tagCommit, 'at the tag']] as const).filter(([c]) => c && ignored.length);
+  const [loose, emptyFolders] = await Promise.all([notIgnoredAt(r, o.gitDir, targets.map(([c]) => c!), ignored), folders]);
+  targets.forEach(([commit, what], i) => {
+    if (!loose[i]!.length) return;
     failures.push({
       check: 'ignored-files',
-      message: `ignored file(s) would no longer be ignored ${what}, and would be left behind or stashed: ${list(loose)}`,
+      message: `ignored file(s) would no longer be ignored ${what}, and would be left behind or stashed: ${list(loose[i]!)}`,
       hint:
-        commit === head
-          ? `commit the .gitignore change first (git add .gitignore && git commit -m "ignore local files"), or list them all in .git/info/exclude: ${excludeCommand(loose)}`
-          : `list them all in .git/info/exclude, which no reset changes: ${excludeCommand(loose)}`,
+        commit === o.head
+          ? `commit the .gitignore change first (git add .gitignore && git commit -m "ignore local files"), or list them all in .git/info/exclude: ${excludeCommand(loose[i]!)}`
+          : `list them all in .git/info/exclude, which no reset changes: ${excludeCommand(loose[i]!)}`,
     });
-  }
-  const stashes = split(earlierStashes)
+  });
+  const stashes = split(o.facts.stashLog)
     .map((line) => line.split('\x01'))
     .filter(([, , s]) => / mcpctl rollback \d{8}-\d{6}$/.test(s ?? ''))
     .map(([commit, ref, message]) => ({ commit: commit!, ref: ref!, message: message! }));
-  const earlierBranches = [...branches].filter(([b]) => b.startsWith('mcpctl/rollback-')).map(([name, commit]) => ({ name, commit }));
+  const earlierBranches = [...o.branches].filter(([b]) => b.startsWith('mcpctl/rollback-')).map(([name, commit]) => ({ name, commit }));
   return { failures, emptyFolders, earlier: { stashes, branches: earlierBranches } };
 }
 
@@ -169,65 +197,20 @@ function split(z: string): string[] {
   return z.split('\0').filter((s) => s.length > 0);
 }
 
-/** Ordinary (`1`), renamed (`2`), unmerged (`u`) and untracked (`?`) records of `status --porcelain=v2 -z`. */
-function parseV2(z: string): { xy: string; sub: string; path: string }[] {
-  const f = z.split('\0');
-  const out: { xy: string; sub: string; path: string }[] = [];
-  for (let i = 0; i < f.length; i++) {
-    const rec = f[i]!;
-    const parts = rec.split(' ');
-    if (rec.startsWith('1 ')) out.push({ xy: parts[1]!, sub: parts[2]!, path: parts.slice(8).join(' ') });
-    else if (rec.startsWith('2 ')) {
-      out.push({ xy: parts[1]!, sub: parts[2]!, path: parts.slice(9).join(' ') });
-      i++; // the rename's source
-    } else if (rec.startsWith('u ')) out.push({ xy: parts[1]!, sub: parts[2]!, path: parts.slice(10).join(' ') });
-    else if (rec.startsWith('? ')) out.push({ xy: '??', sub: 'N...', path: rec.slice(2) });
+/**
+ * Untracked folders with no file anywhere below (what `git stash -u` deletes and cannot save), deepest
+ * ones. Of the folders `ls-files --others --directory` names, those under which `status
+ * --untracked-files=all` names no untracked path: what `--no-empty-directory` leaves out.
+ */
+async function emptyUntrackedFolders(root: string, untrackedDirs: string[], records: StatusRecord[]): Promise<string[]> {
+  const folders = untrackedDirs.filter((p) => p.endsWith('/'));
+  if (!folders.length) return [];
+  // Every folder that holds an untracked path somewhere below.
+  const holding = new Set<string>();
+  for (const rec of records) {
+    if (!rec.untracked) continue;
+    for (let i = rec.path.indexOf('/'); i >= 0; i = rec.path.indexOf('/', i + 1)) holding.add(rec.path.slice(0, i + 1));
   }
-  return out;
-}
-
-/** Of `paths`, those that `commit`'s .gitignore files (with this repository's info/exclude and core.excludesFile) leave unignored. */
-async function notIgnoredAt(g: GitDeps, commit: string, paths: string[]): Promise<string[]> {
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-ignore-'));
-  try {
-    const t = { ...g, cwd: tmp };
-    await gitOut(t, ['init', '-q']);
-    const tree = split(await gitOut(g, ['ls-tree', '-r', '-z', '--full-tree', commit]));
-    for (const entry of tree) {
-      const [meta, p] = [entry.slice(0, entry.indexOf('\t')), entry.slice(entry.indexOf('\t') + 1)];
-      if (path.posix.basename(p) !== '.gitignore' || !meta.includes(' blob ')) continue;
-      const blob = Buffer.from((await git(g, ['cat-file', 'blob', meta.split(' ')[2]!], { encoding: 'latin1' })).stdout, 'latin1');
-      await fs.mkdir(path.join(tmp, path.dirname(p)), { recursive: true });
-      await fs.writeFile(path.join(tmp, p), blob);
-    }
-    const exclude = (await gitOut(g, ['rev-parse', '--path-format=absolute', '--git-path', 'info/exclude'])).trim();
-    await fs.mkdir(path.join(tmp, '.git', 'info'), { recursive: true });
-    await fs.copyFile(exclude, path.join(tmp, '.git', 'info', 'exclude')).catch(() => undefined);
-    const excludesFile = (await git(g, ['config', '--path', 'core.excludesFile'])).stdout.trim();
-    const args = [...(excludesFile ? ['-c', `core.excludesFile=${excludesFile}`] : []), 'check-ignore', '-z', '--stdin'];
-    const loose = async (list: string[]) => {
-      const still = new Set(split((await git(t, args, { input: list.join('\0') + '\0' })).stdout));
-      return list.filter((p) => !still.has(p));
-    };
-    const found = await loose(paths);
-    // `--directory` names a folder whose files are all ignored; rules for those files
-    // (`/logs/debug.log`) do not match the folder itself, so its files are asked one by one.
-    const dirs = found.filter((p) => p.endsWith('/'));
-    if (!dirs.length) return found;
-    const inside = split(await gitOut(g, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--', ...dirs]));
-    return [...found.filter((p) => !p.endsWith('/')), ...(inside.length ? await loose(inside) : [])].sort();
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
-}
-
-/** Untracked folders with no file anywhere below (what `git stash -u` deletes and cannot save), deepest ones. */
-async function emptyUntrackedFolders(g: GitDeps, root: string): Promise<string[]> {
-  const [all, nonEmpty] = await Promise.all([
-    gitOut(g, ['ls-files', '-z', '--others', '--exclude-standard', '--directory']).then(split),
-    gitOut(g, ['ls-files', '-z', '--others', '--exclude-standard', '--directory', '--no-empty-directory']).then(split),
-  ]);
-  const keep = new Set(nonEmpty);
   const out: string[] = [];
   const leaves = async (rel: string) => {
     const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
@@ -235,7 +218,7 @@ async function emptyUntrackedFolders(g: GitDeps, root: string): Promise<string[]
     if (dirs.length === 0) out.push(rel);
     for (const d of dirs) await leaves(`${rel}${d.name}/`);
   };
-  for (const p of all) if (p.endsWith('/') && !keep.has(p)) await leaves(p);
+  for (const p of folders) if (!holding.has(p)) await leaves(p);
   return out.sort();
 }
 

@@ -76,7 +76,9 @@ export const KEYS = {
     description: 'PostgreSQL server host',
     schema: z
       .string()
-      .refine((h) => h.startsWith('/') || isIP(h) !== 0 || HOSTNAME.test(h), 'must be a host name, an IP address or an absolute socket directory'),
+      // isIP last: Node compiles its IPv6 pattern on the first call (~5–10 ms), which a host name
+      // (localhost) or an IPv4 address (HOSTNAME matches those too) never needs.
+      .refine((h) => h.startsWith('/') || HOSTNAME.test(h) || isIP(h) !== 0, 'must be a host name, an IP address or an absolute socket directory'),
   },
   POSTGRES_PORT: { default: '5432', rule: '1–65535', description: 'PostgreSQL server port', schema: port },
   POSTGRES_USER: { default: 'mcp_user', rule: 'identifier', description: 'the app role the MCP servers log in as', schema: identifier },

@@ -128,6 +128,14 @@ export interface ExecStreamOptions extends Omit<ExecOptions, 'input' | 'reject' 
 }
 
 /**
+ * Starts loading execa (tens of milliseconds of module evaluation) while the caller waits on
+ * other work, so that its first `execStream` does not pay for it on the critical path.
+ */
+export function preloadExecStream(): void {
+  void import('execa').catch(() => undefined);
+}
+
+/**
  * Starts a child without buffering its output (for pg_dump streams and `serve`).
  * Returns `{ child }`, execa's subprocess (a promise of the result that is also the
  * ChildProcess). It is wrapped because an async function returning a thenable would

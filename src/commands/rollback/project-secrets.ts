@@ -1,0 +1,82 @@
+/**
+ * The project's known secrets, for the rollback's search of what the stash would copy
+ * (secrets.ts): read from its configuration and the password file. Kept apart from the search so
+ * that the rollback loads the configuration's modules only while git works (preflight.ts).
+ */
+import { ConfigError, loadConfig, type Resolved } from '../../lib/config/load.js';
+import { lookupPgpass, parseLine, pgpassHost, readPgpass } from '../../lib/config/pgpass.js';
+import { parseDatabaseUrl } from '../../lib/config/url-keys.js';
+import { secretForms, type SecretForms } from '../../lib/files/secret-search.js';
+import { SecretRegistry } from '../../lib/cli/redact.js';
+import type { ConfigKey } from '../../lib/config/keys.js';
+import type { SecretsCtx } from './secrets.js';
+
+const valuesOf = (r: Resolved | undefined) => (r ? [r.value, ...r.overridden.map((o) => o.value)] : []);
+
+/**
+ * Every value the project knows as a secret: POSTGRES_PASSWORD and SETUP_POSTGRES_PASSWORD from
+ * every source (environment, .env.local, .env — a stale one is still a password someone used),
+ * the passwords inside the URL keys, and the password-file entries libpq would use for the app
+ * and admin roles. An invalid configuration still yields what it resolved: rollback does not
+ * need the configuration to be valid, only to know what must not be stashed.
+ */
+export async function projectSecrets(ctx: SecretsCtx): Promise<string[]> {
+  const registry = ctx.secrets ?? new SecretRegistry();
+  let resolved: Record<ConfigKey, Resolved> | undefined;
+  const out: (string | undefined)[] = [];
+  try {
+    const loaded = await loadConfig({ cwd: ctx.cwd, env: ctx.env, secrets: registry });
+    resolved = loaded.resolved;
+    for (const { value } of Object.values(loaded.urlKeys)) out.push(urlPassword(value));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    resolved = e.resolved;
+  }
+  out.push(...valuesOf(resolved?.POSTGRES_PASSWORD), ...valuesOf(resolved?.SETUP_POSTGRES_PASSWORD));
+  if (ctx.home !== undefined && resolved) {
+    const file = await readPgpass(ctx.env, ctx.home);
+    const v = (k: ConfigKey, fallback: string) => resolved![k]?.value ?? fallback;
+    const server = { host: v('POSTGRES_HOST', 'localhost'), port: v('POSTGRES_PORT', '5432') };
+    const keys = [
+      { ...server, user: v('POSTGRES_USER', 'mcp_user'), database: v('POSTGRES_DB', 'project_registry') },
+      { ...server, user: v('POSTGRES_USER', 'mcp_user'), database: v('POSTGRES_TEST_DB', 'test_workflow_mcp') },
+    ];
+    if (file.bytes) {
+      for (const key of keys) out.push(lookupPgpass(file.bytes, key));
+      out.push(...adminEntries(file.bytes, { ...server, user: v('SETUP_POSTGRES_USER', 'postgres') }));
+    }
+  }
+  const found = [...new Set(out.filter((s): s is string => !!s))];
+  for (const s of found) registry.add(s);
+  return found;
+}
+
+/**
+ * Every password-file entry the admin role could use on this server, whatever its database
+ * field: setup-db connects to several databases as admin, and any of those lines is the
+ * admin's password (libpq's first-match rule picks one per database, not one per role).
+ */
+function adminEntries(bytes: Buffer, key: { host: string; port: string; user: string }): string[] {
+  const host = pgpassHost(key.host);
+  const out: string[] = [];
+  for (const line of bytes.toString('utf8').split('\n')) {
+    const f = parseLine(line);
+    if (!f) continue;
+    const [h, p, , u, pw] = f as [string, string, string, string, string];
+    if ((h === '*' || h === host) && (p === '*' || p === key.port) && (u === '*' || u === key.user) && pw) out.push(pw);
+  }
+  return out;
+}
+
+function urlPassword(url: string): string | undefined {
+  try {
+    return parseDatabaseUrl(url).password;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The search forms of the project's secrets (empty when it has none). */
+export async function projectSecretForms(ctx: SecretsCtx): Promise<SecretForms> {
+  return secretForms(await projectSecrets(ctx));
+}
