@@ -2,8 +2,7 @@
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
 import { stashTip } from './git-state.js';
 import { headAndChanges, workingChanges } from './git-worktree.js';
-import { recreateFolders } from './stash.js';
-import { recordPath, removeRecords, writeFolderRecord } from './folder-record.js';
+import { recordPath, recreateFolders, removeRecords, writeFolderRecord } from './folder-record.js';
 import { stopped, undoCommands } from './undo.js';
 import type { RollbackDeps, RollbackPlan, RollbackResult, StepName } from './run.js';
 

@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../../lib/files/atomic-write.js';
+import { unsafeTreePath } from './tree-paths.js';
 
 const PREFIX = 'mcpctl-rollback-';
 const SUFFIX = '.empty-folders';
@@ -41,10 +42,50 @@ export async function readFolderRecords(gitDir: string, root: string): Promise<L
     names.map(async (name) => {
       const record = path.join(gitDir, name);
       const text = await fs.readFile(record, 'utf8').catch(() => '');
-      // Only names a rollback could have written: relative, inside the work tree, no `..`.
-      const listed = text.split('\0').filter((f) => f && f.endsWith('/') && !path.isAbsolute(f) && !f.split('/').includes('..'));
-      const missing = await Promise.all(listed.map(async (f) => ((await fs.stat(path.join(root, f)).catch(() => undefined)) ? undefined : f)));
-      return { record, folders: missing.filter((f): f is string => f !== undefined) };
+      // A record is a file anyone could have written: only names a rollback could have written
+      // (relative, no `..` or `.git`), and only where no symbolic link or file stands in the way.
+      const listed = text.split('\0').filter((f) => f.endsWith('/') && !unsafeTreePath(f.slice(0, -1)));
+      const states = await Promise.all(listed.map((f) => folderState(root, f)));
+      return { record, folders: listed.filter((_, i) => states[i] === 'missing') };
     }),
   );
+}
+
+type FolderState = 'present' | 'missing' | 'blocked';
+
+/** Whether `rel` (inside `root`) is a folder, could be created as one, or is blocked: some part of it is a symbolic link or not a folder. */
+async function folderState(root: string, rel: string): Promise<FolderState> {
+  let at = root;
+  for (const part of rel.split('/').filter(Boolean)) {
+    at = path.join(at, part);
+    const st = await fs.lstat(at).catch(() => undefined);
+    if (!st) return 'missing';
+    if (!st.isDirectory()) return 'blocked';
+  }
+  return 'present';
+}
+
+/**
+ * Creates the folders again after the reset, one level at a time and never through a symbolic
+ * link (a tag may track `lnk` → `/elsewhere`; `mkdir -p lnk/x` would create outside the work
+ * tree). Where a file or a link of the tag holds a name, that folder is not recreated.
+ */
+export async function recreateFolders(root: string, folders: string[]): Promise<string[]> {
+  const made: string[] = [];
+  for (const f of folders) {
+    if (unsafeTreePath(f.replace(/\/$/, ''))) continue;
+    let at = root;
+    let ok = true;
+    for (const part of f.split('/').filter(Boolean)) {
+      at = path.join(at, part);
+      const st = await fs.lstat(at).catch(() => undefined);
+      if (st?.isDirectory()) continue;
+      // Made now, or by someone else meanwhile — then only if what stands there is a real folder.
+      if (!st && (await fs.mkdir(at).then(() => true, async () => (await fs.lstat(at).catch(() => undefined))?.isDirectory() === true))) continue;
+      ok = false;
+      break;
+    }
+    if (ok) made.push(f);
+  }
+  return made;
 }

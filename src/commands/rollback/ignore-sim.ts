@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
+import { unsafeTreePath } from './tree-paths.js';
 
 const split = (z: string) => z.split('\0').filter((s) => s.length > 0);
 
@@ -18,15 +19,19 @@ async function gitOut(g: GitDeps, args: string[], input?: string): Promise<strin
   return res.stdout;
 }
 
-/** A commit's `.gitignore` files (symbolic links too, as git stores them): path → blob. */
+/**
+ * A commit's `.gitignore` files that git reads once checked out: path → blob. Git does not follow
+ * a `.gitignore` that is a symbolic link, and refuses to check out a path like `../x/.gitignore`
+ * (which would also lead the simulation out of its scratch folder): both are left out.
+ */
 async function ignoreFilesAt(g: GitDeps, commit: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const entry of split(await gitOut(g, ['ls-tree', '-r', '-z', '--full-tree', commit]))) {
     // "<mode> <type> <oid>\t<path>"
     const tab = entry.indexOf('\t');
-    const [, type, oid] = entry.slice(0, tab).split(' ');
+    const [mode, type, oid] = entry.slice(0, tab).split(' ');
     const p = entry.slice(tab + 1);
-    if (type === 'blob' && oid && path.posix.basename(p) === '.gitignore') files.set(p, oid);
+    if (type === 'blob' && oid && mode !== '120000' && path.posix.basename(p) === '.gitignore' && !unsafeTreePath(p)) files.set(p, oid);
   }
   return files;
 }
@@ -50,14 +55,20 @@ async function blobContents(g: GitDeps, oids: string[]): Promise<Map<string, Buf
   return out;
 }
 
-/** Of `paths`, those that the `.gitignore` files `files` (path → blob), with the repository's own exclude rules, leave unignored. */
-async function notIgnoredWith(g: GitDeps, gitDir: string, files: Map<string, string>, paths: string[]): Promise<string[]> {
+/**
+ * Of `paths`, those that the `.gitignore` files `files` (path → blob), with `kept` (ignored
+ * `.gitignore` files of the work tree, which neither the stash nor the reset touches) and the
+ * repository's own exclude rules, leave unignored.
+ */
+async function notIgnoredWith(g: GitDeps, gitDir: string, files: Map<string, string>, kept: Map<string, Buffer>, paths: string[]): Promise<string[]> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-ignore-'));
   try {
     const blobs = await blobContents(g, [...new Set(files.values())]);
-    for (const [p, oid] of files) {
+    const contents = new Map<string, Buffer>(kept);
+    for (const [p, oid] of files) contents.set(p, blobs.get(oid)!);
+    for (const [p, content] of contents) {
       await fs.mkdir(path.join(tmp, path.dirname(p)), { recursive: true });
-      await fs.writeFile(path.join(tmp, p), blobs.get(oid)!);
+      await fs.writeFile(path.join(tmp, p), content);
     }
     const t: GitDeps = { ...g, cwd: tmp, env: { ...g.env, GIT_DIR: gitDir, GIT_WORK_TREE: tmp } };
     const loose = async (list: string[]) => {
@@ -83,13 +94,31 @@ async function notIgnoredWith(g: GitDeps, gitDir: string, files: Map<string, str
  */
 export async function notIgnoredAt(g: GitDeps, gitDir: string, commits: string[], paths: string[]): Promise<string[][]> {
   if (!commits.length) return [];
-  const sets = await Promise.all(commits.map((c) => ignoreFilesAt(g, c)));
+  const [kept, ...sets] = await Promise.all([keptIgnoreFiles(g.cwd, paths), ...commits.map((c) => ignoreFilesAt(g, c))]);
   const answers = new Map<string, Promise<string[]>>();
   return Promise.all(
     sets.map((files) => {
       const key = [...files].map(([p, oid]) => `${oid} ${p}`).join('\0');
-      if (!answers.has(key)) answers.set(key, notIgnoredWith(g, gitDir, files, paths));
+      if (!answers.has(key)) answers.set(key, notIgnoredWith(g, gitDir, files, kept, paths));
       return answers.get(key)!;
     }),
   );
+}
+
+/**
+ * The ignored `.gitignore` files of the work tree (`sub/.gitignore` holding `*` ignores itself):
+ * the stash leaves them, so their rules still hold after it. Regular files only, as git reads.
+ */
+async function keptIgnoreFiles(root: string, ignored: string[]): Promise<Map<string, Buffer>> {
+  const kept = new Map<string, Buffer>();
+  await Promise.all(
+    ignored
+      .filter((p) => path.posix.basename(p) === '.gitignore' && !unsafeTreePath(p))
+      .map(async (p) => {
+        const file = path.join(root, p);
+        const st = await fs.lstat(file).catch(() => undefined);
+        if (st?.isFile()) kept.set(p, await fs.readFile(file));
+      }),
+  );
+  return kept;
 }

@@ -10,6 +10,7 @@ import { branchUsers, otherWorktreesPossible, readStatus, samePath, type StatusE
 import { overwrittenIgnored, pathList, readStashFacts, simulateStash } from './stash.js';
 import { secretFailures, secretSourcesExist } from './secrets.js';
 import { readFolderRecords, type LostFolders } from './folder-record.js';
+import { unsafeTreePath } from './tree-paths.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
@@ -107,9 +108,23 @@ function refFailures(f: RepoFacts, n: Names, willStash: boolean): PreflightFailu
   return failures;
 }
 
+/** Paths of the tag or the branch that git refuses to check out (a crafted tree): the reset would stop after the stash. */
+function treePathFailures(f: RepoFacts, n: Names): PreflightFailure[] {
+  const bad = [...new Set([...(f.addedByTag ?? []), ...(f.addedByBranch ?? [])].filter(unsafeTreePath))].sort();
+  if (!bad.length) return [];
+  return [
+    {
+      check: 'tree-paths',
+      message: `${n.tagName} or ${n.branchName} holds path(s) that git refuses to check out: ${pathList(bad)}`,
+      hint: `roll back to another commit (--tag <name>); inspect the tree with: git ls-tree -r ${n.tagName}`,
+    },
+  ];
+}
+
 /** Ignored files the tag or the branch would overwrite (the stash does not take them). */
 async function ignoredAtRisk(f: RepoFacts, n: Names): Promise<PreflightFailure[]> {
-  const atRisk = await overwrittenIgnored(f.repo.root, [...(f.addedByTag ?? []), ...(f.addedByBranch ?? [])], f.changes);
+  const added = [...(f.addedByTag ?? []), ...(f.addedByBranch ?? [])].filter((p) => !unsafeTreePath(p));
+  const atRisk = await overwrittenIgnored(f.repo.root, added, f.changes);
   if (!atRisk.length) return [];
   return [
     {
@@ -142,7 +157,7 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
     willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : r.v ? secretFailures(g, f.repo.root, f.changes, r.v) : [])) : [],
     readFolderRecords(f.repo.gitDir, f.repo.root),
   ]);
-  failures.push(...atRisk);
+  failures.push(...treePathFailures(f, n), ...atRisk);
   if (sim) failures.push(...sim.failures);
   failures.push(...secrets);
   if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);

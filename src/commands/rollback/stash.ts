@@ -99,7 +99,7 @@ export interface StashInput {
 export async function simulateStash(g: GitDeps, o: StashInput): Promise<StashSimulation> {
   const r = { ...g, cwd: o.root };
   const { ignored } = o;
-  const folders = emptyUntrackedFolders(o.root, o.facts.untrackedDirs, o.records);
+  const folders = emptyUntrackedFolders(o.root, o.facts.untrackedDirs, ignored);
   const failures: PreflightFailure[] = [];
   const submodules: string[] = [];
   const intentToAdd: string[] = [];
@@ -173,20 +173,6 @@ function envFailure(paths: string[], untracked: ReadonlySet<string>): PreflightF
   };
 }
 
-/** Creates the folders again after the reset (where the tag left no file in the way). */
-export async function recreateFolders(root: string, folders: string[]): Promise<string[]> {
-  const made: string[] = [];
-  for (const f of folders) {
-    try {
-      await fs.mkdir(path.join(root, f), { recursive: true });
-      made.push(f);
-    } catch {
-      // A file of the tag holds the name: nothing to recreate there.
-    }
-  }
-  return made;
-}
-
 async function gitOut(g: GitDeps, args: string[]): Promise<string> {
   const res = await git(g, args);
   if (res.exitCode !== 0) throw new Error(`git ${args[0]} failed: ${(res.stderr || res.stdout).trim()}`);
@@ -198,27 +184,24 @@ function split(z: string): string[] {
 }
 
 /**
- * Untracked folders with no file anywhere below (what `git stash -u` deletes and cannot save), deepest
- * ones. Of the folders `ls-files --others --directory` names, those under which `status
- * --untracked-files=all` names no untracked path: what `--no-empty-directory` leaves out.
+ * Folders that `git stash -u` deletes and cannot save: those with nothing at all inside, found in
+ * every untracked folder (`ls-files --others --directory` names each once, empty ones too), at
+ * any depth — `x/y/` is lost beside an untracked `x/z.txt`, which the stash brings back but not
+ * `y`. Ignored folders are skipped: the stash's clean leaves them and what they hold.
  */
-async function emptyUntrackedFolders(root: string, untrackedDirs: string[], records: StatusRecord[]): Promise<string[]> {
+async function emptyUntrackedFolders(root: string, untrackedDirs: string[], ignored: string[]): Promise<string[]> {
   const folders = untrackedDirs.filter((p) => p.endsWith('/'));
   if (!folders.length) return [];
-  // Every folder that holds an untracked path somewhere below.
-  const holding = new Set<string>();
-  for (const rec of records) {
-    if (!rec.untracked) continue;
-    for (let i = rec.path.indexOf('/'); i >= 0; i = rec.path.indexOf('/', i + 1)) holding.add(rec.path.slice(0, i + 1));
-  }
+  const skip = new Set(ignored.filter((p) => p.endsWith('/')));
   const out: string[] = [];
-  const leaves = async (rel: string) => {
-    const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
-    const dirs = entries.filter((e) => e.isDirectory());
-    if (dirs.length === 0) out.push(rel);
-    for (const d of dirs) await leaves(`${rel}${d.name}/`);
+  const walk = async (rel: string): Promise<void> => {
+    // Symbolic links are not followed: Dirent.isDirectory() is false for one.
+    const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true }).catch(() => undefined);
+    if (!entries) return;
+    if (entries.length === 0) out.push(rel);
+    await Promise.all(entries.filter((e) => e.isDirectory() && e.name !== '.git' && !skip.has(`${rel}${e.name}/`)).map((e) => walk(`${rel}${e.name}/`)));
   };
-  for (const p of folders) if (!holding.has(p)) await leaves(p);
+  await Promise.all(folders.map(walk));
   return out.sort();
 }
 
