@@ -1,7 +1,6 @@
 // The CLI layer's link to `process` (with cli.ts and serve-fast.ts, the only modules that read it):
 // the run's IO built from the process, signals, and the exit code.
 import { homedir } from 'node:os';
-import { signalExitCode } from './lib/cli/errors.js';
 import { createSignalRouter } from './lib/process/signal-forwarding.js';
 import type { CliIO } from './invocation.js';
 
@@ -18,6 +17,8 @@ export function guardStreams(): void {
   }
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** Runs `run` with the process's IO; SIGINT/SIGTERM/SIGHUP abort it (a second one exits at once). */
 export async function runWithProcess(argv: string[], run: (io: CliIO) => Promise<number>): Promise<void> {
   const controller = new AbortController();
@@ -27,12 +28,18 @@ export async function runWithProcess(argv: string[], run: (io: CliIO) => Promise
     // A command that took the signals over handles them itself (serve forwards them to its child).
     if (signals.takenOver) return;
     interrupts++;
-    // A second Ctrl-C means "out now": cleanup already had its chance.
-    if (interrupts > 1) process.exit(signalExitCode(sig));
+    // A second Ctrl-C means "out now": clean-up already had its chance. The signal is raised
+    // again with our handlers gone, so the process dies of it as an unhandled one would (the
+    // shell shows 130, 143 or 129) and execa's own handler still stops the children.
+    if (interrupts > 1) {
+      for (const s of SIGNALS) process.off(s, onSignal);
+      process.kill(process.pid, sig);
+      return;
+    }
     controller.abort(new Error(sig));
   };
   // SIGHUP too (a closed terminal or ssh session): the same clean-up, exit 129.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   // Nobody reads the output any more: stop the way Ctrl-C does (exit 130), cleaning up first.
   const onClosedReader = (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE' && !controller.signal.aborted) controller.abort(new Error('SIGPIPE'));
@@ -50,7 +57,7 @@ export async function runWithProcess(argv: string[], run: (io: CliIO) => Promise
     signals,
     runtime: { platform: process.platform, execPath: process.execPath, nodeVersion: process.version, arch: process.arch, uid: process.getuid?.() },
   });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+  for (const sig of SIGNALS) process.off(sig, onSignal);
   for (const stream of [process.stdout, process.stderr]) stream.off('error', onClosedReader);
   process.exitCode = code;
 }

@@ -41,4 +41,36 @@ describe('a closed reader (EPIPE)', () => {
     expect(existsSync(marker)).toBe(true);
     expect(readFileSync(marker, 'utf8')).toBe('SIGPIPE');
   }, 30_000);
+
+  it('a second signal during a clean-up that hangs ends the process by that signal at once; one signal lets the clean-up finish', async () => {
+    const io = pathToFileURL(path.join(REPO_ROOT, 'dist', 'process-io.js')).href;
+    const script = (hang: boolean) => `
+      const { runWithProcess } = await import(${JSON.stringify(io)});
+      await runWithProcess([], async (io) => {
+        process.stdout.write('ready\\n');
+        const alive = setInterval(() => {}, 1000);
+        await new Promise((r) => io.signal.addEventListener('abort', r));
+        process.stdout.write('cleaning\\n');
+        // A clean-up that never ends (a server that does not answer), or one that does.
+        if (!${hang}) await new Promise((r) => setTimeout(r, 200));
+        else await new Promise(() => {});
+        clearInterval(alive);
+        return 130;
+      });`;
+    const run = async (hang: boolean, signals: NodeJS.Signals[]) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script(hang)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const done = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+      let seen = '';
+      // Each signal on an observed event: the run started, then its clean-up started.
+      child.stdout!.on('data', (b: Buffer) => {
+        seen += b.toString();
+        if (seen === 'ready\n') child.kill(signals[0]);
+        if (seen === 'ready\ncleaning\n' && signals[1]) child.kill(signals[1]);
+      });
+      return done;
+    };
+    expect(await run(true, ['SIGINT', 'SIGTERM'])).toEqual([null, 'SIGTERM']);
+    expect(await run(true, ['SIGHUP', 'SIGINT'])).toEqual([null, 'SIGINT']);
+    expect(await run(false, ['SIGTERM'])).toEqual([130, null]);
+  }, 30_000);
 });
