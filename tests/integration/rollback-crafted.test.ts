@@ -6,11 +6,11 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fullSnapshot, objectsHold, trackedRepos, type Repo } from '../helpers/git-repo.js';
+import { fullSnapshot, makeRepo, objectsHold, trackedRepos, type Repo } from '../helpers/git-repo.js';
 import { BIN, runMain } from '../helpers/project.js';
 
 const PASSWORD = 'Sup3r-secret-pw-crafted-0a1b2c3d';
-const { scene } = trackedRepos();
+const { repos, scene } = trackedRepos();
 const rollback = (repo: Repo, args: string[]) => runMain(['rollback', ...args], { cwd: repo.dir, env: repo.env });
 const temps: string[] = [];
 afterEach(async () => {
@@ -92,6 +92,74 @@ describe('rollback: crafted trees and links', () => {
     expect(await exists(path.join(repo.dir, '..', 'up'))).toBe(false);
     expect(await exists(path.join(repo.dir, '.git', 'hooks', 'x'))).toBe(false);
     expect((await fs.stat(path.join(repo.dir, 'ok', 'fine'))).isDirectory()).toBe(true);
+  });
+});
+
+/** Refused (exit 1) with `message`, nothing changed. */
+async function refusedUnchanged(repo: Repo, args: string[], message: RegExp) {
+  const before = await fullSnapshot(repo);
+  const r = await rollback(repo, [...args, '--confirm', 'ROLLBACK', '--yes']);
+  expect(r.code, r.stderr).toBe(1);
+  expect(await fullSnapshot(repo)).toEqual(before);
+  expect(r.stderr).toMatch(message);
+  return r;
+}
+
+describe('rollback: tree paths git refuses on any system (core.protectNTFS is on by default), or that name one path twice', () => {
+  const long = 'a'.repeat(256);
+  // Each one alone stopped the old rollback after its stash (the reset or the verify failed).
+  const cases: [string, (repo: Repo) => string[], string][] = [
+    ['git~1/x', (repo) => [`040000 tree ${mktree(repo, [`100644 blob ${blob(repo, 'x')}\tx`])}\tgit~1`], 'git~1/x'],
+    ['GIT~1', (repo) => [`100644 blob ${blob(repo, 'x')}\tGIT~1`], 'GIT~1'],
+    ['.git.', (repo) => [`100644 blob ${blob(repo, 'x')}\t.git.`], '.git.'],
+    ['.git + space', (repo) => [`100644 blob ${blob(repo, 'x')}\t.git `], '.git '],
+    ['.git::$INDEX_ALLOCATION', (repo) => [`040000 tree ${mktree(repo, [`100644 blob ${blob(repo, 'x')}\tconfig`])}\t.git::$INDEX_ALLOCATION`], '.git::$INDEX_ALLOCATION/config'],
+    ['a symlinked .gitmodules', (repo) => [`120000 blob ${blob(repo, 'a.txt')}\t.gitmodules`], '.gitmodules'],
+    ['a symlinked .GITMODULES', (repo) => [`120000 blob ${blob(repo, 'a.txt')}\t.GITMODULES`], '.GITMODULES'],
+    ['a 256-byte name', (repo) => [`100644 blob ${blob(repo, 'x')}\t${long}`], long],
+    ['a file d beside a folder d', (repo) => [`100644 blob ${blob(repo, 'x')}\td`, `040000 tree ${mktree(repo, [`100644 blob ${blob(repo, 'y')}\ty`])}\td`], 'd'],
+  ];
+  it.each(cases)('%s: refused before any change, the path named', async (_, entries, named) => {
+    const { repo } = await scene();
+    const tag = craftTag(repo, 'crafted', entries(repo));
+    const r = await refusedUnchanged(repo, ['--tag', tag], /crafted or main holds path\(s\) that git refuses to check out: /);
+    expect(r.stderr).toContain(`check out: ${named}`);
+  });
+
+  it('all of them in one tree: every path named (git itself names only the first)', async () => {
+    const { repo } = await scene();
+    const tag = craftTag(repo, 'crafted', cases.flatMap(([, entries]) => entries(repo)));
+    const r = await refusedUnchanged(repo, ['--tag', tag], /holds path\(s\) that git refuses to check out/);
+    for (const [, , named] of cases) expect(r.stderr).toContain(named);
+  });
+});
+
+describe('rollback: populated submodules the tag does not have as they are', () => {
+  async function withSubmodule() {
+    const s = await scene();
+    const sub = await makeRepo('main');
+    repos.push(sub);
+    const first = sub.commit('s.txt', 'one\n', 's1');
+    sub.commit('s.txt', 'two\n', 's2');
+    s.repo.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.dir, 'sub');
+    s.repo.git('commit', '-q', '-m', 'add submodule');
+    s.repo.git('branch', '-f', 'main', 'HEAD');
+    return { ...s, first };
+  }
+
+  it('a clean submodule the tag lacks: refused (it stopped at the verify, after the reset), and the hint makes it work', async () => {
+    const { repo, tagCommit } = await withSubmodule();
+    const r = await refusedUnchanged(repo, [], /populated submodule\(s\) that backup-before-refactor does not have at the same commit.*: sub\./);
+    repo.git(...r.stderr.match(/git submodule deinit -- sub/)![0].split(' ').slice(1));
+    const ok = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(repo.git('rev-parse', 'HEAD').trim()).toBe(tagCommit);
+  });
+
+  it('a clean submodule the tag has at another commit: refused', async () => {
+    const { repo, first } = await withSubmodule();
+    const tag = craftTag(repo, 'older-sub', [`160000 commit ${first}\tsub`, `100644 blob ${blob(repo, await repo.read('.gitmodules'))}\t.gitmodules`]);
+    await refusedUnchanged(repo, ['--tag', tag], /populated submodule\(s\) that older-sub does not have at the same commit.*: sub\./);
   });
 });
 

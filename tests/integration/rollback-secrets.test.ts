@@ -209,6 +209,10 @@ describe('rollback: each refusal lists every file and one command fixes them all
     const r = await refused(repo);
     expect(r.stderr).toMatch(/submodule\(s\) with changes, which git stash does not take: sub-a, sub-b/);
     sh(repo, r.stderr.match(/for s in [^;]*; do [^;]*; done/)![0]);
+    // Clean now, but still populated while the tag has no submodules: the reset would leave them (the next refusal, and its hint).
+    const next = await refused(repo);
+    expect(next.stderr).toMatch(/populated submodule\(s\) that backup-before-refactor does not have at the same commit.*: sub-a, sub-b/);
+    sh(repo, next.stderr.match(/git submodule deinit -- [^;]*/)![0]);
     const dry = await rollback(repo, ['--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
   });

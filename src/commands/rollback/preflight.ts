@@ -7,10 +7,12 @@ import { UsageError } from '../../lib/cli/errors.js';
 import type { GitDeps } from '../../lib/git/porcelain.js';
 import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
 import { branchUsers, otherWorktreesPossible, readStatus, samePath, type StatusEntry } from './git-worktree.js';
-import { overwrittenIgnored, pathList, readStashFacts, simulateStash } from './stash.js';
+import { overwrittenIgnored, pathList, readStashFacts, shq, simulateStash } from './stash.js';
 import { secretFailures, secretSourcesExist } from './secrets.js';
 import { readFolderRecords, type LostFolders } from './folder-record.js';
 import { unsafeTreePath } from './tree-paths.js';
+import { malformedPaths, readTargets } from './tree-check.js';
+import { hiddenChanges, readIndex, submodulesAtRisk } from './index-check.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
@@ -54,7 +56,7 @@ async function readRepo(g: GitDeps, n: Names) {
   const tip = branches.get(n.branchName);
   const target = typeof tag === 'object' && tip !== undefined ? { tag: tag.commit, tip } : undefined;
   const { head } = repo;
-  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts] = await Promise.all([
+  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees] = await Promise.all([
     statusRead,
     otherWorktreesPossible(repo).then((possible) => (possible ? branchUsers(g, n.branchName) : [])),
     identity,
@@ -65,13 +67,18 @@ async function readRepo(g: GitDeps, n: Names) {
     target ? countApart(g, target.tag, target.tip) : undefined,
     target ? commitLine(g, target.tag) : { commit: '', subject: '' },
     target ? readStashFacts(g, repo.root, stash !== undefined).catch((e: unknown) => e as Error) : undefined,
+    // What status does not show (flagged entries, gitlinks) and the trees the reset and checkout will meet.
+    readIndex(g, repo.root).catch((e: unknown) => e as Error),
+    target ? readTargets({ ...g, cwd: repo.root }, target.tag, head !== target.tip ? target.tip : undefined).catch((e: unknown) => e as Error) : undefined,
   ]);
   // Without a trustworthy list of changes, nothing may be reset.
   if (status instanceof Error) throw preflightError([{ check: 'status', message: status.message }]);
   if (stashFacts instanceof Error) throw stashFacts;
+  if (index instanceof Error) throw preflightError([{ check: 'index', message: index.message }]);
+  if (trees instanceof Error) throw preflightError([{ check: 'tree-paths', message: trees.message }]);
   const elsewhere: typeof users = [];
   for (const u of users) if (!(await samePath(u.path, repo.root))) elsewhere.push(u);
-  return { repo, tag, branches, changes: status.changes, records: status.records, ignored: status.ignored, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts };
+  return { repo, tag, branches, changes: status.changes, records: status.records, ignored: status.ignored, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees };
 }
 
 type RepoFacts = Awaited<ReturnType<typeof readRepo>>;
@@ -102,21 +109,45 @@ function refFailures(f: RepoFacts, n: Names, willStash: boolean): PreflightFailu
   if (f.branches.has('mcpctl')) {
     failures.push({ check: 'save-branch', message: 'a branch named mcpctl exists, so mcpctl/rollback-… branches cannot be created', hint: 'rename it: git branch -m mcpctl <new-name>' });
   }
+  // `git stash` needs a commit to stash against: on an unborn branch it stops after the saved tip.
+  if (willStash && f.repo.head === undefined) {
+    failures.push({ check: 'unborn', message: `HEAD is on ${f.repo.branch ?? 'a branch'}, which has no commit yet, so git stash cannot save the changes`, hint: `take them along to ${n.branchName} (git refuses if that would overwrite anything): git switch ${n.branchName}` });
+  }
   if (willStash && !f.ident) {
     failures.push({ check: 'identity', message: 'git has no committer identity, which `git stash` needs', hint: 'set one: git config user.name "…" && git config user.email "…"' });
   }
   return failures;
 }
 
-/** Paths of the tag or the branch that git refuses to check out (a crafted tree): the reset would stop after the stash. */
+/**
+ * Paths of the tag or the branch that git refuses to check out (a crafted tree), by git's own
+ * judgement and by the rules that name them all: the reset would stop after the stash.
+ */
 function treePathFailures(f: RepoFacts, n: Names): PreflightFailure[] {
-  const bad = [...new Set([...(f.addedByTag ?? []), ...(f.addedByBranch ?? [])].filter(unsafeTreePath))].sort();
+  if (!f.trees) return [];
+  const bad = [...new Set([...malformedPaths(f.trees.tag), ...malformedPaths(f.trees.tip), ...f.trees.refused])].sort();
   if (!bad.length) return [];
   return [
     {
       check: 'tree-paths',
       message: `${n.tagName} or ${n.branchName} holds path(s) that git refuses to check out: ${pathList(bad)}`,
-      hint: `roll back to another commit (--tag <name>); inspect the tree with: git ls-tree -r ${n.tagName}`,
+      hint: `roll back to another commit (--tag <name>); inspect the tree (a name used twice counts too) with: git ls-tree -r ${n.tagName}`,
+    },
+  ];
+}
+
+/**
+ * Changed or untracked paths that git would not check out again (`GIT~1`, `.git.`): the stash
+ * takes them, and neither its apply nor the printed undo brings them back.
+ */
+function unsafeChanges(f: RepoFacts): PreflightFailure[] {
+  const bad = [...new Set(f.changes.flatMap((c) => [c.path.replace(/\/$/, ''), ...(c.from !== undefined ? [c.from] : [])]).filter((p) => unsafeTreePath(p)))].sort();
+  if (!bad.length) return [];
+  return [
+    {
+      check: 'unsafe-names',
+      message: `changed or untracked path(s) with names git refuses to check out, which the stash would take but never give back: ${pathList(bad)}`,
+      hint: `move them out of the work tree (or rename them): (umask 077 && tar cf ../mcpctl-names.tar -- ${bad.map(shq).join(' ')}) && rm -rf -- ${bad.map(shq).join(' ')}, and after the rollback: tar xf ../mcpctl-names.tar`,
     },
   ];
 }
@@ -149,15 +180,17 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
   const tip = f.branches.get(n.branchName);
   const tag = typeof f.tag === 'object' ? f.tag : undefined;
   // What the stash and the reset would leave behind, and what they must never take (secrets).
-  const [atRisk, sim, secrets, lost] = await Promise.all([
+  const [atRisk, sim, secrets, lost, hidden, links] = await Promise.all([
     tip !== undefined && tag ? ignoredAtRisk(f, n) : [],
     tip !== undefined && tag && f.stashFacts
       ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, ignored: f.ignored, facts: f.stashFacts })
       : undefined,
     willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : r.v ? secretFailures(g, f.repo.root, f.changes, r.v) : [])) : [],
     readFolderRecords(f.repo.gitDir, f.repo.root),
+    hiddenChanges(f.repo.root, f.index),
+    submodulesAtRisk(f.repo.root, f.index, f.trees?.tag, n.tagName),
   ]);
-  failures.push(...treePathFailures(f, n), ...atRisk);
+  failures.push(...treePathFailures(f, n), ...unsafeChanges(f), ...hidden, ...links, ...atRisk);
   if (sim) failures.push(...sim.failures);
   failures.push(...secrets);
   if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);

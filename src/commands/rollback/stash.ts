@@ -99,7 +99,10 @@ export interface StashInput {
 export async function simulateStash(g: GitDeps, o: StashInput): Promise<StashSimulation> {
   const r = { ...g, cwd: o.root };
   const { ignored } = o;
-  const folders = emptyUntrackedFolders(o.root, o.facts.untrackedDirs, ignored);
+  const folders = walkUntrackedFolders(o.root, o.facts.untrackedDirs, ignored);
+  // Ignored now, but not by HEAD's rules (what the stash leaves) or the tag's (what the reset leaves).
+  const targets = ([[o.head, 'once the stash takes the uncommitted .gitignore changes'], [o.tagCommit, 'at the tag']] as const).filter(([c]) => c && ignored.length);
+  const looseAt = notIgnoredAt(r, o.gitDir, targets.map(([c]) => c!), ignored);
   const failures: PreflightFailure[] = [];
   const submodules: string[] = [];
   const intentToAdd: string[] = [];
@@ -121,10 +124,15 @@ export async function simulateStash(g: GitDeps, o: StashInput): Promise<StashSim
       hint: `stash inside each: for s in ${subs}; do git -C "$s" stash push --include-untracked; done — or reset them all: git submodule update --init -- ${subs}`,
     });
   }
+  // Both at once: a rejection of either is awaited at once, never left unhandled meanwhile.
+  const [walked, loose] = await Promise.all([folders, looseAt]);
+  // Folders holding a `.git` that git does not take for a repository: the stash's clean deletes them, history and all.
+  nested.push(...walked.withGit.filter((d) => !nested.includes(d)));
+  nested.sort();
   if (nested.length) {
     failures.push({
       check: 'nested-repos',
-      message: `untracked nested git repositories, which git stash cannot take (it would stop half-way): ${list(nested)}`,
+      message: `untracked nested git repositories (or folders holding a .git), which git stash cannot take (it would stop half-way, or delete them): ${list(nested)}`,
       hint: `have git ignore them all (ignored folders are never stashed): ${excludeCommand(nested)}`,
     });
   }
@@ -136,9 +144,7 @@ export async function simulateStash(g: GitDeps, o: StashInput): Promise<StashSim
     });
   }
   if (changedEnv.length) failures.push(envFailure(changedEnv.map((e) => e.path).sort(), new Set(changedEnv.filter((e) => e.xy === '??').map((e) => e.path))));
-  // Ignored now, but not by HEAD's rules (what the stash leaves) or the tag's (what the reset leaves).
-  const targets = ([[o.head, 'once the stash takes the uncommitted .gitignore changes'], [o.tagCommit, 'at the tag']] as const).filter(([c]) => c && ignored.length);
-  const [loose, emptyFolders] = await Promise.all([notIgnoredAt(r, o.gitDir, targets.map(([c]) => c!), ignored), folders]);
+  const emptyFolders = walked.empty;
   targets.forEach(([commit, what], i) => {
     if (!loose[i]!.length) return;
     failures.push({
@@ -184,25 +190,30 @@ function split(z: string): string[] {
 }
 
 /**
- * Folders that `git stash -u` deletes and cannot save: those with nothing at all inside, found in
- * every untracked folder (`ls-files --others --directory` names each once, empty ones too), at
- * any depth — `x/y/` is lost beside an untracked `x/z.txt`, which the stash brings back but not
- * `y`. Ignored folders are skipped: the stash's clean leaves them and what they hold.
+ * What `git stash -u` deletes and cannot save, in every untracked folder (`ls-files --others
+ * --directory` names each once, empty ones too), at any depth:
+ *   - `empty`: folders with nothing at all inside — `x/y/` is lost beside an untracked `x/z.txt`,
+ *     which the stash brings back but not `y`;
+ *   - `withGit`: folders holding a `.git` entry (file or folder) — git skips the `.git` itself, so
+ *     one it does not take for a repository (no HEAD) is deleted by the stash's clean, history and all.
+ * Ignored folders are skipped: the stash's clean leaves them and what they hold.
  */
-async function emptyUntrackedFolders(root: string, untrackedDirs: string[], ignored: string[]): Promise<string[]> {
+async function walkUntrackedFolders(root: string, untrackedDirs: string[], ignored: string[]): Promise<{ empty: string[]; withGit: string[] }> {
   const folders = untrackedDirs.filter((p) => p.endsWith('/'));
-  if (!folders.length) return [];
+  if (!folders.length) return { empty: [], withGit: [] };
   const skip = new Set(ignored.filter((p) => p.endsWith('/')));
-  const out: string[] = [];
+  const empty: string[] = [];
+  const withGit: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     // Symbolic links are not followed: Dirent.isDirectory() is false for one.
     const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true }).catch(() => undefined);
     if (!entries) return;
-    if (entries.length === 0) out.push(rel);
-    await Promise.all(entries.filter((e) => e.isDirectory() && e.name !== '.git' && !skip.has(`${rel}${e.name}/`)).map((e) => walk(`${rel}${e.name}/`)));
+    if (entries.length === 0) empty.push(rel);
+    if (entries.some((e) => e.name === '.git')) return void withGit.push(rel);
+    await Promise.all(entries.filter((e) => e.isDirectory() && !skip.has(`${rel}${e.name}/`)).map((e) => walk(`${rel}${e.name}/`)));
   };
   await Promise.all(folders.map(walk));
-  return out.sort();
+  return { empty: empty.sort(), withGit: withGit.sort() };
 }
 
 /**
