@@ -132,6 +132,13 @@ describe('rollback: tree paths git refuses on any system (core.protectNTFS is on
     const r = await refusedUnchanged(repo, ['--tag', tag], /holds path\(s\) that git refuses to check out/);
     for (const [, , named] of cases) expect(r.stderr).toContain(named);
   });
+  it('the branch tip (HEAD elsewhere: the checkout meets it) holding GIT~1: refused before any change', async () => {
+    const { repo } = await scene();
+    const base = repo.git('ls-tree', 'main').trim().split('\n');
+    const tip = repo.git('commit-tree', mktree(repo, [...base, `100644 blob ${blob(repo, 'x')}\tGIT~1`]), '-p', 'main', '-m', 'crafted tip').trim();
+    repo.git('branch', '-f', 'main', tip);
+    await refusedUnchanged(repo, [], /backup-before-refactor or main holds path\(s\) that git refuses to check out: GIT~1\./);
+  });
 });
 
 describe('rollback: populated submodules the tag does not have as they are', () => {
