@@ -42,7 +42,7 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
     throw new UsageError(`project directory ${start} does not exist`, { hint: 'check the -C/--cwd value' });
   }
   if (!st.isDirectory()) throw new UsageError(`${start} is not a directory`, { hint: 'check the -C/--cwd value' });
-  const [{ createOutput }, { createPrompter }, { findProjectRoot, describeProjectRoot }, { libpqSocketDirProbe }] = await Promise.all([
+  const [{ createOutput, colorEnabled }, { createPrompter }, { findProjectRoot, describeProjectRoot }, { libpqSocketDirProbe }] = await Promise.all([
     import('./lib/cli/output.js'),
     import('./lib/cli/prompts.js'),
     import('./lib/cli/project-root.js'),
@@ -78,5 +78,6 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
     );
   }
   out.debug(`project folder: ${describeProjectRoot(projectRoot)}`);
-  return { ctx, out, globals, prompter: createPrompter({ ctx, yes: globals.yes, stream: io.stderr }) };
+  const color = colorEnabled({ noColorFlag: !globals.color, env: io.env }, io.stderr);
+  return { ctx, out, globals, prompter: createPrompter({ ctx, yes: globals.yes, stream: io.stderr, color }) };
 }
