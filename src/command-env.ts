@@ -6,7 +6,7 @@ import type { CommandEnv, EnvFactory } from './commands/shared.js';
 import { isCi, type Context, type GlobalOptions } from './lib/cli/context.js';
 import { UsageError } from './lib/cli/errors.js';
 import type { ProjectRoot } from './lib/cli/project-root.js';
-import type { Invocation } from './invocation.js';
+import type { CliIO, Invocation } from './invocation.js';
 
 /** Commands that do not read a project's configuration: no "no project found" warning. */
 const PROJECT_FREE = new Set(['baseline', 'rollback', 'init']);
@@ -56,7 +56,7 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
     cwd,
     invocationDir: start,
     projectRoot,
-    env: io.env,
+    env: withAbsolutePgpassfile(io.env, io.cwd),
     home: io.home,
     now: io.now ?? (() => new Date()),
     stdinIsTTY: io.stdinIsTTY,
@@ -80,4 +80,14 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
   out.debug(`project folder: ${describeProjectRoot(projectRoot)}`);
   const color = colorEnabled({ noColorFlag: !globals.color, env: io.env }, io.stderr);
   return { ctx, out, globals, prompter: createPrompter({ ctx, yes: globals.yes, stream: io.stderr, color }) };
+}
+
+/**
+ * A relative PGPASSFILE names a file from where mcpctl was started, as it would for any libpq
+ * program run there. mcpctl runs its children (pg_dump, psql, the server) in the project folder,
+ * where libpq would resolve it to another file: they get it absolute.
+ */
+function withAbsolutePgpassfile(env: CliIO['env'], startDir: string): CliIO['env'] {
+  const file = env.PGPASSFILE;
+  return file && !path.isAbsolute(file) ? { ...env, PGPASSFILE: path.resolve(startDir, file) } : env;
 }
