@@ -6,7 +6,7 @@ import type { CommandEnv, EnvFactory } from './commands/shared.js';
 import { isCi, type Context, type GlobalOptions } from './lib/cli/context.js';
 import { UsageError } from './lib/cli/errors.js';
 import type { ProjectRoot } from './lib/cli/project-root.js';
-import type { Invocation } from './invocation.js';
+import type { CliIO, Invocation } from './invocation.js';
 
 /** Commands that do not read a project's configuration: no "no project found" warning. */
 const PROJECT_FREE = new Set(['baseline', 'rollback', 'init']);
@@ -42,7 +42,7 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
     throw new UsageError(`project directory ${start} does not exist`, { hint: 'check the -C/--cwd value' });
   }
   if (!st.isDirectory()) throw new UsageError(`${start} is not a directory`, { hint: 'check the -C/--cwd value' });
-  const [{ createOutput }, { createPrompter }, { findProjectRoot, describeProjectRoot }, { libpqSocketDirProbe }] = await Promise.all([
+  const [{ createOutput, colorEnabled }, { createPrompter }, { findProjectRoot, describeProjectRoot }, { libpqSocketDirProbe }] = await Promise.all([
     import('./lib/cli/output.js'),
     import('./lib/cli/prompts.js'),
     import('./lib/cli/project-root.js'),
@@ -56,7 +56,7 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
     cwd,
     invocationDir: start,
     projectRoot,
-    env: io.env,
+    env: withAbsolutePgpassfile(io.env, io.cwd),
     home: io.home,
     now: io.now ?? (() => new Date()),
     stdinIsTTY: io.stdinIsTTY,
@@ -78,5 +78,16 @@ export async function makeCommandEnv(inv: Invocation, g: ParsedGlobals, top: str
     );
   }
   out.debug(`project folder: ${describeProjectRoot(projectRoot)}`);
-  return { ctx, out, globals, prompter: createPrompter({ ctx, yes: globals.yes, stream: io.stderr }) };
+  const color = colorEnabled({ noColorFlag: !globals.color, env: io.env }, io.stderr);
+  return { ctx, out, globals, prompter: createPrompter({ ctx, yes: globals.yes, stream: io.stderr, color }) };
+}
+
+/**
+ * A relative PGPASSFILE names a file from where mcpctl was started, as it would for any libpq
+ * program run there. mcpctl runs its children (pg_dump, psql, the server) in the project folder,
+ * where libpq would resolve it to another file: they get it absolute.
+ */
+function withAbsolutePgpassfile(env: CliIO['env'], startDir: string): CliIO['env'] {
+  const file = env.PGPASSFILE;
+  return file && !path.isAbsolute(file) ? { ...env, PGPASSFILE: path.resolve(startDir, file) } : env;
 }

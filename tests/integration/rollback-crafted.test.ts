@@ -84,6 +84,8 @@ describe('rollback: crafted trees and links', () => {
     await fs.appendFile(path.join(repo.dir, '.git', 'info', 'exclude'), '/lnk\n');
     await fs.symlink(outside, path.join(repo.dir, 'lnk'));
     await fs.writeFile(path.join(repo.dir, '.git', 'mcpctl-rollback-20260101-000000.empty-folders'), 'lnk/evil/\0../up/\0.git/hooks/x/\0ok/fine/\0');
+    // Its rollback's stash exists (a record without one is stale and names no folder).
+    repo.git('stash', 'push', '-q', '-m', 'mcpctl rollback 20260101-000000');
     const plan = JSON.parse((await rollback(repo, ['--dry-run', '--json'])).stdout).plan;
     expect(plan.emptyFolders).toEqual(['ok/fine/']);
     const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);

@@ -12,10 +12,10 @@ afterEach(async () => {
 afterAll(cleanupScenes);
 
 /** Runs `mcpctl <args>` on a pty; each answer is typed once its prompt (a regex) has appeared. */
-function onPty(repo: Repo, args: string[], answers: { when: RegExp; type: string }[]): Promise<{ code: number | null; output: string }> {
+function onPty(repo: Repo, args: string[], answers: { when: RegExp; type: string }[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   // CI must be unset, or mcpctl would (rightly) never ask.
-  const env = { ...repo.env, TERM: 'dumb' };
+  const env = { ...repo.env, TERM: 'dumb', ...extraEnv };
   const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: repo.dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   const pending = [...answers];
@@ -62,5 +62,17 @@ describe('rollback on a terminal', () => {
     expect(r.output).toMatch(/main is at/);
     expect(repo.git('rev-parse', 'HEAD').trim()).toBe(tagCommit);
     expect(repo.git('stash', 'list')).toMatch(/mcpctl rollback/);
+  });
+
+  it.each([
+    ['--no-color', ['--no-color'], {}],
+    ['NO_COLOR=1', [], { NO_COLOR: '1' }],
+  ] as const)('%s: the typed confirmation is drawn without colour too', async (_name, flags, extraEnv) => {
+    const { repo } = await rollbackScene();
+    repos.push(repo);
+    const r = await onPty(repo, ['rollback', ...flags], [{ when: /Type ROLLBACK to continue/, type: 'no\r' }], { TERM: 'xterm-256color', ...extraEnv });
+    expect(r.output).toMatch(/Type ROLLBACK to continue/);
+    expect(r.output).not.toMatch(/\x1b\[[0-9;]*m/);
+    expect(r.code).toBe(3);
   });
 });

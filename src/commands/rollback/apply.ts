@@ -62,11 +62,11 @@ export async function execute(deps: Pick<RollbackDeps, 'ctx' | 'events'>, plan: 
   if (plan.emptyFolders.length) {
     await step('folders', `recreate ${plan.emptyFolders.length} empty folder(s)`, async () => {
       await recreateFolders(plan.root, plan.emptyFolders);
-      // This rollback's record, and those of earlier ones whose folders it just recreated.
-      await removeRecords([record, ...plan.earlier.folders.map((l) => l.record)]);
       return undefined;
     });
   }
+  // This rollback's record and earlier ones: their folders are back, or they are stale (no stash).
+  await removeRecords([record, ...plan.earlier.folders.map((l) => l.record)]);
   await step('verify', 'check HEAD and the work tree', async () => {
     const { commit = '', branch, changes: left } = await headAndChanges(g);
     if (commit !== plan.tag.commit) return `HEAD is ${commit}, not ${plan.tag.commit}`;

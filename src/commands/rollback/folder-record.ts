@@ -32,15 +32,25 @@ export async function writeFolderRecord(file: string, folders: string[]): Promis
 
 /** Removes records; a record already gone is fine (a concurrent re-run recreated its folders too). */
 export async function removeRecords(files: string[]): Promise<void> {
-  await Promise.all(files.map((f) => fs.rm(f, { force: true })));
+  // Best effort: a record that is no file (someone else's folder of that name) is left as it is.
+  await Promise.all(files.map((f) => fs.rm(f, { force: true }).catch(() => undefined)));
 }
 
-/** Records of earlier rollbacks, each with its folders that are missing now; records whose folders all exist come back with none. */
-export async function readFolderRecords(gitDir: string, root: string): Promise<LostFolders[]> {
+/**
+ * Records of earlier rollbacks, each with its folders that are missing now; records whose folders
+ * all exist come back with none, and so do stale ones: a record is written right before its
+ * stash, so one whose stash (`mcpctl rollback <stamp>`, among `stashStamps`) does not exist was
+ * left by a run stopped before it — its folders were never deleted by it.
+ */
+export async function readFolderRecords(gitDir: string, root: string, stashStamps: ReadonlySet<string>): Promise<LostFolders[]> {
   const names = (await fs.readdir(gitDir).catch(() => [] as string[])).filter((n) => n.startsWith(PREFIX) && n.endsWith(SUFFIX)).sort();
   return Promise.all(
     names.map(async (name) => {
       const record = path.join(gitDir, name);
+      const stamp = /^mcpctl-rollback-(\d{8}-\d{6})(?:-\d+)?\.empty-folders$/.exec(name)?.[1];
+      // Only a regular file is read (a FIFO there would block the pre-flight).
+      const isFile = (await fs.lstat(record).catch(() => undefined))?.isFile() === true;
+      if (!isFile || !stamp || !stashStamps.has(stamp)) return { record, folders: [] };
       const text = await fs.readFile(record, 'utf8').catch(() => '');
       // A record is a file anyone could have written: only names a rollback could have written
       // (relative, no `..` or `.git`), and only where no symbolic link or file stands in the way.

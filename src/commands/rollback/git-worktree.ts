@@ -140,18 +140,29 @@ export function parseWorktreesZ(text: string): WorktreeEntry[] {
   return out;
 }
 
+/** A work tree that holds the branch; `prunable`: its folder is gone, but git still counts it until `git worktree prune`. */
+export interface BranchUser {
+  path: string;
+  how: string;
+  prunable: boolean;
+}
+
 /**
- * Work trees (this one included) that hold `branch`: checked out there, or being rebased or
- * bisected there (git itself refuses to check such a branch out twice).
+ * Work trees (this one included, unless `selfIsMain`) that hold `branch`: checked out there, or
+ * being rebased or bisected there (git itself refuses to check such a branch out twice — also
+ * for a worktree whose folder was deleted, until it is pruned). The first entry is the main
+ * work tree; with `selfIsMain` it is skipped, as git names it by its git dir when `.git` is a
+ * file (`git init --separate-git-dir`), which no path comparison would match.
  */
-export async function branchUsers(deps: GitDeps, branch: string): Promise<{ path: string; how: string }[]> {
+export async function branchUsers(deps: GitDeps, branch: string, selfIsMain: boolean): Promise<BranchUser[]> {
   const r = await git(deps, ['worktree', 'list', '--porcelain', '-z']);
   if (r.exitCode !== 0) return [];
-  const found: { path: string; how: string }[] = [];
+  const found: BranchUser[] = [];
   await Promise.all(
-    parseWorktreesZ(r.stdout).map(async (w) => {
-      if (w.bare || w.prunable) return;
-      if (w.branch === branch) return void found.push({ path: w.path, how: 'checked out' });
+    parseWorktreesZ(r.stdout).map(async (w, i) => {
+      if (w.bare || (i === 0 && selfIsMain)) return;
+      if (w.branch === branch) return void found.push({ path: w.path, how: 'checked out', prunable: w.prunable });
+      if (w.prunable) return;
       // A rebase or bisect leaves HEAD detached; its state files name the branch.
       if (!w.detached) return;
       const p = await git({ ...deps, cwd: w.path }, ['rev-parse', '--git-path', 'rebase-merge/head-name', '--git-path', 'rebase-apply/head-name', '--git-path', 'BISECT_START']);
@@ -163,7 +174,7 @@ export async function branchUsers(deps: GitDeps, branch: string): Promise<{ path
         [bisect!, 'being bisected'],
       ] as const) {
         const text = await fs.readFile(file, 'utf8').catch(() => '');
-        if (text.trim().replace(/^refs\/heads\//, '') === branch) return void found.push({ path: w.path, how });
+        if (text.trim().replace(/^refs\/heads\//, '') === branch) return void found.push({ path: w.path, how, prunable: false });
       }
     }),
   );

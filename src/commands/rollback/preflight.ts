@@ -25,6 +25,17 @@ interface Names {
   expectBranch: string;
 }
 
+/**
+ * Whether git could take `v` as a branch or tag name (the rules of `git check-ref-format`): no
+ * control characters, space, `~^:?*[\`, `..`, `@{` or `//`; no part that starts with `.` or ends
+ * with `.lock`; not `@`, not starting with `-` or `/`, not ending with `/` or `.`.
+ */
+export function validRefName(v: string): boolean {
+  if (!v || v === '@' || v.startsWith('-') || v.startsWith('/') || v.endsWith('/') || v.endsWith('.')) return false;
+  if (/[\0-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\//.test(v)) return false;
+  return v.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'));
+}
+
 /** The three ref names, each refused (exit 2) when git could not take it. */
 function refNames(options: RollbackOptions): Names {
   const names = {
@@ -33,7 +44,7 @@ function refNames(options: RollbackOptions): Names {
     expectBranch: options.expectBranch ?? ROLLBACK_DEFAULTS.expectBranch,
   };
   for (const [flag, v] of [['--tag', names.tagName], ['--branch', names.branchName], ['--expect-branch', names.expectBranch]] as const) {
-    if (!v || v.startsWith('-') || /[\0-\x20\x7f~^:?*[\\]/.test(v)) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid ref name`);
+    if (!validRefName(v)) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid ref name`, { hint: 'see `git check-ref-format --help` for the rules' });
   }
   return names;
 }
@@ -58,7 +69,7 @@ async function readRepo(g: GitDeps, n: Names) {
   const { head } = repo;
   const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees] = await Promise.all([
     statusRead,
-    otherWorktreesPossible(repo).then((possible) => (possible ? branchUsers(g, n.branchName) : [])),
+    otherWorktreesPossible(repo).then((possible) => (possible ? branchUsers(g, n.branchName, repo.gitDir === repo.commonDir) : [])),
     identity,
     // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
     target ? pathsAddedBy(g, head, target.tag) : undefined,
@@ -104,7 +115,11 @@ function refFailures(f: RepoFacts, n: Names, willStash: boolean): PreflightFailu
     failures.push({ check: 'in-progress', message: `a ${op.kind} is in progress (${op.path})`, hint: `finish or abort it first: ${abortCommand(op.kind)}` });
   }
   for (const w of f.elsewhere) {
-    failures.push({ check: 'worktree', message: `branch ${n.branchName} is ${w.how} in another worktree, ${w.path}`, hint: 'run the rollback there, or switch that worktree to another branch' });
+    failures.push(
+      w.prunable
+        ? { check: 'worktree', message: `branch ${n.branchName} is ${w.how} in a worktree whose folder is gone, ${w.path} (git still refuses to check it out here)`, hint: 'forget the missing worktree: git worktree prune' }
+        : { check: 'worktree', message: `branch ${n.branchName} is ${w.how} in another worktree, ${w.path}`, hint: 'run the rollback there, or switch that worktree to another branch' },
+    );
   }
   if (f.branches.has('mcpctl')) {
     failures.push({ check: 'save-branch', message: 'a branch named mcpctl exists, so mcpctl/rollback-… branches cannot be created', hint: 'rename it: git branch -m mcpctl <new-name>' });
@@ -155,7 +170,7 @@ function unsafeChanges(f: RepoFacts): PreflightFailure[] {
 /** Ignored files the tag or the branch would overwrite (the stash does not take them). */
 async function ignoredAtRisk(f: RepoFacts, n: Names): Promise<PreflightFailure[]> {
   const added = [...(f.addedByTag ?? []), ...(f.addedByBranch ?? [])].filter((p) => !unsafeTreePath(p));
-  const atRisk = await overwrittenIgnored(f.repo.root, added, f.changes);
+  const atRisk = await overwrittenIgnored(f.repo.root, added, f.changes, f.ignored);
   if (!atRisk.length) return [];
   return [
     {
@@ -164,6 +179,11 @@ async function ignoredAtRisk(f: RepoFacts, n: Names): Promise<PreflightFailure[]
       hint: 'move them out of the work tree first (stash does not take ignored files)',
     },
   ];
+}
+
+/** The stamps of the stash entries earlier rollbacks made (`… mcpctl rollback <stamp>` in the stash's reflog). */
+function rollbackStashStamps(stashLog: string): Set<string> {
+  return new Set([...stashLog.matchAll(/ mcpctl rollback (\d{8}-\d{6})(?=\0|$)/g)].map((m) => m[1]!));
 }
 
 /** Every check, before any change. Throws one UserError (exit 1) listing all failures. */
@@ -186,7 +206,7 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
       ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, ignored: f.ignored, facts: f.stashFacts })
       : undefined,
     willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : r.v ? secretFailures(g, f.repo.root, f.changes, r.v) : [])) : [],
-    readFolderRecords(f.repo.gitDir, f.repo.root),
+    readFolderRecords(f.repo.gitDir, f.repo.root, rollbackStashStamps(f.stashFacts?.stashLog ?? '')),
     hiddenChanges(f.repo.root, f.index),
     submodulesAtRisk(f.repo.root, f.index, f.trees?.tag, n.tagName),
   ]);

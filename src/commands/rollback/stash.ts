@@ -217,23 +217,24 @@ async function walkUntrackedFolders(root: string, untrackedDirs: string[], ignor
 }
 
 /**
- * Ignored files that checking out `targets` would overwrite: paths a target tracks and HEAD
- * does not, present on disk, and not among the untracked files that the stash takes.
+ * Ignored files that checking out `targets` would overwrite or delete: of the paths a target
+ * tracks and HEAD does not (`tracked`), those where an ignored file stands now — or a folder
+ * holding ignored files (a folder of HEAD's that becomes a file at the tag; git counts ignored
+ * files as expendable and deletes them). Untracked files there are stashed first; a folder of
+ * tracked or untracked files only (`config/` becoming `config`) is no risk.
  */
-export async function overwrittenIgnored(root: string, tracked: string[], changes: StatusEntry[]): Promise<string[]> {
+export async function overwrittenIgnored(root: string, tracked: string[], changes: StatusEntry[], ignored: string[]): Promise<string[]> {
   const stashed = new Set(changes.map((c) => c.path));
-  const paths = new Set(tracked);
   const found: string[] = [];
   await Promise.all(
-    [...paths].map(async (p) => {
+    [...new Set(tracked)].map(async (p) => {
       if (stashed.has(p)) return;
-      try {
-        await fs.lstat(path.join(root, p));
-        found.push(p);
-      } catch {
-        /* absent: nothing to overwrite */
-      }
+      const st = await fs.lstat(path.join(root, p)).catch(() => undefined);
+      if (!st) return;
+      if (!st.isDirectory()) return void found.push(p);
+      const inside = ignored.filter((i) => i.startsWith(`${p}/`));
+      if (inside.length) found.push(...inside);
     }),
   );
-  return found.sort();
+  return [...new Set(found)].sort();
 }

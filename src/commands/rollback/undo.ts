@@ -1,6 +1,7 @@
 /** How a rollback that stopped half-way is reported and undone; names and stamps of its refs. */
 import { InterruptedError, UserError } from '../../lib/cli/errors.js';
 import { displayArg } from '../../lib/process/exec.js';
+import { shq } from './stash.js';
 import type { PreflightFailure, RollbackPlan, RollbackResult, StepName } from './run.js';
 
 /** The commands that take the repository back to how it was, given the steps that were done. */
@@ -15,7 +16,8 @@ export function undoCommands(plan: RollbackPlan, done: StepName[], stash: Rollba
   // By hash: `stash@{0}` moves when more stashes are pushed; `pop` refuses a hash, so apply (the entry stays listed).
   if (stash) cmds.push(`git stash apply --index ${stash.commit}`);
   // The stash deleted the empty folders; once the folders step is done they exist again.
-  if (stash && plan.emptyFolders.length && !done.includes('folders')) cmds.push(`mkdir -p -- ${plan.emptyFolders.map(q).join(' ')}`);
+  // Folder names may hold anything but `/` and NUL: quoted for a shell, control characters as `$'…'`.
+  if (stash && plan.emptyFolders.length && !done.includes('folders')) cmds.push(`mkdir -p -- ${plan.emptyFolders.map(shq).join(' ')}`);
   return cmds;
 }
 

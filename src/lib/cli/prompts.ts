@@ -9,6 +9,8 @@ export interface PromptDeps {
   yes: boolean;
   /** Where questions are drawn (the run's stderr); without one, nobody can be asked. */
   stream?: Stream;
+  /** The run's colour decision (--no-color, NO_COLOR, …); false: the questions are drawn without colour too. */
+  color?: boolean;
 }
 
 /**
@@ -38,13 +40,33 @@ const canAsk = (deps: PromptDeps): deps is PromptDeps & { stream: Stream } => is
 async function ask<T>(deps: PromptDeps & { stream: Stream }, question: Record<string, unknown>): Promise<T | undefined> {
   const { default: prompts } = await import('prompts');
   let cancelled = false;
-  const answer = await prompts({ name: 'value', stdout: deps.stream, ...question } as never, {
+  const stdout = deps.color === false ? withoutColor(deps.stream) : deps.stream;
+  const answer = await prompts({ name: 'value', stdout, ...question } as never, {
     onCancel: () => {
       cancelled = true;
       return false;
     },
   });
   return cancelled ? undefined : (answer.value as T | undefined);
+}
+
+/**
+ * The prompts package colours its questions by its own rules (it ignores NO_COLOR and our
+ * --no-color): its output goes through a stream that drops SGR sequences (`ESC [ … m`) and
+ * keeps the cursor movements it draws with.
+ */
+function withoutColor(stream: Stream): Stream {
+  const target = stream as Stream & { columns?: number; rows?: number };
+  return {
+    write: (chunk: string) => target.write(String(chunk).replace(/\x1b\[[0-9;]*m/g, '')),
+    isTTY: target.isTTY,
+    get columns() {
+      return target.columns;
+    },
+    get rows() {
+      return target.rows;
+    },
+  } as Stream;
 }
 
 /**
