@@ -69,6 +69,25 @@ describe('rollback: exclude files in the work tree (finding 1)', () => {
     expect(r2.stderr).not.toMatch(/or commit/);
   });
 
+  it('.git/info/exclude reached through an untracked folder link in the work tree (lnk → outside): refused', async () => {
+    const { repo } = await scene();
+    const outside = path.join(repo.home, 'rules');
+    await fs.mkdir(outside);
+    await fs.writeFile(path.join(outside, 'exclude'), 'secret.key\n');
+    await fs.symlink(outside, path.join(repo.dir, 'lnk'));
+    await fs.rm(path.join(repo.dir, '.git', 'info', 'exclude'));
+    await fs.symlink(path.join(repo.dir, 'lnk', 'exclude'), path.join(repo.dir, '.git', 'info', 'exclude'));
+    await repo.write('secret.key', `${KEYDATA}\n`);
+    // fullSnapshot cannot hash a folder link: refs, HEAD, stash and status are compared instead.
+    const state = () => [repo.git('for-each-ref'), repo.git('rev-parse', 'HEAD'), repo.git('stash', 'list'), repo.git('status', '--porcelain=v2', '--ignored', '--untracked-files=all')];
+    const before = state();
+    const r = await rollback(repo);
+    expect(r.code, r.stderr).toBe(1);
+    expect(state()).toEqual(before);
+    expect(objectsHold(repo, [KEYDATA])).toBe(false);
+    expect(r.stderr).toMatch(/from lnk\/exclude in the work tree/);
+  });
+
   it('an exclude file outside the work tree (the XDG default) changes nothing: the rollback runs', async () => {
     const { repo, tagCommit } = await scene();
     await fs.mkdir(path.join(repo.home, '.config', 'git'), { recursive: true });

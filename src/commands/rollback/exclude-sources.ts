@@ -44,7 +44,8 @@ async function chain(file: string): Promise<string[]> {
     cur = path.resolve(path.dirname(cur), await fs.readlink(cur));
   }
   seen.push(cur);
-  return Promise.all(seen.map(async (p) => path.join(await realDir(path.dirname(p)), path.basename(p))));
+  // Each as written too: a folder link on the way (`lnk/x`, lnk → elsewhere) is itself a work-tree path.
+  return [...seen, ...(await Promise.all(seen.map(async (p) => path.join(await realDir(path.dirname(p)), path.basename(p)))))];
 }
 
 /** A folder's real path; the nearest existing ancestor's, when it does not exist. */
@@ -71,14 +72,16 @@ export interface ExcludeInput {
 /** The pre-flight failures for exclude files in the work tree that the stash or the reset would change. */
 export async function excludeFailures(g: GitDeps, o: ExcludeInput): Promise<PreflightFailure[]> {
   if (o.excludesFile instanceof Error) return [{ check: 'exclude-file', message: o.excludesFile.message, hint: 'fix core.excludesFile in your git configuration' }];
-  const root = await fs.realpath(o.root).catch(() => o.root);
+  const roots = [...new Set([o.root, await fs.realpath(o.root).catch(() => o.root)])];
   const sources: [Kind, string][] = [['info/exclude', path.join(o.commonDir, 'info', 'exclude')], ...(o.excludesFile ? [['core.excludesFile', path.resolve(o.root, o.excludesFile)] as [Kind, string]] : [])];
   const inside = new Map<string, Kind>();
   for (const [kind, file] of sources) {
     for (const p of await chain(file)) {
-      const rel = path.relative(root, p).split(path.sep).join('/');
-      // The git dir's own files are never touched by a stash or a reset.
-      if (rel && !rel.startsWith('../') && !path.isAbsolute(rel) && rel !== '.git' && !rel.startsWith('.git/')) inside.set(rel, kind);
+      for (const root of roots) {
+        const rel = path.relative(root, p).split(path.sep).join('/');
+        // The git dir's own files are never touched by a stash or a reset.
+        if (rel && rel !== '..' && !rel.startsWith('../') && !path.isAbsolute(rel) && rel !== '.git' && !rel.startsWith('.git/')) inside.set(rel, kind);
+      }
     }
   }
   if (!inside.size) return [];
@@ -87,7 +90,9 @@ export async function excludeFailures(g: GitDeps, o: ExcludeInput): Promise<Pref
   const atRisk: string[] = [];
   const kinds = new Set<Kind>();
   for (const [rel, kind] of inside) {
-    if (changed.has(rel) || /[\n\0]/.test(rel) || (!ignored(rel) && (await differsAt(g, o.root, o.commits, rel)))) {
+    // The file, or a folder (or folder link) on its way, that the stash would take.
+    const taken = rel.split('/').some((_, i, parts) => changed.has(parts.slice(0, i + 1).join('/')));
+    if (taken || /[\n\0]/.test(rel) || (!ignored(rel) && (await differsAt(g, o.root, o.commits, rel)))) {
       atRisk.push(rel);
       kinds.add(kind);
     }
