@@ -7,12 +7,14 @@ import { UsageError } from '../../lib/cli/errors.js';
 import type { GitDeps } from '../../lib/git/porcelain.js';
 import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
 import { branchUsers, otherWorktreesPossible, readStatus, samePath, type StatusEntry } from './git-worktree.js';
-import { overwrittenIgnored, pathList, readStashFacts, shq, simulateStash } from './stash.js';
+import { isEnvFile, overwrittenIgnored, pathList, readStashFacts, shq, simulateStash } from './stash.js';
+import { secretForms } from '../../lib/files/secret-search.js';
 import { secretFailures, secretSourcesExist } from './secrets.js';
 import { readFolderRecords, type LostFolders } from './folder-record.js';
 import { unsafeTreePath } from './tree-paths.js';
 import { malformedPaths, readTargets } from './tree-check.js';
 import { hiddenChanges, readIndex, submodulesAtRisk } from './index-check.js';
+import { excludeFailures, readExcludesFile } from './exclude-sources.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
 
@@ -60,6 +62,7 @@ async function readRepo(g: GitDeps, n: Names) {
   const refs = listRefs(g, n.tagName, true);
   const inspected = inspectRepo(g);
   const identity = hasCommitterIdent(g);
+  const excludesFile = readExcludesFile(g);
   const [repo, tag, { branches, stash }] = await Promise.all([inspected, resolveTag(g, n.tagName, refs), refs]);
   if ('reason' in repo) {
     throw preflightError([{ check: 'work-tree', message: repo.message, hint: repo.reason === 'no-git' ? 'install git' : 'run it inside the project (or pass -C <dir>)' }]);
@@ -67,7 +70,7 @@ async function readRepo(g: GitDeps, n: Names) {
   const tip = branches.get(n.branchName);
   const target = typeof tag === 'object' && tip !== undefined ? { tag: tag.commit, tip } : undefined;
   const { head } = repo;
-  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees] = await Promise.all([
+  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees, excludes] = await Promise.all([
     statusRead,
     otherWorktreesPossible(repo).then((possible) => (possible ? branchUsers(g, n.branchName, repo.gitDir === repo.commonDir) : [])),
     identity,
@@ -81,6 +84,7 @@ async function readRepo(g: GitDeps, n: Names) {
     // What status does not show (flagged entries, gitlinks) and the trees the reset and checkout will meet.
     readIndex(g, repo.root).catch((e: unknown) => e as Error),
     target ? readTargets({ ...g, cwd: repo.root }, target.tag, head !== target.tip ? target.tip : undefined).catch((e: unknown) => e as Error) : undefined,
+    excludesFile,
   ]);
   // Without a trustworthy list of changes, nothing may be reset.
   if (status instanceof Error) throw preflightError([{ check: 'status', message: status.message }]);
@@ -89,7 +93,7 @@ async function readRepo(g: GitDeps, n: Names) {
   if (trees instanceof Error) throw preflightError([{ check: 'tree-paths', message: trees.message }]);
   const elsewhere: typeof users = [];
   for (const u of users) if (!(await samePath(u.path, repo.root))) elsewhere.push(u);
-  return { repo, tag, branches, changes: status.changes, records: status.records, ignored: status.ignored, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees };
+  return { repo, tag, branches, changes: status.changes, records: status.records, ignored: status.ignored, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees, excludesFile: excludes };
 }
 
 type RepoFacts = Awaited<ReturnType<typeof readRepo>>;
@@ -186,13 +190,28 @@ function rollbackStashStamps(stashLog: string): Set<string> {
   return new Set([...stashLog.matchAll(/ mcpctl rollback (\d{8}-\d{6})(?=\0|$)/g)].map((m) => m[1]!));
 }
 
+/**
+ * Files the stash would copy that hold a secret: the project's secrets, and those of every
+ * ignored env file in the work tree (the stash covers the whole repository, wherever mcpctl runs).
+ * Ignored folders (`node_modules/`, named once by git status) are not walked.
+ */
+async function stashSecretFailures(g: GitDeps, ctx: RollbackDeps['ctx'], f: RepoFacts, project: Promise<{ v: string[] } | { e: unknown }>): Promise<PreflightFailure[]> {
+  const envFiles = f.ignored.filter((p) => !p.endsWith('/') && isEnvFile(p));
+  const [known, fromFiles] = await Promise.all([
+    project.then((r) => ('e' in r ? Promise.reject(r.e) : r.v)),
+    envFiles.length ? import('./project-secrets.js').then((m) => m.ignoredEnvSecrets(ctx, f.repo.root, envFiles)) : [],
+  ]);
+  const all = new Set([...known, ...fromFiles]);
+  return all.size ? secretFailures(g, f.repo.root, f.changes, secretForms(all)) : [];
+}
+
 /** Every check, before any change. Throws one UserError (exit 1) listing all failures. */
 export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, options: RollbackOptions): Promise<RollbackPlan> {
   const g: GitDeps = { cwd: deps.ctx.cwd, env: deps.ctx.env, log: (text) => deps.events({ type: 'debug', text }) };
   const n = refNames(options);
   // The project's secrets (from its configuration: modules and files read while git works, when it can have any); searched for only when something is stashed.
-  const forms = secretSourcesExist(deps.ctx)
-    .then(async (any) => (any ? (await import('./project-secrets.js')).projectSecretForms(deps.ctx) : undefined))
+  const project = secretSourcesExist(deps.ctx)
+    .then(async (any) => (any ? (await import('./project-secrets.js')).projectSecrets(deps.ctx) : []))
     .then((v) => ({ v }), (e: unknown) => ({ e }));
   const f = await readRepo(g, n);
   const willStash = options.stash !== false && f.changes.length > 0;
@@ -200,17 +219,18 @@ export async function preflight(deps: Pick<RollbackDeps, 'ctx' | 'events'>, opti
   const tip = f.branches.get(n.branchName);
   const tag = typeof f.tag === 'object' ? f.tag : undefined;
   // What the stash and the reset would leave behind, and what they must never take (secrets).
-  const [atRisk, sim, secrets, lost, hidden, links] = await Promise.all([
+  const [atRisk, sim, secrets, lost, hidden, links, excludes] = await Promise.all([
     tip !== undefined && tag ? ignoredAtRisk(f, n) : [],
     tip !== undefined && tag && f.stashFacts
       ? simulateStash(g, { root: f.repo.root, gitDir: f.repo.gitDir, head: f.repo.head, tagCommit: tag.commit, branches: f.branches, records: f.records, ignored: f.ignored, facts: f.stashFacts })
       : undefined,
-    willStash ? forms.then((r) => ('e' in r ? Promise.reject(r.e) : r.v ? secretFailures(g, f.repo.root, f.changes, r.v) : [])) : [],
+    willStash ? stashSecretFailures(g, deps.ctx, f, project) : [],
     readFolderRecords(f.repo.gitDir, f.repo.root, rollbackStashStamps(f.stashFacts?.stashLog ?? '')),
     hiddenChanges(f.repo.root, f.index),
     submodulesAtRisk(f.repo.root, f.index, f.trees?.tag, n.tagName),
+    excludeFailures(g, { root: f.repo.root, commonDir: f.repo.commonDir, excludesFile: f.excludesFile, changes: f.changes, ignored: f.ignored, commits: [f.repo.head, tip, tag?.commit] }),
   ]);
-  failures.push(...treePathFailures(f, n), ...unsafeChanges(f), ...hidden, ...links, ...atRisk);
+  failures.push(...treePathFailures(f, n), ...unsafeChanges(f), ...hidden, ...links, ...atRisk, ...excludes);
   if (sim) failures.push(...sim.failures);
   failures.push(...secrets);
   if (failures.length || tip === undefined || !tag || !sim) throw preflightError(failures);

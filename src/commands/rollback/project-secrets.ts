@@ -3,10 +3,12 @@
  * (secrets.ts): read from its configuration and the password file. Kept apart from the search so
  * that the rollback loads the configuration's modules only while git works (preflight.ts).
  */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { ConfigError, loadConfig, type Resolved } from '../../lib/config/load.js';
+import { parseDotenv } from '../../lib/config/dotenv.js';
 import { lookupPgpass, parseLine, pgpassHost, readPgpass } from '../../lib/config/pgpass.js';
-import { parseDatabaseUrl } from '../../lib/config/url-keys.js';
-import { secretForms, type SecretForms } from '../../lib/files/secret-search.js';
+import { isUrlKey, parseDatabaseUrl } from '../../lib/config/url-keys.js';
 import { SecretRegistry } from '../../lib/cli/redact.js';
 import type { ConfigKey } from '../../lib/config/keys.js';
 import type { SecretsCtx } from './secrets.js';
@@ -76,7 +78,34 @@ function urlPassword(url: string): string | undefined {
   }
 }
 
-/** The search forms of the project's secrets (empty when it has none). */
-export async function projectSecretForms(ctx: SecretsCtx): Promise<SecretForms> {
-  return secretForms(await projectSecrets(ctx));
+/** An env file larger than this is no env file: not read (a link to a device, a huge log named `x.env`). */
+const ENV_FILE_LIMIT = 1 << 20;
+
+/**
+ * The passwords in the ignored env files `files` (relative to the top folder `root`): the stash
+ * covers the whole repository, not only the project nearest the current folder, so a password
+ * kept in `svc/.env.local` or in the top folder's `.env` (while mcpctl runs in a subfolder) must
+ * be searched for too. Each file is read with the project's own .env parser: POSTGRES_PASSWORD,
+ * SETUP_POSTGRES_PASSWORD and the passwords inside the URL keys. Unreadable ones are skipped:
+ * they hold nothing this search could know.
+ */
+export async function ignoredEnvSecrets(ctx: SecretsCtx, root: string, files: string[]): Promise<string[]> {
+  const out: (string | undefined)[] = [];
+  await Promise.all(
+    files.map(async (rel) => {
+      const file = path.join(root, rel);
+      // Through a link too (the secret is the target's), but only to a regular file of sane size: never a FIFO.
+      const st = await fs.stat(file).catch(() => undefined);
+      if (!st?.isFile() || st.size > ENV_FILE_LIMIT) return;
+      const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+      if (text === undefined) return;
+      for (const { key, value } of parseDotenv(text, ctx.env).entries) {
+        if (key === 'POSTGRES_PASSWORD' || key === 'SETUP_POSTGRES_PASSWORD') out.push(value);
+        else if (isUrlKey(key)) out.push(urlPassword(value));
+      }
+    }),
+  );
+  const found = [...new Set(out.filter((s): s is string => !!s))];
+  for (const s of found) ctx.secrets?.add(s);
+  return found;
 }

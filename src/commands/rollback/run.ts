@@ -1,5 +1,5 @@
 import type { CoreDeps, DebugEvent } from '../../lib/cli/core-deps.js';
-import { RefusedError, type UserError } from '../../lib/cli/errors.js';
+import { RefusedError, UserError } from '../../lib/cli/errors.js';
 import type { CommitLine } from './git-state.js';
 import type { StatusEntry } from './git-worktree.js';
 import type { EarlierRollbacks } from './stash.js';
@@ -105,5 +105,28 @@ export async function runRollback(deps: RollbackDeps, options: RollbackOptions =
     flag: '--confirm',
     given: options.confirm,
   });
+  // A person may have answered a question: the work tree had time to change (a .env written meanwhile).
+  if (options.confirm === undefined || plan.current.branch !== plan.expectBranch) await unchangedSince(deps, options, plan);
   return execute(deps, plan);
+}
+
+const CHANGED = 'the work tree changed while waiting; run again to see the new plan';
+
+/**
+ * Every check again, after the confirmation and before the first change: the plan the person
+ * confirmed must still be what the steps will do. Different changes (a new file, a file gone),
+ * different empty folders or refs refuse; so does any check that fails now (a password typed into
+ * a file the plan listed). Costs a second pre-flight, only when someone was asked.
+ */
+async function unchangedSince(deps: RollbackDeps, options: RollbackOptions, plan: RollbackPlan): Promise<void> {
+  const quiet = { ...deps, events: (e: RollbackEvent) => e.type === 'debug' && deps.events(e) };
+  let again: RollbackPlan;
+  try {
+    again = await preflight(quiet, options);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(`${CHANGED}: ${e.message}`, { hint: e.hint, code: e.code, details: e.details });
+  }
+  const facts = (p: RollbackPlan) => JSON.stringify([p.changes, p.emptyFolders, p.branch, p.tag.commit, p.current, p.root, p.willStash]);
+  if (facts(again) !== facts(plan)) throw new UserError(`${CHANGED}. Nothing was changed`, { code: 'preflight' });
 }

@@ -32,9 +32,20 @@ export interface StashSimulation {
   earlier: EarlierRollbacks;
 }
 
-/** Env files hold secrets; templates and examples do not. */
+/** The suffix or prefix of an env file's template: it holds placeholders, not secrets. */
+const TEMPLATE = /^(?:template|example|sample|dist)$/;
+
+/**
+ * Env files hold secrets; templates and examples do not. Named `.env`, `.env.<x>`, `<x>.env`
+ * (`prod.env`), direnv's `.envrc`, and any of them with an editor's backup `~` after it.
+ */
 export function isEnvFile(p: string): boolean {
-  return /^\.env(?:\.(?!template$|example$|sample$|dist$)[^/]+)?$/.test(path.posix.basename(p));
+  const name = path.posix.basename(p).replace(/~+$/, '');
+  if (name === '.env' || name === '.envrc') return true;
+  const suffix = /^\.env\.([^/]+)$/.exec(name);
+  if (suffix) return !TEMPLATE.test(suffix[1]!);
+  const prefix = /^\.?([^/]+)\.env$/.exec(name);
+  return prefix !== null && !TEMPLATE.test(prefix[1]!);
 }
 
 /** Paths for a message: the first `n`, then how many more (the hints' commands always carry all of them). */
