@@ -77,6 +77,8 @@ export interface ResolvedTag {
   name: string;
   commit: string;
   annotated: boolean;
+  /** The commit's subject, when for-each-ref could give it (a tag of a commit, annotated at most once). */
+  subject?: string;
 }
 
 /** Local branches (name → tip) and, when asked, one tag: its object type (`tag` when annotated) and what it peels to. */
@@ -86,6 +88,8 @@ export interface RefList {
   /** The tag ref's object, and (annotated) the object that tag object names, with its type. */
   tagObject?: string;
   tagPeeled?: { type: string; object: string };
+  /** The subject of the tag's object and (annotated) of the object it peels to: one line each (git folds the first paragraph). */
+  tagSubjects?: { own: string; peeled: string };
   /** The commit refs/stash points at (when asked for, and there is one). */
   stash?: string;
 }
@@ -93,10 +97,11 @@ export interface RefList {
 /** One `for-each-ref` for every local branch, the tag `tag` and (`withStash`) refs/stash (ref names hold no newline or NUL). */
 export async function listRefs(deps: GitDeps, tag?: string, withStash = false): Promise<RefList> {
   const tagRef = tag === undefined ? undefined : `refs/tags/${tag}`;
-  const r = await git(deps, ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(*objecttype)%00%(*objectname)', 'refs/heads/', ...(tagRef ? [tagRef] : []), ...(withStash ? ['refs/stash'] : [])]);
+  const format = '%(refname)%00%(objectname)%00%(objecttype)%00%(*objecttype)%00%(*objectname)%00%(contents:subject)%00%(*contents:subject)';
+  const r = await git(deps, ['for-each-ref', `--format=${format}`, 'refs/heads/', ...(tagRef ? [tagRef] : []), ...(withStash ? ['refs/stash'] : [])]);
   const list: RefList = { branches: new Map(), tagType: undefined };
   for (const line of r.stdout.split('\n')) {
-    const [ref, sha, type, peeledType, peeled] = line.split('\0');
+    const [ref, sha, type, peeledType, peeled, own = '', peeledSubject = ''] = line.split('\0');
     if (!ref || !sha) continue;
     if (ref.startsWith('refs/heads/')) list.branches.set(ref.slice('refs/heads/'.length), sha);
     else if (ref === 'refs/stash') list.stash = sha;
@@ -105,6 +110,7 @@ export async function listRefs(deps: GitDeps, tag?: string, withStash = false): 
       list.tagType = type;
       list.tagObject = sha;
       if (peeledType && peeled) list.tagPeeled = { type: peeledType, object: peeled };
+      list.tagSubjects = { own, peeled: peeledSubject };
     }
   }
   return list;
@@ -120,7 +126,8 @@ export async function resolveTag(deps: GitDeps, name: string, refs?: Promise<Ref
   if (list.tagType === undefined) return 'missing';
   const annotated = list.tagType === 'tag';
   const direct = list.tagType === 'commit' ? list.tagObject : annotated && list.tagPeeled?.type === 'commit' ? list.tagPeeled.object : undefined;
-  if (direct) return { name, commit: direct, annotated };
+  // The commit's subject comes with it: the plan needs no `git log -1` of the tag.
+  if (direct) return { name, commit: direct, annotated, subject: annotated ? list.tagSubjects?.peeled : list.tagSubjects?.own };
   const commit = await git(deps, ['rev-parse', '--verify', '--quiet', `refs/tags/${name}^{commit}`]);
   if (commit.exitCode !== 0) return 'not-commit';
   return { name, commit: commit.stdout.trim(), annotated };
@@ -224,16 +231,3 @@ export async function stashTip(deps: GitDeps): Promise<string | undefined> {
 export async function hasCommitterIdent(deps: GitDeps): Promise<boolean> {
   return (await git(deps, ['var', 'GIT_COMMITTER_IDENT'])).exitCode === 0;
 }
-
-/**
- * Paths that `to` tracks and `from` does not (`from` undefined: an unborn HEAD), or undefined
- * when a revision does not resolve. Checking out `to` writes these paths, overwriting whatever
- * untracked or ignored file is there.
- */
-export async function pathsAddedBy(deps: GitDeps, from: string | undefined, to: string): Promise<string[] | undefined> {
-  const r = from
-    ? await git(deps, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', '--diff-filter=A', from, to, '--'])
-    : await git(deps, ['ls-tree', '-r', '-z', '--name-only', to, '--']);
-  return r.exitCode === 0 ? r.stdout.split('\0').filter(Boolean) : undefined;
-}
-

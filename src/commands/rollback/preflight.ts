@@ -5,15 +5,15 @@
  */
 import { UsageError } from '../../lib/cli/errors.js';
 import type { GitDeps } from '../../lib/git/porcelain.js';
-import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, pathsAddedBy, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
+import { abortCommand, commitLine, commitsIn, countApart, hasCommitterIdent, inspectRepo, listRefs, resolveTag, type RepoInfo, type ResolvedTag } from './git-state.js';
 import { branchUsers, otherWorktreesPossible, readStatus, samePath, type StatusEntry } from './git-worktree.js';
 import { isEnvFile, overwrittenIgnored, pathList, readStashFacts, shq, simulateStash } from './stash.js';
 import { secretForms } from '../../lib/files/secret-search.js';
 import { secretFailures, secretSourcesExist } from './secrets.js';
 import { readFolderRecords, type LostFolders } from './folder-record.js';
 import { unsafeTreePath } from './tree-paths.js';
-import { malformedPaths, readTargets } from './tree-check.js';
-import { hiddenChanges, readIndex, submodulesAtRisk } from './index-check.js';
+import { malformedPaths, readTargets, type TreeEntry } from './tree-check.js';
+import { hiddenChanges, readIndex, submodulesAtRisk, type IndexEntry } from './index-check.js';
 import { excludeFailures, readExcludesFile } from './exclude-sources.js';
 import { preflightError, rollbackStamp, uniqueName } from './undo.js';
 import { ROLLBACK_DEFAULTS, type PreflightFailure, type RollbackDeps, type RollbackOptions, type RollbackPlan } from './run.js';
@@ -70,16 +70,13 @@ async function readRepo(g: GitDeps, n: Names) {
   const tip = branches.get(n.branchName);
   const target = typeof tag === 'object' && tip !== undefined ? { tag: tag.commit, tip } : undefined;
   const { head } = repo;
-  const [status, users, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees, excludes] = await Promise.all([
+  const [status, users, ident, removedList, apart, tagLine, stashFacts, index, trees, excludes] = await Promise.all([
     statusRead,
     otherWorktreesPossible(repo).then((possible) => (possible ? branchUsers(g, n.branchName, repo.gitDir === repo.commonDir) : [])),
     identity,
-    // On an unborn HEAD, diff-tree has nothing to compare with: everything the targets track counts.
-    target ? pathsAddedBy(g, head, target.tag) : undefined,
-    target && head !== target.tip ? pathsAddedBy(g, head, target.tip) : [],
     target ? commitsIn(g, `${target.tag}..${target.tip}`, LIST_LIMIT) : [],
     target ? countApart(g, target.tag, target.tip) : undefined,
-    target ? commitLine(g, target.tag) : { commit: '', subject: '' },
+    !target ? { commit: '', subject: '' } : typeof tag === 'object' && tag.subject !== undefined ? { commit: tag.commit, subject: tag.subject } : commitLine(g, target.tag),
     target ? readStashFacts(g, repo.root, stash !== undefined).catch((e: unknown) => e as Error) : undefined,
     // What status does not show (flagged entries, gitlinks) and the trees the reset and checkout will meet.
     readIndex(g, repo.root).catch((e: unknown) => e as Error),
@@ -93,10 +90,19 @@ async function readRepo(g: GitDeps, n: Names) {
   if (trees instanceof Error) throw preflightError([{ check: 'tree-paths', message: trees.message }]);
   const elsewhere: typeof users = [];
   for (const u of users) if (!(await samePath(u.path, repo.root))) elsewhere.push(u);
+  // What the reset (the tag) and the checkout (the tip, when HEAD is elsewhere) would write where the index tracks nothing.
+  const addedByTag = trees ? addedPaths(trees.tag, index) : undefined;
+  const addedByBranch = trees && head !== target?.tip ? addedPaths(trees.tip, index) : [];
   return { repo, tag, branches, changes: status.changes, records: status.records, ignored: status.ignored, elsewhere, ident, addedByTag, addedByBranch, removedList, apart, tagLine, stashFacts, index, trees, excludesFile: excludes };
 }
 
 type RepoFacts = Awaited<ReturnType<typeof readRepo>>;
+
+/** Paths (files, links, gitlinks) of a target tree that the index does not track: what its checkout would write over. */
+function addedPaths(tree: TreeEntry[], index: IndexEntry[]): string[] {
+  const tracked = new Set(index.map((e) => e.path));
+  return tree.filter((e) => e.type !== 'tree' && !tracked.has(e.path)).map((e) => e.path);
+}
 
 /** What stops the rollback: a missing tag or branch, an operation in progress, the branch used elsewhere, … */
 function refFailures(f: RepoFacts, n: Names, willStash: boolean): PreflightFailure[] {
@@ -144,7 +150,7 @@ function refFailures(f: RepoFacts, n: Names, willStash: boolean): PreflightFailu
  */
 function treePathFailures(f: RepoFacts, n: Names): PreflightFailure[] {
   if (!f.trees) return [];
-  const bad = [...new Set([...malformedPaths(f.trees.tag), ...malformedPaths(f.trees.tip), ...f.trees.refused])].sort();
+  const bad = [...new Set([...malformedPaths(f.trees.tag), ...malformedPaths(f.trees.tip)])].sort();
   if (!bad.length) return [];
   return [
     {

@@ -1,13 +1,11 @@
 /**
  * The target trees (the tag's, and the branch tip's when HEAD is elsewhere) as the reset and the
- * checkout will meet them, read before any change: every entry (`ls-tree -r -t`), and git's own
- * judgement of their paths (`read-tree`, into a scratch index: the repository's index is not
- * touched). A tree git refuses would stop the rollback after its stash; a tree with two entries of
- * one name (a file `d` beside a folder `d`) is checked out without complaint but never matches it.
+ * checkout will meet them, read before any change: every entry (`ls-tree -r -t`), judged by git's
+ * path rules (tree-paths.ts; `git read-tree` stops at the first path it refuses, so these rules
+ * name them all, in one git call less). A tree git refuses would stop the rollback after its
+ * stash; a tree with two entries of one name (a file `d` beside a folder `d`) is checked out
+ * without complaint but never matches it.
  */
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { git, type GitDeps } from '../../lib/git/porcelain.js';
 import { unsafeTreePath } from './tree-paths.js';
 
@@ -37,24 +35,6 @@ export function tabRecords(z: string): [string[], string][] {
 }
 
 /**
- * The paths `git read-tree` refuses in `commits` ([] when it takes them all). It stops at the
- * first one, which it names; `--dry-run` writes no index, but git still locks the index file,
- * so GIT_INDEX_FILE points into a scratch folder of our own (removed after).
- */
-export async function gitRefusedPaths(g: GitDeps, commits: string[]): Promise<string[]> {
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mcpctl-tree-'));
-  try {
-    const r = await git({ ...g, env: { ...g.env, GIT_INDEX_FILE: path.join(tmp, 'index') } }, ['read-tree', '-n', ...commits]);
-    if (r.exitCode === 0) return [];
-    const named = [...r.stderr.matchAll(/^error: invalid path '(.*)'$/gm)].map((m) => m[1]!);
-    // Refused for a reason it does not put as a path: the whole tree is named.
-    return named.length ? named : [`(${(r.stderr || r.stdout).trim() || `git read-tree exited ${r.exitCode}`})`];
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
-}
-
-/**
  * Paths of `entries` that git refuses (unsafeTreePath, with their modes) or that name two entries:
  * the same name twice, or a file (or link, or gitlink) that another entry has as its folder.
  */
@@ -79,8 +59,8 @@ export function malformedPaths(entries: TreeEntry[]): string[] {
   return [...bad];
 }
 
-/** The target trees and git's judgement of them: the tag's, and the tip's when HEAD is elsewhere (the checkout meets it). */
-export async function readTargets(g: GitDeps, tag: string, tip: string | undefined): Promise<{ tag: TreeEntry[]; tip: TreeEntry[]; refused: string[] }> {
-  const [tagTree, tipTree, refused] = await Promise.all([listTree(g, tag), tip ? listTree(g, tip) : [], gitRefusedPaths(g, tip ? [tag, tip] : [tag])]);
-  return { tag: tagTree, tip: tipTree, refused };
+/** The target trees: the tag's, and the tip's when HEAD is elsewhere (the checkout meets it). */
+export async function readTargets(g: GitDeps, tag: string, tip: string | undefined): Promise<{ tag: TreeEntry[]; tip: TreeEntry[] }> {
+  const [tagTree, tipTree] = await Promise.all([listTree(g, tag), tip ? listTree(g, tip) : []]);
+  return { tag: tagTree, tip: tipTree };
 }
