@@ -57,7 +57,7 @@ describe('rollback: the password never enters git through the stash (A6)', () =>
     // A tracked file edited to hold a URL: its work-tree content would be stashed too.
     await repo.write('app.py', `DATABASE_URL = "postgresql+asyncpg://mcp_user:${ENCODED}@localhost:5432/project_registry"\n`);
     const r = await refused(repo);
-    expect(r.stderr).toMatch(/hold the project's password: dump\.bin, k8s\/secret\.yaml, logs\/debug\.log, notes\.txt, app\.py/);
+    expect(r.stderr).toMatch(/hold a password or secret of the project or of its env files: dump\.bin, k8s\/secret\.yaml, logs\/debug\.log, notes\.txt, app\.py/);
     // The untracked files that hold nothing are not named.
     expect(r.stderr).not.toMatch(/password:[^\n]*untracked\.txt/);
     expect(r.stderr).toMatch(/git restore -- app\.py/);
@@ -80,7 +80,7 @@ describe('rollback: the password never enters git through the stash (A6)', () =>
     await fs.writeFile(pgpass, `localhost:5432:project_registry:mcp_user:${PASSWORD.replace(/:/g, '\\:')}\n`, { mode: 0o600 });
     await repo.write('scratch/psql-history.txt', `\\password ${PASSWORD}\n`);
     const r = await refused(repo);
-    expect(r.stderr).toMatch(/hold the project's password: scratch\/psql-history\.txt/);
+    expect(r.stderr).toMatch(/hold a password or secret of the project or of its env files: scratch\/psql-history\.txt/);
   });
 
   it('a copy base64-wrapped over lines, UTF-16 LE/BE, gzip, JSON with \\/ and .pgpass-escaped: each refused (review M3, L1)', async () => {
@@ -95,7 +95,7 @@ describe('rollback: the password never enters git through the stash (A6)', () =>
     await repo.write('php.json', `{"pw":"${PASSWORD.replace(/\//g, '\\/')}"}\n`);
     await repo.write('pgpass.bak', `localhost:5432:*:mcp_user:${PASSWORD.replace(/:/g, '\\:')}\n`);
     const r = await refused(repo);
-    expect(r.stderr).toMatch(/hold the project's password: env\.gz, env16be\.txt, env16le\.txt, pgpass\.bak, php\.json, secrets\.b64/);
+    expect(r.stderr).toMatch(/hold a password or secret of the project or of its env files: env\.gz, env16be\.txt, env16le\.txt, pgpass\.bak, php\.json, secrets\.b64/);
   });
 
   it('a file named with the password: refused before any change, the name never printed (review M3a)', async () => {
@@ -104,7 +104,7 @@ describe('rollback: the password never enters git through the stash (A6)', () =>
     await repo.write(`keys/${PASSWORD}.txt`, 'nothing secret inside\n');
     await repo.write(`pw-${encodeURIComponent(PASSWORD)}.txt`, 'nothing secret inside\n');
     const r = await refused(repo);
-    expect(r.stderr).toMatch(/2 changed or untracked path\(s\) have the project's password in their name/);
+    expect(r.stderr).toMatch(/2 changed or untracked path\(s\) have a password or secret of the project in their name/);
   });
 
   it('a new file with the password staged with git add: refused, and its blob stays unreachable (review M3d)', async () => {
@@ -117,7 +117,7 @@ describe('rollback: the password never enters git through the stash (A6)', () =>
     const before = await fullSnapshot(repo);
     const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/staged file\(s\) \(git add\) whose staged content holds the project's password[^\n]*: config\/db\.txt/);
+    expect(r.stderr).toMatch(/staged file\(s\) \(git add\) whose staged content holds a password or secret of the project or of its env files[^\n]*: config\/db\.txt/);
     expect(r.stderr + r.stdout).not.toContain(PASSWORD);
     expect(await fullSnapshot(repo)).toEqual(before);
     expect(repo.git('rev-list', '--all', '--reflog', '--objects')).not.toContain(oid);
@@ -134,7 +134,7 @@ describe('rollback: the password never enters git through the stash (A6)', () =>
     await repo.write('scratch/admin.txt', `admin: ${PASSWORD}\n`);
     await repo.write('scratch/other.txt', 'other-server-password\n');
     const r = await refused(repo);
-    expect(r.stderr).toMatch(/hold the project's password: scratch\/admin\.txt\. /);
+    expect(r.stderr).toMatch(/hold a password or secret of the project or of its env files: scratch\/admin\.txt\. /);
   });
 
   it('a large file without the password is read through, not refused', async () => {

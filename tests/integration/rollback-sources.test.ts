@@ -110,7 +110,7 @@ describe('rollback: the secrets of every ignored env file are searched for (find
     await fs.mkdir(path.join(repo.dir, 'svc', 'migrations'), { recursive: true });
     // migrations/ marks svc as a project folder: the project nearest the current folder is svc.
     const r = await refused(repo, [PASSWORD], path.join(repo.dir, 'svc'));
-    expect(r.stderr).toMatch(/hold the project's password: notes\.txt/);
+    expect(r.stderr).toMatch(/hold a password or secret of the project or of its env files: notes\.txt/);
   });
 
   it('a nested service env file (DATABASE_URL, percent-encoded; an admin password in .envrc): refused from the top folder', async () => {
@@ -122,7 +122,25 @@ describe('rollback: the secrets of every ignored env file are searched for (find
     await repo.write('svc/log.txt', `pw=${pw}\n`);
     await repo.write('tools/admin.txt', `admin-${PASSWORD}\n`);
     const r = await refused(repo, [pw, `admin-${PASSWORD}`]);
-    expect(r.stderr).toMatch(/hold the project's password: svc\/log\.txt, tools\/admin\.txt/);
+    expect(r.stderr).toMatch(/hold a password or secret of the project or of its env files: svc\/log\.txt, tools\/admin\.txt/);
+  });
+});
+
+describe('rollback: every secret-named value of an ignored env file is searched for (second review)', () => {
+  it('API_TOKEN in svc/.env, DB_PASSWORD in app/.env and a redis URL password, copied into tracked files: refused, never stashed', async () => {
+    const { repo } = await scene();
+    await fs.appendFile(path.join(repo.dir, '.git', 'info', 'exclude'), '.env\n');
+    const [token, dbpw, redis] = ['Zebra77Qx-token-5d1e', 'Hunter2Zq9-db-pw', 'r3dis-pw-8c2b9a'];
+    await repo.write('svc/.env', `API_TOKEN=${token}\nLOG_LEVEL=information\n`);
+    await repo.write('app/.env', `DB_PASSWORD="${dbpw}"\nCACHE=redis://:${redis}@cache:6379/0\n`);
+    await repo.write('app.py', `TOKEN = "${token}"\n`);
+    await repo.write('notes/untracked.txt', `db ${dbpw} / cache ${redis}\n`);
+    // Not secret by name: a value the env files share with ordinary text is no reason to refuse.
+    await repo.write('lib/util.py', 'LEVEL = "information"\n');
+    await fs.mkdir(path.join(repo.dir, 'app', 'migrations'), { recursive: true });
+    const r = await refused(repo, [token, dbpw, redis], path.join(repo.dir, 'app'));
+    expect(r.stderr).toMatch(/hold a password or secret of the project or of its env files: notes\/untracked\.txt, app\.py\. /);
+    expect(r.stderr + r.stdout).not.toMatch(new RegExp(`${token}|${dbpw}|${redis}`));
   });
 });
 

@@ -10,7 +10,7 @@ import { parseDotenv } from '../../lib/config/dotenv.js';
 import { lookupPgpass, parseLine, pgpassHost, readPgpass } from '../../lib/config/pgpass.js';
 import { isUrlKey, parseDatabaseUrl } from '../../lib/config/url-keys.js';
 import { SecretRegistry } from '../../lib/cli/redact.js';
-import type { ConfigKey } from '../../lib/config/keys.js';
+import { isExamplePassword, type ConfigKey } from '../../lib/config/keys.js';
 import type { SecretsCtx } from './secrets.js';
 
 const valuesOf = (r: Resolved | undefined) => (r ? [r.value, ...r.overridden.map((o) => o.value)] : []);
@@ -78,6 +78,16 @@ function urlPassword(url: string): string | undefined {
   }
 }
 
+/** The password of any URL (redis://:pw@host, amqp://user:pw@host), percent-decoded as a client would send it. */
+function anyUrlPassword(url: string): string | undefined {
+  try {
+    const pw = new URL(url).password;
+    return pw ? decodeURIComponent(pw) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** An env file larger than this is no env file: not read (a link to a device, a huge log named `x.env`). */
 const ENV_FILE_LIMIT = 1 << 20;
 
@@ -86,9 +96,29 @@ const ENV_FILE_LIMIT = 1 << 20;
  * covers the whole repository, not only the project nearest the current folder, so a password
  * kept in `svc/.env.local` or in the top folder's `.env` (while mcpctl runs in a subfolder) must
  * be searched for too. Each file is read with the project's own .env parser: POSTGRES_PASSWORD,
- * SETUP_POSTGRES_PASSWORD and the passwords inside the URL keys. Unreadable ones are skipped:
- * they hold nothing this search could know.
+ * SETUP_POSTGRES_PASSWORD, every value whose name says secret (API_TOKEN, …) and the passwords
+ * inside URL values (envFileSecrets). Unreadable ones are skipped: they hold nothing this search
+ * could know.
  */
+/**
+ * Names that say "secret" in the conventions people use for env files (DB_PASSWORD, API_TOKEN,
+ * OPENAI_API_KEY, AWS_SECRET_ACCESS_KEY, JWT_SECRET, GITHUB_PAT, PRIVATE_KEY, *_CREDENTIALS …).
+ */
+const SECRET_NAME = /PASS(?:WORD|WD)?|PWD|SECRET|TOKEN|(?:^|_)(?:API_?)?KEY(?:_|$)|PRIVATE|CREDENTIAL|AUTH|(?:^|_)PAT(?:_|$)|SALT|SIGNING/i;
+
+/**
+ * The secrets one entry of an env file holds: a value whose name says secret (placeholders such
+ * as `changeme` left out), and the password inside any URL value (`REDIS_URL=redis://:pw@…`).
+ * Values under 8 bytes are dropped by the search itself (they would match ordinary text).
+ */
+export function envFileSecrets(key: string, value: string): string[] {
+  const out: string[] = [];
+  if ((key === 'POSTGRES_PASSWORD' || key === 'SETUP_POSTGRES_PASSWORD' || SECRET_NAME.test(key)) && value && !isExamplePassword(value)) out.push(value);
+  const inUrl = isUrlKey(key) ? urlPassword(value) : /^[a-z][a-z0-9+.-]*:\/\/[^/\s]*@/i.test(value) ? anyUrlPassword(value) : undefined;
+  if (inUrl) out.push(inUrl);
+  return out;
+}
+
 export async function ignoredEnvSecrets(ctx: SecretsCtx, root: string, files: string[]): Promise<string[]> {
   const out: (string | undefined)[] = [];
   await Promise.all(
@@ -99,10 +129,7 @@ export async function ignoredEnvSecrets(ctx: SecretsCtx, root: string, files: st
       if (!st?.isFile() || st.size > ENV_FILE_LIMIT) return;
       const text = await fs.readFile(file, 'utf8').catch(() => undefined);
       if (text === undefined) return;
-      for (const { key, value } of parseDotenv(text, ctx.env).entries) {
-        if (key === 'POSTGRES_PASSWORD' || key === 'SETUP_POSTGRES_PASSWORD') out.push(value);
-        else if (isUrlKey(key)) out.push(urlPassword(value));
-      }
+      for (const { key, value } of parseDotenv(text, ctx.env).entries) out.push(...envFileSecrets(key, value));
     }),
   );
   const found = [...new Set(out.filter((s): s is string => !!s))];

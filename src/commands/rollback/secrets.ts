@@ -110,7 +110,7 @@ async function stagedHolding(g: GitDeps, root: string, changes: StatusEntry[], f
 function stagedFailure(paths: string[]): PreflightFailure {
   return {
     check: 'secret-staged',
-    message: `staged file(s) (git add) whose staged content holds the project's password, which the stash would keep in git: ${pathList(paths, 50)}`,
+    message: `staged file(s) (git add) whose staged content holds a password or secret of the project or of its env files, which the stash would keep in git: ${pathList(paths, 50)}`,
     hint: `unstage them: git restore --staged -- ${paths.map(shq).join(' ')} (then take the password out of them, or have git ignore them)`,
   };
 }
@@ -119,7 +119,7 @@ function stagedFailure(paths: string[]): PreflightFailure {
 function namedFailure(count: number): PreflightFailure {
   return {
     check: 'secret-name',
-    message: `${count} changed or untracked path(s) have the project's password in their name, which the stash would store in git (names not shown)`,
+    message: `${count} changed or untracked path(s) have a password or secret of the project in their name, which the stash would store in git (names not shown)`,
     hint: 'rename them or move them out of the work tree; `git status --porcelain` lists them',
   };
 }
@@ -139,7 +139,7 @@ function holdingFailure(holding: StatusEntry[]): PreflightFailure[] {
   return [
     {
       check: 'secret-content',
-      message: `file(s) that the stash would copy into git's object database hold the project's password: ${pathList([...untracked, ...tracked], 50)}`,
+      message: `file(s) that the stash would copy into git's object database hold a password or secret of the project or of its env files: ${pathList([...untracked, ...tracked], 50)}`,
       hint: fixes.join('; '),
     },
   ];
