@@ -41,6 +41,32 @@ describe('rollback: a path that is a file at the tag and a folder now', () => {
   });
 });
 
+describe('rollback: an embedded repository (git add of a folder with its own .git, no .gitmodules)', () => {
+  it('is refused with a hint that moves it aside (deinit would do nothing), which then works and keeps its history', async () => {
+    const { repo, tagCommit } = await scene({ dirty: false });
+    const emb = path.join(repo.dir, 'emb');
+    await fs.mkdir(emb);
+    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: emb, env: repo.env });
+    await fs.writeFile(path.join(emb, 'w.txt'), 'work\n');
+    execFileSync('git', ['add', 'w.txt'], { cwd: emb, env: repo.env });
+    execFileSync('git', ['commit', '-q', '-m', 'embedded history'], { cwd: emb, env: repo.env });
+    repo.git('add', 'emb');
+    repo.git('commit', '-q', '-m', 'embed');
+    repo.git('branch', '-f', 'main', 'HEAD');
+    const before = await fullSnapshot(repo);
+    const r = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(await fullSnapshot(repo)).toEqual(before);
+    const hint = r.stderr.match(/mv -- emb \.\.\/emb\.saved && mkdir -- emb/);
+    expect(hint, r.stderr).not.toBeNull();
+    execFileSync('sh', ['-c', hint![0]], { cwd: repo.dir });
+    const again = await rollback(repo, ['--confirm', 'ROLLBACK', '--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(repo.git('rev-parse', 'HEAD').trim()).toBe(tagCommit);
+    expect(execFileSync('git', ['log', '--format=%s'], { cwd: path.join(path.dirname(repo.dir), 'emb.saved'), env: repo.env, encoding: 'utf8' }).trim()).toBe('embedded history');
+  });
+});
+
 describe('rollback: worktrees', () => {
   it('a worktree of the branch whose folder was deleted: refused before any change, with `git worktree prune`', async () => {
     const { repo } = await scene();

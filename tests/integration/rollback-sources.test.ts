@@ -47,6 +47,19 @@ describe('rollback: exclude files in the work tree (finding 1)', () => {
     expect(r.stderr).toMatch(/ignore rules \(core\.excludesFile\) from \.myignore/);
   });
 
+  it('core.excludesFile (outside) set by a configuration file in the work tree (include.path): refused, twice, the key never enters git', async () => {
+    const { repo } = await scene();
+    const rules = path.join(repo.home, 'ignore-rules');
+    await fs.writeFile(rules, 'secret.key\n');
+    await repo.write('.gitconfig-local', `[core]\n\texcludesFile = ${rules}\n`);
+    repo.git('config', 'include.path', '../.gitconfig-local');
+    await repo.write('secret.key', `${KEYDATA}\n`);
+    for (let i = 0; i < 2; i++) {
+      const r = await refused(repo, [KEYDATA]);
+      expect(r.stderr).toMatch(/ignore rules \(git config\) from \.gitconfig-local/);
+    }
+  });
+
   it('core.excludesFile as ~/ (relative to HOME) in the work tree, and a committed one the tag lacks: refused', async () => {
     const { repo } = await scene();
     // HOME inside the work tree: `~/` is expanded as git does.

@@ -15,18 +15,29 @@ import type { StatusEntry } from './git-worktree.js';
 import type { PreflightFailure } from './run.js';
 import { pathList, shq } from './stash.js';
 
-/** core.excludesFile as git reads it (the last value, `~/` expanded), or the XDG default; an Error when git cannot read it. */
-export async function readExcludesFile(g: GitDeps): Promise<string | undefined | Error> {
-  const r = await git(g, ['config', '-z', '--path', '--get-all', 'core.excludesFile']);
+/** core.excludesFile as git reads it (the last value, `~/` expanded, or the XDG default), and the config file that set it. */
+export interface ExcludesSetting {
+  file: string | undefined;
+  /** The configuration file the value came from (`include.path` can name one in the work tree); undefined for the default. */
+  origin?: string;
+}
+
+/** Reads core.excludesFile with its origin in one `git config --show-origin`; an Error when git cannot read it. */
+export async function readExcludesFile(g: GitDeps): Promise<ExcludesSetting | Error> {
+  const r = await git(g, ['config', '-z', '--show-origin', '--path', '--get-all', 'core.excludesFile']);
   if (r.exitCode === 1) {
     // Unset: git reads $XDG_CONFIG_HOME/git/ignore, or $HOME/.config/git/ignore.
     const xdg = g.env.XDG_CONFIG_HOME;
-    if (xdg) return path.join(xdg, 'git', 'ignore');
-    return g.env.HOME ? path.join(g.env.HOME, '.config', 'git', 'ignore') : undefined;
+    if (xdg) return { file: path.join(xdg, 'git', 'ignore') };
+    return { file: g.env.HOME ? path.join(g.env.HOME, '.config', 'git', 'ignore') : undefined };
   }
   if (r.exitCode !== 0) return new Error(`git config core.excludesFile failed: ${(r.stderr || r.stdout).trim()}`);
-  const values = r.stdout.split('\0').filter((v) => v.length > 0);
-  return values[values.length - 1];
+  // "<origin>\0<value>\0" per value; the origin is "file:<path>" (relative to the top folder), or "command line:" …
+  const fields = r.stdout.split('\0');
+  const last = Math.floor((fields.length - 1) / 2) - 1;
+  if (last < 0) return { file: undefined };
+  const origin = fields[2 * last]!;
+  return { file: fields[2 * last + 1], origin: origin.startsWith('file:') ? origin.slice('file:'.length) : undefined };
 }
 
 /**
@@ -56,13 +67,13 @@ async function realDir(dir: string): Promise<string> {
   return parent === dir ? dir : path.join(await realDir(parent), path.basename(dir));
 }
 
-/** Which of git's exclude settings leads to a file. */
-type Kind = 'info/exclude' | 'core.excludesFile';
+/** Which of git's exclude settings leads to a file (`git config`: the configuration file that sets core.excludesFile). */
+type Kind = 'info/exclude' | 'core.excludesFile' | 'git config';
 
 export interface ExcludeInput {
   root: string;
   commonDir: string;
-  excludesFile: string | undefined | Error;
+  excludesFile: ExcludesSetting | Error;
   changes: StatusEntry[];
   ignored: string[];
   /** Commits whose version of a tracked exclude file the steps leave: HEAD (may be unborn), the branch tip, the tag. */
@@ -73,7 +84,13 @@ export interface ExcludeInput {
 export async function excludeFailures(g: GitDeps, o: ExcludeInput): Promise<PreflightFailure[]> {
   if (o.excludesFile instanceof Error) return [{ check: 'exclude-file', message: o.excludesFile.message, hint: 'fix core.excludesFile in your git configuration' }];
   const roots = [...new Set([o.root, await fs.realpath(o.root).catch(() => o.root)])];
-  const sources: [Kind, string][] = [['info/exclude', path.join(o.commonDir, 'info', 'exclude')], ...(o.excludesFile ? [['core.excludesFile', path.resolve(o.root, o.excludesFile)] as [Kind, string]] : [])];
+  const { file, origin } = o.excludesFile;
+  const sources: [Kind, string][] = [
+    ['info/exclude', path.join(o.commonDir, 'info', 'exclude')],
+    ...(file ? [['core.excludesFile', path.resolve(o.root, file)] as [Kind, string]] : []),
+    // A configuration file in the work tree (`include.path = ../.gitconfig-local`) that the stash takes away unsets core.excludesFile.
+    ...(origin ? [['git config', path.resolve(o.root, origin)] as [Kind, string]] : []),
+  ];
   const inside = new Map<string, Kind>();
   for (const [kind, file] of sources) {
     for (const p of await chain(file)) {
@@ -102,6 +119,7 @@ export async function excludeFailures(g: GitDeps, o: ExcludeInput): Promise<Pref
   const fixes = [
     ...(kinds.has('info/exclude') ? ['make info/exclude a plain file: f=$(git rev-parse --git-path info/exclude) && cp --remove-destination "$(readlink -f "$f")" "$f"'] : []),
     ...(kinds.has('core.excludesFile') ? ['move the core.excludesFile out of the work tree and point git at it: git config core.excludesFile <new path>'] : []),
+    ...(kinds.has('git config') ? ['move the configuration file that sets core.excludesFile out of the work tree (or set it in .git/config: git config core.excludesFile <path>)'] : []),
   ];
   return [
     {

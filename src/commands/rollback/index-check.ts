@@ -63,12 +63,19 @@ export async function submodulesAtRisk(root: string, index: IndexEntry[], tagTre
   const found = await Promise.all(links.map(async (e) => ((await present(root, `${e.path}/.git`)) ? e.path : undefined)));
   const paths = [...new Set(found.filter((p): p is string => p !== undefined))].sort();
   if (!paths.length) return [];
-  const ps = paths.map(shq).join(' ');
+  // A repository added with `git add` (no `.gitmodules` entry) keeps its history in its own `.git`
+  // folder: `deinit` does nothing for it, and emptying the folder would delete that history.
+  const embedded = new Set((await Promise.all(paths.map(async (p) => ((await fs.lstat(path.join(root, p, '.git')).catch(() => undefined))?.isDirectory() ? p : undefined)))).filter((p) => p));
+  const sub = paths.filter((p) => !embedded.has(p));
+  const fixes = [
+    ...(sub.length ? [`empty their folders (git keeps each submodule's history under .git/modules, and refuses if one has local changes): git submodule deinit -- ${sub.map(shq).join(' ')}; after the rollback, \`git submodule update --init\` checks out the tag's submodules`] : []),
+    ...(embedded.size ? [`move the embedded repositories (their .git folder is their only history) out of the work tree, leaving an empty folder (an unpopulated submodule), and back after the rollback: ${[...embedded].map((p) => `mv -- ${shq(p!)} ../${shq(path.basename(p!) + '.saved')} && mkdir -- ${shq(p!)}`).join(' && ')}`] : []),
+  ];
   return [
     {
       check: 'submodules',
       message: `populated submodule(s) that ${tagName} does not have at the same commit; the reset would leave their folders as they are, not as at the tag: ${pathList(paths)}`,
-      hint: `empty their folders (git keeps each submodule's history under .git/modules, and refuses if one has local changes): git submodule deinit -- ${ps}; after the rollback, \`git submodule update --init\` checks out the tag's submodules`,
+      hint: fixes.join('; '),
     },
   ];
 }

@@ -132,7 +132,10 @@ export async function simulateStash(g: GitDeps, o: StashInput): Promise<StashSim
     failures.push({
       check: 'submodules',
       message: `submodule(s) with changes, which git stash does not take: ${list(submodules)}`,
-      hint: `stash inside each: for s in ${subs}; do git -C "$s" stash push --include-untracked; done — or reset them all: git submodule update --init -- ${subs}`,
+      hint:
+        `stash inside each: for s in ${subs}; do git -C "$s" stash push --include-untracked; done (that stash is the submodule's own: ignore any env file in it first, ` +
+        `printf '/.env\\n' >> "$(git -C <sub> rev-parse --git-path info/exclude)", or its secret goes into .git/modules) — or discard their changes and any commit ` +
+        `not on a branch of theirs: git submodule update --init -- ${subs}`,
     });
   }
   // Both at once: a rejection of either is awaited at once, never left unhandled meanwhile.
